@@ -1,0 +1,123 @@
+"""Small typed records the services pass around: users, topics, messages, usage."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+_id_lock = threading.Lock()
+_last_ns = 0
+
+
+def new_id() -> str:
+    """A 24-character id that sorts by creation time, strictly increasing within a process.
+
+    Messages are ordered by id, so two appends in the same nanosecond still get an order.
+    """
+    global _last_ns
+    with _id_lock:
+        now = max(time.time_ns(), _last_ns + 1)
+        _last_ns = now
+    return f"{now:016x}{os.urandom(4).hex()}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
+        if not data:
+            return None
+        return cls(
+            prompt_tokens=int(data.get("prompt_tokens") or 0),
+            completion_tokens=int(data.get("completion_tokens") or 0),
+            total_tokens=int(data.get("total_tokens") or 0),
+        )
+
+
+@dataclass(slots=True)
+class User:
+    email: str
+    password_hash: str
+    id: str = field(default_factory=new_id)
+    display_name: str = ""
+    is_owner: bool = False
+    disabled: bool = False
+    token_version: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+
+@dataclass(slots=True)
+class Topic:
+    user_id: str
+    title: str
+    id: str = field(default_factory=new_id)
+    settings: dict[str, Any] = field(default_factory=dict)
+    active_leaf_id: str | None = None
+    message_count: int = 0
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(slots=True)
+class Message:
+    topic_id: str
+    user_id: str
+    role: Role
+    content: str
+    parent_id: str | None = None
+    id: str = field(default_factory=new_id)
+    status: MessageStatus = MessageStatus.COMPLETE
+    model: str | None = None
+    usage: Usage | None = None
+    error: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """A topic that matched a search, with the message that matched (None: the title did)."""
+
+    topic: Topic
+    message_id: str | None = None
+    snippet: str = ""

@@ -1,0 +1,63 @@
+"""Shared fixtures: a private data folder for every test, and real Chromium for browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHATAPP_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point chatapp at a fresh data folder and strip any real provider settings."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("CHATAPP_DATA_DIR", str(folder))
+    for name in list(os.environ):
+        if name.startswith("CHATAPP_") and name not in ("CHATAPP_DATA_DIR", "CHATAPP_TEST_MONGODB_URL", "CHATAPP_TEST_CHROMIUM"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return folder
+
+
+def require_tool(path: str) -> str:
+    """Return a system tool's path; a missing tool fails the test (never a silent skip)."""
+    found = shutil.which(path)
+    if not found:
+        pytest.fail(f"{path} is not installed: see .ci/run for the system packages tests need")
+    return found
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return require_tool(CHROMIUM)
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[object]:
+    """A real headless Chromium (Debian's), driven by Playwright's async API."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
