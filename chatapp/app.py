@@ -1,0 +1,107 @@
+"""The composition root: settings in, services built at start-up, pages and API registered."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from nicegui import app, ui
+
+import pages
+from chatapp import __version__, api
+from chatapp.settings import Settings
+from services.auth import AuthService
+from services.chat import ChatService
+from services.context import Options, Services
+from services.llm import LLM, make_llm
+from services.store import Store, open_store
+
+log = logging.getLogger("chatapp")
+
+
+def options_from(settings: Settings) -> Options:
+    return Options(
+        version=__version__,
+        allow_signup=settings.allow_signup,
+        demo=settings.demo_mode,
+        default_model="demo" if settings.demo_mode else settings.default_model,
+        title_model=settings.title_model,
+        auto_title=settings.auto_title,
+        history_budget_chars=settings.history_budget_chars,
+        max_message_chars=settings.max_message_chars,
+        replies_per_minute=settings.replies_per_minute,
+        database_kind="mongodb" if settings.database.startswith("mongodb") else "sqlite",
+    )
+
+
+async def start_services(
+    services: Services, settings: Settings, *, store: Store | None = None, llm: LLM | None = None
+) -> Services:
+    """Open the store and build every service; any part can be passed in instead (tests do)."""
+    services.store = store or await open_store(settings.database)
+    interrupted = await services.store.mark_streaming_interrupted()
+    if interrupted:
+        log.warning("marked %d reply(ies) left streaming by the last run as interrupted", interrupted)
+    services.auth = AuthService(
+        services.store,
+        secret=settings.jwt_secret.get_secret_value(),
+        token_ttl=timedelta(days=settings.token_ttl_days),
+    )
+    services.llm = llm or make_llm(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+    )
+    services.chat = ChatService(services.store, services.llm, services.options)
+    return services
+
+
+async def build_services(
+    settings: Settings, *, store: Store | None = None, llm: LLM | None = None
+) -> Services:
+    """Services without any web app: for the CLI, scripts and tests."""
+    return await start_services(Services(options_from(settings)), settings, store=store, llm=llm)
+
+
+async def stop_services(services: Services) -> None:
+    await services.chat.close()
+    await services.store.close()
+
+
+def create_app(
+    settings: Settings, *, store: Store | None = None, llm: LLM | None = None
+) -> Services:
+    """Register pages and API routes on NiceGUI's app; the services open when it starts."""
+    services = Services(options_from(settings))
+    pages.register(services)
+    api.register(services)
+
+    async def startup() -> None:
+        await start_services(services, settings, store=store, llm=llm)
+        log.info("chatapp %s ready, database: %s", __version__, services.options.database_kind)
+
+    async def shutdown() -> None:
+        await stop_services(services)
+
+    app.on_startup(startup)
+    app.on_shutdown(shutdown)
+    return services
+
+
+def run(settings: Settings, *, native: bool = False) -> None:
+    """Serve the app until interrupted (blocking)."""
+    create_app(settings)
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title="chatapp",
+        favicon=Path(pages.__file__).parent / "static" / "favicon.svg",
+        storage_secret=settings.storage_secret.get_secret_value(),
+        reload=False,
+        show=False,
+        native=native,
+        fastapi_docs=True,
+        show_welcome_message=False,
+        uvicorn_logging_level=settings.log_level.lower(),
+    )

@@ -1,0 +1,14 @@
+"""NiceGUI pages: sign-in, the topic sidebar and the chat pane. UI only; services do the work."""
+
+from __future__ import annotations
+
+from services.context import Services
+
+
+def register(services: Services) -> None:
+    """Register every page; each receives the one `Services` object."""
+    from pages import auth_pages, chat_page, frame
+
+    frame.add_static()
+    auth_pages.register(services)
+    chat_page.register(services)

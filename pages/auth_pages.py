@@ -1,0 +1,159 @@
+"""Sign-in pages: first-run owner set-up, login, sign-up, and the account page."""
+
+from __future__ import annotations
+
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from pages.feedback import describe
+from pages.frame import centered, frame
+from pages.session import current_user, log_out, recheck, safe_next, sign_in, signed_in_page
+from services.context import Services
+from services.errors import ChatAppError
+from services.models import User
+
+
+def new_account_fields() -> tuple[ui.input, ui.input, ui.input, ui.label]:
+    name = ui.input("Your name").props("outlined autofocus autocomplete=name")
+    email = ui.input("Email").props("outlined type=email autocomplete=username")
+    password = ui.input(
+        "Password (8 characters or more)", password=True, password_toggle_button=True
+    ).props("outlined autocomplete=new-password")
+    error = ui.label().classes("text-negative").props('role="alert"')
+    return name, email, password, error
+
+
+def register(services: Services) -> None:
+    async def start_session(user: User, next_path: str | None = None) -> None:
+        sign_in(services.auth.issue_token(user).token)
+        ui.navigate.to(safe_next(next_path))
+
+    @ui.page("/setup", title="Set up chatapp")
+    async def setup() -> RedirectResponse | None:
+        if not await services.auth.needs_setup():
+            return RedirectResponse("/login")
+        with centered("Create the owner account"):
+            ui.label("This is the first start: the account you create now runs this site.")
+            name, email, password, error = new_account_fields()
+
+            async def create() -> None:
+                try:
+                    if not await services.auth.needs_setup():
+                        raise ChatAppError("The owner account exists already; please sign in.")
+                    user = await services.auth.register(
+                        email=email.value or "", password=password.value or "",
+                        display_name=name.value or "", is_owner=True,
+                    )
+                except ChatAppError as exc:
+                    error.text = describe(exc)
+                    return
+                await start_session(user)
+
+            password.on("keydown.enter", create)
+            ui.button("Create account", on_click=create).classes("w-full")
+        return None
+
+    @ui.page("/login", title="Sign in · chatapp")
+    async def login(next: str = "/") -> RedirectResponse | None:  # noqa: A002 (query name)
+        if await services.auth.needs_setup():
+            return RedirectResponse("/setup")
+        if await current_user(services) is not None:
+            return RedirectResponse(safe_next(next))
+        with centered("Sign in"):
+            email = ui.input("Email").props("outlined autofocus type=email autocomplete=username")
+            password = ui.input("Password", password=True, password_toggle_button=True).props(
+                "outlined autocomplete=current-password")
+            error = ui.label().classes("text-negative").props('role="alert"')
+
+            async def submit() -> None:
+                request = ui.context.client.request
+                client = request.client.host if request.client else ""
+                try:
+                    user = await services.auth.authenticate(
+                        email=email.value or "", password=password.value or "", client=client
+                    )
+                except ChatAppError as exc:
+                    error.text = describe(exc)
+                    return
+                await start_session(user, next)
+
+            password.on("keydown.enter", submit)
+            ui.button("Sign in", on_click=submit).classes("w-full")
+            if services.options.allow_signup:
+                ui.link("Create an account", "/signup").classes("text-sm")
+        return None
+
+    @ui.page("/signup", title="Create an account · chatapp")
+    async def signup() -> RedirectResponse | None:
+        if not services.options.allow_signup or await services.auth.needs_setup():
+            return RedirectResponse("/login")
+        with centered("Create an account"):
+            name, email, password, error = new_account_fields()
+
+            async def create() -> None:
+                try:
+                    user = await services.auth.register(
+                        email=email.value or "", password=password.value or "",
+                        display_name=name.value or "",
+                    )
+                except ChatAppError as exc:
+                    error.text = describe(exc)
+                    return
+                await start_session(user)
+
+            password.on("keydown.enter", create)
+            ui.button("Create account", on_click=create).classes("w-full")
+            ui.link("I have an account", "/login").classes("text-sm")
+        return None
+
+    @signed_in_page(services, "/account", title="Account · chatapp")
+    async def account(user: User) -> None:
+        with frame(services, user, "Account"):
+            ui.link("← Back to chats", "/").classes("text-sm")
+        with ui.column().classes("w-full max-w-lg mx-auto gap-4 p-4"):
+            ui.label(f"Signed in as {user.email}").classes("text-subtitle1")
+            with ui.card().classes("w-full").props("flat bordered"):
+                ui.label("Change password").classes("text-h6")
+                current = ui.input("Current password", password=True).props(
+                    "outlined autocomplete=current-password")
+                new = ui.input("New password (8 characters or more)", password=True).props(
+                    "outlined autocomplete=new-password")
+                message = ui.label().props('role="status"')
+
+                async def change() -> None:
+                    if (fresh := await recheck(services)) is None:
+                        return
+                    try:
+                        fresh = await services.auth.change_password(
+                            fresh, current=current.value or "", new=new.value or "")
+                    except ChatAppError as exc:
+                        message.text = describe(exc)
+                        return
+                    sign_in(services.auth.issue_token(fresh).token)
+                    current.value = new.value = ""
+                    message.text = "Password changed. Other sessions were signed out."
+
+                ui.button("Change password", on_click=change)
+            with ui.card().classes("w-full").props("flat bordered"):
+                ui.label("Appearance").classes("text-h6")
+
+                async def set_theme(event) -> None:  # type: ignore[no-untyped-def]
+                    if (fresh := await recheck(services)) is None:
+                        return
+                    settings = {**fresh.settings, "theme": event.value}
+                    await services.store.update_user(fresh.id, settings=settings)
+                    ui.dark_mode({"auto": None, "dark": True, "light": False}[event.value])
+
+                ui.toggle({"auto": "System", "light": "Light", "dark": "Dark"},
+                          value=user.settings.get("theme", "auto"), on_change=set_theme)
+            with ui.card().classes("w-full").props("flat bordered"):
+                ui.label("Sessions").classes("text-h6")
+
+                async def everywhere() -> None:
+                    if (fresh := await recheck(services)) is None:
+                        return
+                    await services.auth.sign_out_everywhere(fresh)
+                    await log_out(services)
+
+                ui.button("Sign out everywhere", on_click=everywhere).props("outline")
+                ui.button("Sign out", on_click=lambda: log_out(services)).props("flat")

@@ -1,0 +1,184 @@
+"""The message list of one topic: markdown replies, per-message actions, following a stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from nicegui import background_tasks, ui
+
+from pages.feedback import attempt
+from pages.live_markdown import LiveMarkdown
+from pages.session import recheck
+from services.chat import Finished, Generation, TextDelta, Turn
+from services.context import Services
+from services.markdown import render
+from services.models import MessageStatus, Role
+
+STATUS_NOTES = {
+    MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
+    MessageStatus.INTERRUPTED: "Interrupted: the server stopped while this reply was written.",
+}
+
+
+class ConversationView:
+    """Draws a topic's active branch and keeps the reply being written live."""
+
+    def __init__(
+        self,
+        services: Services,
+        user_id: str,
+        topic_id: str,
+        *,
+        on_finished: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.services = services
+        self.user_id = user_id
+        self.topic_id = topic_id
+        self.on_finished = on_finished
+        self.generating = False
+        self.container = ui.column().classes("w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages")
+        self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
+        self._follower: asyncio.Task[None] | None = None
+        ui.context.client.on_delete(self._stop_following)
+
+    async def refresh(self) -> None:
+        turns = await self.services.chat.conversation(self.user_id, self.topic_id)
+        generation = self.services.chat.generation(self.topic_id)
+        self.container.clear()
+        with self.container:
+            if not turns:
+                ui.label("Send a message to start.").classes("text-grey-7 self-center mt-16")
+            for turn in turns:
+                live = generation is not None and turn.message.id == generation.message.id
+                self._draw(turn, live=live)
+        self.generating = generation is not None
+        if generation is not None:
+            self.follow(generation)
+
+    def follow(self, generation: Generation) -> None:
+        """Show a reply as it grows: text so far first, then each delta (LiveMarkdown throttles)."""
+        self._stop_following()
+        self.generating = True
+        children = self.container.default_slot.children
+        live = getattr(children[-1], "live", None) if children else None
+        if live is None:
+            return
+        self._follower = background_tasks.create(self._pump(generation, live), name="follow reply")
+
+    async def _pump(self, generation: Generation, live: LiveMarkdown) -> None:
+        async for event in generation.events():
+            if isinstance(event, TextDelta):
+                live.append(event.text)
+            elif isinstance(event, Finished):
+                live.finish()
+        self.generating = False
+        await self.refresh()
+        await self.on_finished()
+
+    def _stop_following(self) -> None:
+        if self._follower is not None and not self._follower.done():
+            self._follower.cancel()
+        self._follower = None
+
+    # ----- drawing ----------------------------------------------------------------------------
+
+    def _draw(self, turn: Turn, *, live: bool) -> None:
+        message = turn.message
+        mine = message.role == Role.USER
+        with ui.column().classes("w-full gap-1 " + ("items-end" if mine else "items-start")) as box:
+            box.props(f'data-message-id="{message.id}" data-role="{message.role.value}"')
+            kind = "user-message" if mine else "assistant-message"
+            with ui.element("div").classes(f"message {kind}"):
+                if mine:
+                    ui.label(message.content).classes("whitespace-pre-wrap break-words")
+                elif live:
+                    box.live = LiveMarkdown()  # type: ignore[attr-defined]
+                else:
+                    ui.html(render(message.content), sanitize=False).classes("markdown")
+            if not live:
+                self._notes(turn)
+                self._actions(turn)
+
+    def _notes(self, turn: Turn) -> None:
+        message = turn.message
+        if message.status == MessageStatus.ERROR:
+            with ui.row().classes("items-center gap-2 error-banner").props('role="alert"'):
+                ui.icon("error_outline", color="negative")
+                ui.label(message.error or "The reply failed.").classes("text-negative")
+                ui.button("Retry", on_click=lambda: self._regenerate(message.id)).props(
+                    "dense outline color=negative"
+                )
+        elif note := STATUS_NOTES.get(message.status):
+            with ui.row().classes("items-center gap-2 text-grey-7 text-sm"):
+                ui.label(note)
+                ui.button("Regenerate", on_click=lambda: self._regenerate(message.id)).props(
+                    "dense flat"
+                )
+        if message.usage and message.usage.total_tokens:
+            ui.label(
+                f"{message.usage.prompt_tokens} + {message.usage.completion_tokens} tokens"
+            ).classes("text-xs text-grey-6").props('title="prompt + reply tokens"')
+
+    def _actions(self, turn: Turn) -> None:
+        message = turn.message
+        with ui.row().classes("items-center gap-0 message-actions"):
+            ui.button(icon="content_copy", on_click=lambda: self._copy(message.content)).props(
+                'flat round dense size=sm aria-label="Copy message"'
+            )
+            if message.role == Role.USER:
+                ui.button(icon="edit", on_click=lambda: self._edit(turn)).props(
+                    'flat round dense size=sm aria-label="Edit message"'
+                )
+            else:
+                ui.button(icon="refresh", on_click=lambda: self._regenerate(message.id)).props(
+                    'flat round dense size=sm aria-label="Regenerate reply"'
+                )
+            if len(turn.sibling_ids) > 1:
+                self._switcher(turn)
+
+    def _switcher(self, turn: Turn) -> None:
+        index, ids = turn.index, turn.sibling_ids
+        ui.button(icon="chevron_left", on_click=lambda: self._select(ids[index - 1])).props(
+            'flat round dense size=sm aria-label="Previous version"'
+        ).set_enabled(index > 0)
+        ui.label(f"{index + 1}/{len(ids)}").classes("text-xs text-grey-7")
+        ui.button(icon="chevron_right", on_click=lambda: self._select(ids[index + 1])).props(
+            'flat round dense size=sm aria-label="Next version"'
+        ).set_enabled(index < len(ids) - 1)
+
+    # ----- handlers (each re-checks the session first) ----------------------------------------
+
+    def _copy(self, text: str) -> None:
+        ui.clipboard.write(text)
+        ui.notify("Copied", timeout=1000)
+
+    async def _select(self, message_id: str) -> None:
+        if await recheck(self.services) is None or self.generating:
+            return
+        await attempt(lambda: self.services.chat.select_branch(self.user_id, message_id))
+        await self.refresh()
+
+    async def _regenerate(self, message_id: str) -> None:
+        if await recheck(self.services) is None:
+            return
+        if await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id)):
+            await self.refresh()
+
+    async def _edit(self, turn: Turn) -> None:
+        if await recheck(self.services) is None:
+            return
+        with ui.dialog() as dialog, ui.card().classes("w-full max-w-2xl"):
+            ui.label("Edit message").classes("text-h6")
+            ui.label("Sending keeps the original as an earlier version.").classes("text-sm")
+            text = ui.textarea(value=turn.message.content).props("outlined autogrow autofocus")
+            text.classes("w-full")
+            with ui.row().classes("justify-end w-full"):
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+                ui.button("Send", on_click=lambda: dialog.submit(text.value))
+        content = await dialog
+        if content is None or await recheck(self.services) is None:
+            return
+        edit = self.services.chat.edit
+        if await attempt(lambda: edit(self.user_id, turn.message.id, content)):
+            await self.refresh()

@@ -1,0 +1,77 @@
+"""Shared page chrome: the header, the topic drawer, dark mode and the app's CSS and JS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nicegui import app, ui
+
+from pages.session import log_out
+from services.context import Services
+from services.models import User
+
+STATIC = Path(__file__).parent / "static"
+_static_added = False
+
+
+def add_static() -> None:
+    """Serve pages/static once per process (CSS, JS, favicon)."""
+    global _static_added
+    if not _static_added:
+        app.add_static_files("/static", STATIC)
+        _static_added = True
+
+
+def head() -> None:
+    """Per-page head: our stylesheet and script, and dark mode from the user's choice."""
+    ui.add_head_html(
+        '<link rel="stylesheet" href="/static/app.css">'
+        '<script defer src="/static/app.js"></script>'
+    )
+
+
+def dark_mode(user: User | None) -> None:
+    """Follow the system unless the user picked light or dark (None = auto in Quasar)."""
+    choice = (user.settings.get("theme") if user else None) or "auto"
+    ui.dark_mode({"auto": None, "dark": True, "light": False}.get(choice))
+
+
+@contextmanager
+def centered(title: str) -> Iterator[None]:
+    """A card in the middle of the page, for sign-in and set-up forms."""
+    head()
+    dark_mode(None)
+    with ui.column().classes("w-full min-h-screen items-center justify-center p-4"):
+        with ui.card().classes("w-full max-w-sm gap-3").props("flat bordered"):
+            ui.label("chatapp").classes("text-sm text-grey-7")
+            ui.label(title).classes("text-h5").props('role="heading" aria-level="1"')
+            yield
+
+
+@contextmanager
+def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui.left_drawer]:
+    """The signed-in layout; yields the drawer so the page can put the topic list in it."""
+    head()
+    dark_mode(user)
+    drawer = ui.left_drawer(value=None, bordered=True).props(
+        'width=300 breakpoint=768 aria-label="Topics"'
+    ).classes("p-0 chat-drawer")
+    with ui.header(bordered=True).classes("items-center gap-1 py-1 px-2 chat-header"):
+        ui.button(icon="menu", on_click=drawer.toggle).props(
+            'flat round dense aria-label="Show or hide topics"'
+        )
+        ui.label(title).classes("text-subtitle1 ellipsis grow chat-title")
+        if services.options.demo:
+            ui.badge("Demo model", color="orange").props(
+                'title="No API key configured: an offline demo model answers."'
+            )
+        with ui.button(icon="account_circle").props(
+            f'flat round dense aria-label="Account menu for {user.name}"'
+        ):
+            with ui.menu():
+                ui.menu_item(user.name).props("disable")
+                ui.menu_item("Account settings", on_click=lambda: ui.navigate.to("/account"))
+                ui.menu_item("Sign out", on_click=lambda: log_out(services))
+    yield drawer

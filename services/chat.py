@@ -1,0 +1,481 @@
+"""Conversations: sending, service-owned generations that save as they grow, stop, branches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from services.context import Options
+from services.errors import (
+    ChatAppError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ProviderError,
+    StoreUnavailable,
+    Throttled,
+    TooLarge,
+)
+from services.llm import LLM, Delta, Done
+from services.models import Message, MessageStatus, Role, SearchHit, Topic, Usage
+from services.store import Store
+
+log = logging.getLogger(__name__)
+
+NEW_TITLE = "New chat"
+TITLE_PROMPT = (
+    "Write a short title (at most six words, no quotes, no trailing period) for a conversation "
+    "that starts with this message:\n\n{text}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """More reply text. A listener that joins late first gets all the text so far as one."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The reply ended: `message.status` says how (complete, stopped, error, interrupted)."""
+
+    message: Message
+
+
+Event = TextDelta | Finished
+
+
+@dataclass(slots=True)
+class Turn:
+    """A message on the active path, with its siblings' ids (for the ‹ 2/3 › switcher)."""
+
+    message: Message
+    sibling_ids: list[str]
+
+    @property
+    def index(self) -> int:
+        return self.sibling_ids.index(self.message.id)
+
+
+@dataclass(eq=False)
+class Generation:
+    """One reply being written. It belongs to the service, not to any page or request."""
+
+    message: Message
+    parts: list[str] = field(default_factory=list)
+    listeners: set[asyncio.Queue[Event]] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+    stop_status: MessageStatus = MessageStatus.STOPPED
+    finishing: bool = False
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def topic_id(self) -> str:
+        return self.message.topic_id
+
+    @property
+    def text(self) -> str:
+        if len(self.parts) > 1:  # join lazily, once per read, not once per chunk
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
+
+    def _publish(self, event: Event) -> None:
+        for queue in self.listeners:
+            queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Follow this reply: the text so far, then each delta, then `Finished`."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        if self.text:
+            queue.put_nowait(TextDelta(self.text))
+        if self.finished.is_set():
+            queue.put_nowait(Finished(self.message))
+        else:
+            self.listeners.add(queue)
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if isinstance(event, Finished):
+                    return
+        finally:
+            self.listeners.discard(queue)
+
+
+class ChatService:
+    """Everything a user does with topics and messages, for pages and the API alike."""
+
+    def __init__(
+        self,
+        store: Store,
+        llm: LLM,
+        options: Options,
+        *,
+        save_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.llm = llm
+        self.options = options
+        self.save_interval = save_interval
+        self.clock = clock
+        self.generations: dict[str, Generation] = {}
+        self._started: dict[str, deque[float]] = defaultdict(deque)
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # ----- topics -----------------------------------------------------------------------------
+
+    async def create_topic(
+        self, user_id: str, *, title: str = "", settings: dict[str, Any] | None = None
+    ) -> Topic:
+        title = self._clean_title(title) if title else NEW_TITLE
+        settings = dict(settings or {})
+        if title != NEW_TITLE:
+            settings["title_locked"] = True
+        return await self.store.create_topic(user_id, title, settings)
+
+    async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
+        topic = await self.store.rename_topic(user_id, topic_id, self._clean_title(title))
+        return await self.store.update_topic_settings(
+            user_id, topic_id, {**topic.settings, "title_locked": True}
+        )
+
+    async def update_topic_settings(
+        self,
+        user_id: str,
+        topic_id: str,
+        *,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+    ) -> Topic:
+        topic = await self.store.get_topic(user_id, topic_id)
+        settings = dict(topic.settings)
+        if model is not None:
+            settings["model"] = model.strip()[:200]
+        if system_prompt is not None:
+            if len(system_prompt) > self.options.max_message_chars:
+                raise TooLarge("The system prompt is too long.")
+            settings["system_prompt"] = system_prompt
+        if temperature is not None:
+            if not 0.0 <= temperature <= 2.0:
+                raise InvalidInput("Temperature must be between 0 and 2.")
+            settings["temperature"] = temperature
+        return await self.store.update_topic_settings(user_id, topic_id, settings)
+
+    async def delete_topic(self, user_id: str, topic_id: str) -> None:
+        await self.store.get_topic(user_id, topic_id)
+        if generation := self.generations.get(topic_id):
+            await self._cancel(generation, MessageStatus.STOPPED)
+        await self.store.delete_topic(user_id, topic_id)
+
+    async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
+        return await self.store.search(user_id, query[:200], limit=limit)
+
+    def _clean_title(self, title: str) -> str:
+        title = " ".join(title.split())
+        if not title:
+            raise InvalidInput("The title cannot be empty.")
+        if len(title) > self.options.max_title_chars:
+            raise TooLarge(f"The title is too long (at most {self.options.max_title_chars}).")
+        return title
+
+    # ----- reading a conversation -------------------------------------------------------------
+
+    async def conversation(self, user_id: str, topic_id: str) -> list[Turn]:
+        """The active branch from the first message to the topic's active leaf."""
+        topic = await self.store.get_topic(user_id, topic_id)
+        messages = await self.store.list_messages(user_id, topic_id)
+        by_id = {m.id: m for m in messages}
+        children: dict[str | None, list[str]] = defaultdict(list)
+        for message in messages:  # already in id (creation) order
+            children[message.parent_id].append(message.id)
+        path: list[Message] = []
+        node = by_id.get(topic.active_leaf_id or "") or (messages[-1] if messages else None)
+        while node is not None:
+            path.append(node)
+            node = by_id.get(node.parent_id) if node.parent_id else None
+        path.reverse()
+        if generation := self.generations.get(topic_id):  # show the text not yet saved
+            path = [replace(m, content=generation.text) if m.id == generation.message.id else m
+                    for m in path]
+        return [Turn(m, children[m.parent_id]) for m in path]
+
+    async def select_branch(self, user_id: str, message_id: str) -> None:
+        """Show the branch through `message_id`, down to its newest leaf."""
+        message = await self.store.get_message(user_id, message_id)
+        messages = await self.store.list_messages(user_id, message.topic_id)
+        newest_child: dict[str, str] = {}
+        for m in messages:
+            if m.parent_id:
+                newest_child[m.parent_id] = m.id
+        leaf = message.id
+        while leaf in newest_child:
+            leaf = newest_child[leaf]
+        await self.store.set_active_leaf(user_id, message.topic_id, leaf)
+
+    def generation(self, topic_id: str) -> Generation | None:
+        return self.generations.get(topic_id)
+
+    # ----- writing ----------------------------------------------------------------------------
+
+    async def send(
+        self, user_id: str, topic_id: str, content: str, *, parent_id: str | None = None
+    ) -> Generation:
+        """Save the user's message and start the reply; `parent_id` defaults to the active leaf."""
+        content = self._check_content(content)
+        topic = await self.store.get_topic(user_id, topic_id)
+        self._check_idle(topic_id)
+        self._check_rate(user_id)
+        if parent_id is None:
+            parent_id = topic.active_leaf_id
+        question = await self.store.add_message(
+            Message(topic_id, user_id, Role.USER, content, parent_id=parent_id)
+        )
+        if topic.title == NEW_TITLE and not topic.settings.get("title_locked"):
+            await self.store.rename_topic(user_id, topic_id, _first_words(content))
+        return await self._answer(user_id, topic, question)
+
+    async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
+        """Ask an edited question as a sibling of the original, keeping the original branch."""
+        original = await self.store.get_message(user_id, message_id)
+        if original.role != Role.USER:
+            raise InvalidInput("Only your own messages can be edited.")
+        return await self.send(user_id, original.topic_id, content, parent_id=original.parent_id)
+
+    async def regenerate(self, user_id: str, message_id: str) -> Generation:
+        """Write a new reply to the question behind `message_id`, as a sibling branch."""
+        message = await self.store.get_message(user_id, message_id)
+        question = message
+        if message.role == Role.ASSISTANT:
+            if message.parent_id is None:
+                raise InvalidInput("This reply has no question to answer again.")
+            question = await self.store.get_message(user_id, message.parent_id)
+        topic = await self.store.get_topic(user_id, message.topic_id)
+        self._check_idle(topic.id)
+        self._check_rate(user_id)
+        return await self._answer(user_id, topic, question)
+
+    async def stop(self, user_id: str, topic_id: str) -> Message | None:
+        """Stop the reply being written in a topic, keeping its text; None when none runs."""
+        await self.store.get_topic(user_id, topic_id)
+        generation = self.generations.get(topic_id)
+        if generation is None:
+            return None
+        await self._cancel(generation, MessageStatus.STOPPED)
+        return generation.message
+
+    async def close(self) -> None:
+        """Shut down: replies still running are saved as interrupted."""
+        for generation in list(self.generations.values()):
+            await self._cancel(generation, MessageStatus.INTERRUPTED)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _check_content(self, content: str) -> str:
+        if not content or not content.strip():
+            raise InvalidInput("The message is empty.")
+        if len(content) > self.options.max_message_chars:
+            raise TooLarge(
+                f"The message is too long ({len(content):,} characters; "
+                f"the limit is {self.options.max_message_chars:,})."
+            )
+        return content
+
+    def _check_idle(self, topic_id: str) -> None:
+        if topic_id in self.generations:
+            raise Conflict("A reply is still being written in this topic; stop it first.")
+
+    def _check_rate(self, user_id: str) -> None:
+        now, window = self.clock(), self._started[user_id]
+        while window and now - window[0] >= 60:
+            window.popleft()
+        if len(window) >= self.options.replies_per_minute:
+            wait = 60 - (now - window[0])
+            raise Throttled(
+                f"You started {len(window)} replies in the last minute; "
+                f"try again in {wait:.0f} s.",
+                retry_after=wait,
+            )
+        window.append(now)
+
+    async def _answer(self, user_id: str, topic: Topic, question: Message) -> Generation:
+        model = topic.settings.get("model") or self.options.default_model
+        prompt = await self._prompt(user_id, topic, question)
+        reply = await self.store.add_message(
+            Message(
+                topic.id,
+                user_id,
+                Role.ASSISTANT,
+                "",
+                parent_id=question.id,
+                status=MessageStatus.STREAMING,
+                model=model,
+            )
+        )
+        generation = Generation(reply)
+        self.generations[topic.id] = generation
+        generation.task = asyncio.create_task(
+            self._run(generation, prompt, model, topic.settings.get("temperature")),
+            name=f"generation-{reply.id}",
+        )
+        return generation
+
+    async def _prompt(self, user_id: str, topic: Topic, question: Message) -> list[dict[str, Any]]:
+        """The system prompt plus as much recent history as fits the budget."""
+        path = await self.store.path_to(user_id, question.id)
+        budget = self.options.history_budget_chars
+        kept: list[dict[str, Any]] = []
+        for message in reversed(path):
+            if not message.content or message.role == Role.SYSTEM:
+                continue
+            if kept and len(message.content) > budget:
+                break
+            budget -= len(message.content)
+            kept.append({"role": message.role.value, "content": message.content})
+        kept.reverse()
+        if system := topic.settings.get("system_prompt"):
+            kept.insert(0, {"role": "system", "content": system})
+        return kept
+
+    async def _run(
+        self, generation: Generation, prompt: list[dict[str, Any]], model: str, temperature: Any
+    ) -> None:
+        message = generation.message
+        status, usage, error = MessageStatus.COMPLETE, None, None
+        stream = self.llm.stream(prompt, model=model, temperature=temperature)
+        last_save = self.clock()
+        try:
+            async for event in stream:
+                if isinstance(event, Delta) and event.text:
+                    generation.parts.append(event.text)
+                    generation._publish(TextDelta(event.text))
+                    if self.clock() - last_save >= self.save_interval:
+                        last_save = self.clock()
+                        await self._save_progress(generation)
+                elif isinstance(event, Done):
+                    usage = event.usage
+            if not generation.text:
+                status, error = MessageStatus.ERROR, "The model sent an empty reply."
+        except asyncio.CancelledError:
+            status = generation.stop_status
+        except ProviderError as exc:
+            status, error = MessageStatus.ERROR, exc.message
+        except ChatAppError as exc:
+            status, error = MessageStatus.ERROR, exc.message
+        except Exception:
+            log.exception("generation %s failed", message.id)
+            status, error = MessageStatus.ERROR, "Something went wrong while writing the reply."
+        finally:
+            # Closing the stream closes the provider connection, so a local model stops too.
+            await asyncio.shield(_aclose(stream))
+        generation.message = replace(
+            message, content=generation.text, status=status, usage=usage, error=error
+        )
+        generation.finishing = True
+        await asyncio.shield(self._finish(generation))
+
+    async def _save_progress(self, generation: Generation) -> None:
+        try:
+            await self.store.update_message(
+                generation.message.user_id, generation.message.id, content=generation.text
+            )
+        except StoreUnavailable as exc:  # keep streaming; the next save or the last one catches up
+            log.warning("could not save reply %s yet: %s", generation.message.id, exc)
+
+    async def _finish(self, generation: Generation) -> None:
+        message = generation.message
+        for attempt in range(6):
+            try:
+                await self.store.update_message(
+                    message.user_id,
+                    message.id,
+                    content=message.content,
+                    status=message.status,
+                    usage=message.usage,
+                    error=message.error,
+                )
+                break
+            except NotFound:  # the topic was deleted meanwhile
+                break
+            except StoreUnavailable as exc:
+                log.warning("saving reply %s failed (%s); retrying", message.id, exc)
+                await asyncio.sleep(0.5 * 2**attempt)
+        self.generations.pop(message.topic_id, None)
+        generation.finished.set()
+        generation._publish(Finished(message))
+        generation.listeners.clear()
+        if message.status == MessageStatus.COMPLETE and self.options.auto_title:
+            self._spawn(self._auto_title(message))
+
+    async def _cancel(self, generation: Generation, status: MessageStatus) -> None:
+        generation.stop_status = status
+        task = generation.task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if not generation.finishing:  # cancelled before its first step: _run never ran
+            generation.finishing = True
+            generation.message = replace(generation.message, content=generation.text, status=status)
+            await self._finish(generation)
+        await generation.finished.wait()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _auto_title(self, reply: Message) -> None:
+        """Name a topic after its first exchange; runs after the reply so it never competes."""
+        try:
+            topic = await self.store.get_topic(reply.user_id, reply.topic_id)
+            if topic.settings.get("title_locked") or topic.settings.get("title_auto"):
+                return
+            question = await self.store.get_message(reply.user_id, reply.parent_id or "")
+            model = self.options.title_model or reply.model or self.options.default_model
+            prompt = [{"role": "user", "content": TITLE_PROMPT.format(text=question.content[:2000])}]
+            title = " ".join((await self.llm.complete(prompt, model=model)).split()).strip("\"'.")
+            if not title:
+                return
+            title = title[: self.options.max_title_chars]
+            topic = await self.store.get_topic(reply.user_id, reply.topic_id)
+            if not topic.settings.get("title_locked"):  # the user may have renamed it meanwhile
+                await self.store.rename_topic(reply.user_id, reply.topic_id, title)
+                await self.store.update_topic_settings(
+                    reply.user_id, reply.topic_id, {**topic.settings, "title_auto": True}
+                )
+        except (ChatAppError, asyncio.TimeoutError) as exc:
+            log.info("no automatic title for topic %s: %s", reply.topic_id, exc)
+
+
+def _first_words(text: str, limit: int = 48) -> str:
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    cut = words[:limit].rsplit(" ", 1)[0] or words[:limit]
+    return cut + "…"
+
+
+async def _aclose(stream: Any) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+__all__ = [
+    "NEW_TITLE",
+    "ChatService",
+    "Event",
+    "Finished",
+    "Generation",
+    "TextDelta",
+    "Turn",
+    "Usage",
+]

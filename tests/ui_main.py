@@ -1,0 +1,10 @@
+"""The app as NiceGUI's `user` fixture runs it: settings from the test's environment."""
+
+from nicegui import ui
+
+from chatapp.app import create_app
+from chatapp.settings import load_settings
+
+settings = load_settings()
+create_app(settings)
+ui.run(storage_secret=settings.storage_secret.get_secret_value(), title="chatapp")
