@@ -7,14 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from nicegui import app, ui
+from services.auth import AuthService
+from services.llm import LLM, make_llm
 
 import pages
 from chatapp import __version__, api
 from chatapp.settings import Settings
-from services.auth import AuthService
 from services.chat import ChatService
 from services.context import Options, Services
-from services.llm import LLM, make_llm
 from services.store import Store, open_store
 
 log = logging.getLogger("chatapp")
@@ -42,7 +42,9 @@ async def start_services(
     services.store = store or await open_store(settings.database)
     interrupted = await services.store.mark_streaming_interrupted()
     if interrupted:
-        log.warning("marked %d reply(ies) left streaming by the last run as interrupted", interrupted)
+        log.warning(
+            "marked %d reply(ies) left streaming by the last run as interrupted", interrupted
+        )
     services.auth = AuthService(
         services.store,
         secret=settings.jwt_secret.get_secret_value(),

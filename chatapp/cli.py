@@ -124,3 +124,7 @@ async def _user_command(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         await stop_services(services)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

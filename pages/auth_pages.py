@@ -7,7 +7,15 @@ from nicegui import ui
 
 from pages.feedback import describe
 from pages.frame import centered, frame
-from pages.session import current_user, log_out, recheck, safe_next, sign_in, signed_in_page
+from pages.session import (
+    current_user,
+    log_out,
+    open_page,
+    recheck,
+    safe_next,
+    sign_in,
+    signed_in_page,
+)
 from services.context import Services
 from services.errors import ChatAppError
 from services.models import User
@@ -28,7 +36,7 @@ def register(services: Services) -> None:
         sign_in(services.auth.issue_token(user).token)
         ui.navigate.to(safe_next(next_path))
 
-    @ui.page("/setup", title="Set up chatapp")
+    @open_page("/setup", title="Set up chatapp")
     async def setup() -> RedirectResponse | None:
         if not await services.auth.needs_setup():
             return RedirectResponse("/login")
@@ -41,8 +49,10 @@ def register(services: Services) -> None:
                     if not await services.auth.needs_setup():
                         raise ChatAppError("The owner account exists already; please sign in.")
                     user = await services.auth.register(
-                        email=email.value or "", password=password.value or "",
-                        display_name=name.value or "", is_owner=True,
+                        email=email.value or "",
+                        password=password.value or "",
+                        display_name=name.value or "",
+                        is_owner=True,
                     )
                 except ChatAppError as exc:
                     error.text = describe(exc)
@@ -53,8 +63,8 @@ def register(services: Services) -> None:
             ui.button("Create account", on_click=create).classes("w-full")
         return None
 
-    @ui.page("/login", title="Sign in · chatapp")
-    async def login(next: str = "/") -> RedirectResponse | None:  # noqa: A002 (query name)
+    @open_page("/login", title="Sign in · chatapp")
+    async def login(next: str = "/") -> RedirectResponse | None:
         if await services.auth.needs_setup():
             return RedirectResponse("/setup")
         if await current_user(services) is not None:
@@ -62,7 +72,8 @@ def register(services: Services) -> None:
         with centered("Sign in"):
             email = ui.input("Email").props("outlined autofocus type=email autocomplete=username")
             password = ui.input("Password", password=True, password_toggle_button=True).props(
-                "outlined autocomplete=current-password")
+                "outlined autocomplete=current-password"
+            )
             error = ui.label().classes("text-negative").props('role="alert"')
 
             async def submit() -> None:
@@ -83,7 +94,7 @@ def register(services: Services) -> None:
                 ui.link("Create an account", "/signup").classes("text-sm")
         return None
 
-    @ui.page("/signup", title="Create an account · chatapp")
+    @open_page("/signup", title="Create an account · chatapp")
     async def signup() -> RedirectResponse | None:
         if not services.options.allow_signup or await services.auth.needs_setup():
             return RedirectResponse("/login")
@@ -93,7 +104,8 @@ def register(services: Services) -> None:
             async def create() -> None:
                 try:
                     user = await services.auth.register(
-                        email=email.value or "", password=password.value or "",
+                        email=email.value or "",
+                        password=password.value or "",
                         display_name=name.value or "",
                     )
                 except ChatAppError as exc:
@@ -115,9 +127,11 @@ def register(services: Services) -> None:
             with ui.card().classes("w-full").props("flat bordered"):
                 ui.label("Change password").classes("text-h6")
                 current = ui.input("Current password", password=True).props(
-                    "outlined autocomplete=current-password")
+                    "outlined autocomplete=current-password"
+                )
                 new = ui.input("New password (8 characters or more)", password=True).props(
-                    "outlined autocomplete=new-password")
+                    "outlined autocomplete=new-password"
+                )
                 message = ui.label().props('role="status"')
 
                 async def change() -> None:
@@ -125,7 +139,8 @@ def register(services: Services) -> None:
                         return
                     try:
                         fresh = await services.auth.change_password(
-                            fresh, current=current.value or "", new=new.value or "")
+                            fresh, current=current.value or "", new=new.value or ""
+                        )
                     except ChatAppError as exc:
                         message.text = describe(exc)
                         return
@@ -144,8 +159,11 @@ def register(services: Services) -> None:
                     await services.store.update_user(fresh.id, settings=settings)
                     ui.dark_mode({"auto": None, "dark": True, "light": False}[event.value])
 
-                ui.toggle({"auto": "System", "light": "Light", "dark": "Dark"},
-                          value=user.settings.get("theme", "auto"), on_change=set_theme)
+                ui.toggle(
+                    {"auto": "System", "light": "Light", "dark": "Dark"},
+                    value=user.settings.get("theme", "auto"),
+                    on_change=set_theme,
+                )
             with ui.card().classes("w-full").props("flat bordered"):
                 ui.label("Sessions").classes("text-h6")
 

@@ -27,8 +27,7 @@ def add_static() -> None:
 def head() -> None:
     """Per-page head: our stylesheet and script, and dark mode from the user's choice."""
     ui.add_head_html(
-        '<link rel="stylesheet" href="/static/app.css">'
-        '<script defer src="/static/app.js"></script>'
+        '<link rel="stylesheet" href="/static/app.css"><script defer src="/static/app.js"></script>'
     )
 
 
@@ -55,9 +54,11 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui
     """The signed-in layout; yields the drawer so the page can put the topic list in it."""
     head()
     dark_mode(user)
-    drawer = ui.left_drawer(value=None, bordered=True).props(
-        'width=300 breakpoint=768 aria-label="Topics"'
-    ).classes("p-0 chat-drawer")
+    drawer = (
+        ui.left_drawer(value=None, bordered=True)
+        .props('width=300 breakpoint=768 aria-label="Topics"')
+        .classes("p-0 chat-drawer")
+    )
     with ui.header(bordered=True).classes("items-center gap-1 py-1 px-2 chat-header"):
         ui.button(icon="menu", on_click=drawer.toggle).props(
             'flat round dense aria-label="Show or hide topics"'

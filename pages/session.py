@@ -21,7 +21,7 @@ OPEN_ROUTES = frozenset({"/login", "/setup", "/signup", "/share/{share_id}"})
 
 
 def safe_next(target: str | None) -> str:
-    """Return `target` only when it is a path on this site; anything else (an open redirect) is /."""
+    """`target` when it is a path on this site; anything else (an open redirect) becomes /."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return "/"
     parts = urlsplit(target)
@@ -59,6 +59,13 @@ async def current_user(services: Services) -> User | None:
     if renewed is not None:
         sign_in(renewed.token)
     return user
+
+
+def open_page(path: str, **page_kwargs: Any) -> Callable[..., Any]:
+    """`ui.page` for the few routes anyone may open; they must be listed in OPEN_ROUTES."""
+    if path not in OPEN_ROUTES:
+        raise ValueError(f"{path} is not an open route; use signed_in_page")
+    return ui.page(path, **page_kwargs)
 
 
 def signed_in_page(services: Services, path: str, **page_kwargs: Any) -> Callable[..., Any]:

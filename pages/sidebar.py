@@ -77,11 +77,12 @@ class Sidebar:
     def _item(self, topic: Topic, now: datetime) -> None:
         active = topic.id == self.active_id
         with ui.item(on_click=lambda t=topic: ui.navigate.to(f"/topic/{t.id}")) as item:
-            item.props(f'clickable active={active} active-class="topic-active" href="/topic/{topic.id}"')
+            item.props(
+                f'clickable active={active} active-class="topic-active" href="/topic/{topic.id}"'
+            )
             item.props(f'data-topic-id="{topic.id}"' + (' aria-current="page"' if active else ""))
             with ui.item_section():
                 ui.item_label(topic.title).classes("ellipsis topic-title")
                 ui.item_label(
                     f"{topic.message_count} messages · {relative(topic.updated_at, now)}"
                 ).props("caption")
-

@@ -6,9 +6,11 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
+
+from services.llm import LLM, Delta, Done
 
 from services.context import Options
 from services.errors import (
@@ -16,39 +18,16 @@ from services.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    ProviderError,
     StoreUnavailable,
     Throttled,
     TooLarge,
 )
-from services.llm import LLM, Delta, Done
-from services.models import Message, MessageStatus, Role, SearchHit, Topic, Usage
+from services.generation import Event, Finished, Generation, TextDelta
+from services.models import Message, MessageStatus, Role, SearchHit, Topic
 from services.store import Store
+from services.titles import NEW_TITLE, auto_title, first_words
 
 log = logging.getLogger(__name__)
-
-NEW_TITLE = "New chat"
-TITLE_PROMPT = (
-    "Write a short title (at most six words, no quotes, no trailing period) for a conversation "
-    "that starts with this message:\n\n{text}"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    """More reply text. A listener that joins late first gets all the text so far as one."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    """The reply ended: `message.status` says how (complete, stopped, error, interrupted)."""
-
-    message: Message
-
-
-Event = TextDelta | Finished
 
 
 @dataclass(slots=True)
@@ -61,51 +40,6 @@ class Turn:
     @property
     def index(self) -> int:
         return self.sibling_ids.index(self.message.id)
-
-
-@dataclass(eq=False)
-class Generation:
-    """One reply being written. It belongs to the service, not to any page or request."""
-
-    message: Message
-    parts: list[str] = field(default_factory=list)
-    listeners: set[asyncio.Queue[Event]] = field(default_factory=set)
-    task: asyncio.Task[None] | None = None
-    stop_status: MessageStatus = MessageStatus.STOPPED
-    finishing: bool = False
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def topic_id(self) -> str:
-        return self.message.topic_id
-
-    @property
-    def text(self) -> str:
-        if len(self.parts) > 1:  # join lazily, once per read, not once per chunk
-            self.parts[:] = ["".join(self.parts)]
-        return self.parts[0] if self.parts else ""
-
-    def _publish(self, event: Event) -> None:
-        for queue in self.listeners:
-            queue.put_nowait(event)
-
-    async def events(self) -> AsyncIterator[Event]:
-        """Follow this reply: the text so far, then each delta, then `Finished`."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        if self.text:
-            queue.put_nowait(TextDelta(self.text))
-        if self.finished.is_set():
-            queue.put_nowait(Finished(self.message))
-        else:
-            self.listeners.add(queue)
-        try:
-            while True:
-                event = await queue.get()
-                yield event
-                if isinstance(event, Finished):
-                    return
-        finally:
-            self.listeners.discard(queue)
 
 
 class ChatService:
@@ -203,8 +137,10 @@ class ChatService:
             node = by_id.get(node.parent_id) if node.parent_id else None
         path.reverse()
         if generation := self.generations.get(topic_id):  # show the text not yet saved
-            path = [replace(m, content=generation.text) if m.id == generation.message.id else m
-                    for m in path]
+            path = [
+                replace(m, content=generation.text) if m.id == generation.message.id else m
+                for m in path
+            ]
         return [Turn(m, children[m.parent_id]) for m in path]
 
     async def select_branch(self, user_id: str, message_id: str) -> None:
@@ -239,7 +175,7 @@ class ChatService:
             Message(topic_id, user_id, Role.USER, content, parent_id=parent_id)
         )
         if topic.title == NEW_TITLE and not topic.settings.get("title_locked"):
-            await self.store.rename_topic(user_id, topic_id, _first_words(content))
+            await self.store.rename_topic(user_id, topic_id, first_words(content))
         return await self._answer(user_id, topic, question)
 
     async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
@@ -300,8 +236,7 @@ class ChatService:
         if len(window) >= self.options.replies_per_minute:
             wait = 60 - (now - window[0])
             raise Throttled(
-                f"You started {len(window)} replies in the last minute; "
-                f"try again in {wait:.0f} s.",
+                f"You started {len(window)} replies in the last minute; try again in {wait:.0f} s.",
                 retry_after=wait,
             )
         window.append(now)
@@ -366,9 +301,7 @@ class ChatService:
                 status, error = MessageStatus.ERROR, "The model sent an empty reply."
         except asyncio.CancelledError:
             status = generation.stop_status
-        except ProviderError as exc:
-            status, error = MessageStatus.ERROR, exc.message
-        except ChatAppError as exc:
+        except ChatAppError as exc:  # provider errors, and a store that failed mid-reply
             status, error = MessageStatus.ERROR, exc.message
         except Exception:
             log.exception("generation %s failed", message.id)
@@ -413,7 +346,7 @@ class ChatService:
         generation._publish(Finished(message))
         generation.listeners.clear()
         if message.status == MessageStatus.COMPLETE and self.options.auto_title:
-            self._spawn(self._auto_title(message))
+            self._spawn(auto_title(self.store, self.llm, self.options, message))
 
     async def _cancel(self, generation: Generation, status: MessageStatus) -> None:
         generation.stop_status = status
@@ -432,36 +365,6 @@ class ChatService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _auto_title(self, reply: Message) -> None:
-        """Name a topic after its first exchange; runs after the reply so it never competes."""
-        try:
-            topic = await self.store.get_topic(reply.user_id, reply.topic_id)
-            if topic.settings.get("title_locked") or topic.settings.get("title_auto"):
-                return
-            question = await self.store.get_message(reply.user_id, reply.parent_id or "")
-            model = self.options.title_model or reply.model or self.options.default_model
-            prompt = [{"role": "user", "content": TITLE_PROMPT.format(text=question.content[:2000])}]
-            title = " ".join((await self.llm.complete(prompt, model=model)).split()).strip("\"'.")
-            if not title:
-                return
-            title = title[: self.options.max_title_chars]
-            topic = await self.store.get_topic(reply.user_id, reply.topic_id)
-            if not topic.settings.get("title_locked"):  # the user may have renamed it meanwhile
-                await self.store.rename_topic(reply.user_id, reply.topic_id, title)
-                await self.store.update_topic_settings(
-                    reply.user_id, reply.topic_id, {**topic.settings, "title_auto": True}
-                )
-        except (ChatAppError, asyncio.TimeoutError) as exc:
-            log.info("no automatic title for topic %s: %s", reply.topic_id, exc)
-
-
-def _first_words(text: str, limit: int = 48) -> str:
-    words = " ".join(text.split())
-    if len(words) <= limit:
-        return words
-    cut = words[:limit].rsplit(" ", 1)[0] or words[:limit]
-    return cut + "…"
-
 
 async def _aclose(stream: Any) -> None:
     aclose = getattr(stream, "aclose", None)
@@ -469,13 +372,4 @@ async def _aclose(stream: Any) -> None:
         await aclose()
 
 
-__all__ = [
-    "NEW_TITLE",
-    "ChatService",
-    "Event",
-    "Finished",
-    "Generation",
-    "TextDelta",
-    "Turn",
-    "Usage",
-]
+__all__ = ["NEW_TITLE", "ChatService", "Event", "Finished", "Generation", "TextDelta", "Turn"]

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from services.auth import AuthService
-    from services.chat import ChatService
     from services.llm import LLM
+
+    from services.chat import ChatService
     from services.store import Store
 
 

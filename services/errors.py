@@ -1,21 +1,21 @@
 """The few errors services raise; entry points map them to HTTP statuses or page messages.
 
-    ChatAppError
-     ├── NotFound              the thing does not exist, or is not the caller's
-     ├── PermissionDenied      signed in, but not allowed
-     ├── Conflict              it exists already (an email, a running generation)
-     ├── InvalidInput          a value the caller can fix
-     │    └── TooLarge         a body, message or file over its limit
-     ├── AuthError             not signed in, or a bad or revoked token
-     │    └── InvalidCredentials
-     ├── Throttled             too many tries; `retry_after` seconds
-     ├── StoreUnavailable      the database cannot be reached or written
-     └── ProviderError         the model server failed
-          ├── ProviderAuthError      401/403: the key is wrong
-          ├── ProviderRateLimited    429; `retry_after` seconds when known
-          ├── ProviderUnavailable    5xx, refused connection, timeout
-          ├── ProviderMalformed      a reply that is not the OpenAI format
-          └── ContextTooLong         the prompt does not fit the model
+ChatAppError
+ ├── NotFound              the thing does not exist, or is not the caller's
+ ├── PermissionDenied      signed in, but not allowed
+ ├── Conflict              it exists already (an email, a running generation)
+ ├── InvalidInput          a value the caller can fix
+ │    └── TooLarge         a body, message or file over its limit
+ ├── AuthError             not signed in, or a bad or revoked token
+ │    └── InvalidCredentials
+ ├── Throttled             too many tries; `retry_after` seconds
+ ├── StoreUnavailable      the database cannot be reached or written
+ └── ProviderError         the model server failed
+      ├── ProviderAuthError      401/403: the key is wrong
+      ├── ProviderRateLimited    429; `retry_after` seconds when known
+      ├── ProviderUnavailable    5xx, refused connection, timeout
+      ├── ProviderMalformed      a reply that is not the OpenAI format
+      └── ContextTooLong         the prompt does not fit the model
 """
 
 from __future__ import annotations

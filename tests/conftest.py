@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setenv("CHATAPP_DATA_DIR", str(folder))
     for name in list(os.environ):
-        if name.startswith("CHATAPP_") and name not in ("CHATAPP_DATA_DIR", "CHATAPP_TEST_MONGODB_URL", "CHATAPP_TEST_CHROMIUM"):
+        if name.startswith("CHATAPP_") and name not in (
+            "CHATAPP_DATA_DIR",
+            "CHATAPP_TEST_MONGODB_URL",
+            "CHATAPP_TEST_CHROMIUM",
+        ):
             monkeypatch.delenv(name)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -1,0 +1,51 @@
+"""Topic titles: the first words of the question at once, a model-written title afterwards."""
+
+from __future__ import annotations
+
+import logging
+
+from services.llm import LLM
+
+from services.context import Options
+from services.errors import ChatAppError
+from services.models import Message
+from services.store import Store
+
+log = logging.getLogger(__name__)
+
+NEW_TITLE = "New chat"
+TITLE_PROMPT = (
+    "Write a short title (at most six words, no quotes, no trailing period) for a conversation "
+    "that starts with this message:\n\n{text}"
+)
+
+
+def first_words(text: str, limit: int = 48) -> str:
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    cut = words[:limit].rsplit(" ", 1)[0] or words[:limit]
+    return cut + "…"
+
+
+async def auto_title(store: Store, llm: LLM, options: Options, reply: Message) -> None:
+    """Name a topic after its first exchange; runs after the reply so it never competes."""
+    try:
+        topic = await store.get_topic(reply.user_id, reply.topic_id)
+        if topic.settings.get("title_locked") or topic.settings.get("title_auto"):
+            return
+        question = await store.get_message(reply.user_id, reply.parent_id or "")
+        model = options.title_model or reply.model or options.default_model
+        prompt = [{"role": "user", "content": TITLE_PROMPT.format(text=question.content[:2000])}]
+        title = " ".join((await llm.complete(prompt, model=model)).split()).strip("\"'.")
+        if not title:
+            return
+        title = title[: options.max_title_chars]
+        topic = await store.get_topic(reply.user_id, reply.topic_id)
+        if not topic.settings.get("title_locked"):  # the user may have renamed it meanwhile
+            await store.rename_topic(reply.user_id, reply.topic_id, title)
+            await store.update_topic_settings(
+                reply.user_id, reply.topic_id, {**topic.settings, "title_auto": True}
+            )
+    except (TimeoutError, ChatAppError) as exc:
+        log.info("no automatic title for topic %s: %s", reply.topic_id, exc)

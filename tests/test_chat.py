@@ -1,0 +1,235 @@
+"""The chat service on a real SQLite file and the fake OpenAI server: streams, stop, branches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from tests.fake_openai import FakeOpenAI, Reply
+
+from chatapp.app import build_services, stop_services
+from chatapp.settings import load_settings
+from services.chat import Finished, Generation, TextDelta
+from services.context import Services
+from services.errors import Conflict, InvalidInput, NotFound, Throttled, TooLarge
+from services.models import MessageStatus, Role, User
+from services.store import open_store
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+async def services(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Services]:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("CHATAPP_LLM_TIMEOUT", "5")
+    monkeypatch.setenv("CHATAPP_AUTO_TITLE", "false")
+    built = await build_services(load_settings())
+    yield built
+    await stop_services(built)
+
+
+@pytest.fixture
+async def alice(services: Services) -> User:
+    return await services.auth.register(email="alice@example.com", password="correct horse")
+
+
+async def collect(generation: Generation) -> tuple[list[str], Finished]:
+    deltas: list[str] = []
+    async for event in generation.events():
+        if isinstance(event, TextDelta):
+            deltas.append(event.text)
+        else:
+            return deltas, event
+    raise AssertionError("the stream ended without Finished")
+
+
+async def test_send_streams_in_steps_and_saves(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(Reply("Hello there, how are you today?", chunk_size=5))
+    topic = await services.chat.create_topic(alice.id)
+    generation = await services.chat.send(alice.id, topic.id, "Hi!")
+    deltas, finished = await collect(generation)
+    assert len(deltas) > 3
+    assert "".join(deltas) == "Hello there, how are you today?"
+    assert finished.message.status == MessageStatus.COMPLETE
+    messages = await services.store.list_messages(alice.id, topic.id)
+    assert [(m.role, m.content, m.status) for m in messages] == [
+        (Role.USER, "Hi!", MessageStatus.COMPLETE),
+        (Role.ASSISTANT, "Hello there, how are you today?", MessageStatus.COMPLETE),
+    ]
+    assert messages[1].usage is not None and messages[1].usage.completion_tokens > 0
+    assert fake.requests[-1].json["messages"][-1] == {"role": "user", "content": "Hi!"}
+    topic = await services.store.get_topic(alice.id, topic.id)
+    assert topic.title == "Hi!" and topic.message_count == 2
+
+
+async def test_system_prompt_and_history_reach_the_model(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    topic = await services.chat.create_topic(alice.id)
+    await services.chat.update_topic_settings(
+        alice.id, topic.id, system_prompt="Be brief.", temperature=0.2, model="m1"
+    )
+    fake.enqueue("first answer")
+    await collect(await services.chat.send(alice.id, topic.id, "one"))
+    fake.enqueue("second answer")
+    await collect(await services.chat.send(alice.id, topic.id, "two"))
+    body = fake.requests[-1].json
+    assert body["model"] == "m1" and body["temperature"] == 0.2
+    assert [m["content"] for m in body["messages"]] == [
+        "Be brief.",
+        "one",
+        "first answer",
+        "two",
+    ]
+
+
+async def test_late_listener_gets_text_so_far(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(Reply("abcdefghijklmnopqrstuvwxyz", chunk_size=2, delay=0.02))
+    topic = await services.chat.create_topic(alice.id)
+    generation = await services.chat.send(alice.id, topic.id, "letters")
+    first = generation.events()
+    assert isinstance(await anext(first), TextDelta)
+    await first.aclose()
+    while len(generation.text) < 6:
+        await asyncio.sleep(0.01)
+    deltas, _ = await collect(generation)  # a second tab opening the topic now
+    assert "".join(deltas) == "abcdefghijklmnopqrstuvwxyz"
+    assert len(deltas[0]) >= 6  # the catch-up arrives as one piece
+
+
+async def test_stop_keeps_partial_text_and_closes_the_provider_stream(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(Reply("word " * 400, chunk_size=5, delay=0.01))
+    topic = await services.chat.create_topic(alice.id)
+    generation = await services.chat.send(alice.id, topic.id, "talk a lot")
+    while len(generation.text) < 20:
+        await asyncio.sleep(0.01)
+    stopped = await services.chat.stop(alice.id, topic.id)
+    assert stopped is not None and stopped.status == MessageStatus.STOPPED
+    saved = await services.store.get_message(alice.id, stopped.id)
+    assert saved.status == MessageStatus.STOPPED
+    assert 20 <= len(saved.content) < len("word " * 400)
+    for _ in range(200):
+        if fake.disconnects:
+            break
+        await asyncio.sleep(0.01)
+    assert fake.disconnects, "the fake server never saw the stream closed"
+    assert services.chat.generation(topic.id) is None
+
+
+async def test_regenerate_and_edit_make_sibling_branches(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    topic = await services.chat.create_topic(alice.id)
+    fake.enqueue("answer one")
+    _, first = await collect(await services.chat.send(alice.id, topic.id, "question"))
+    fake.enqueue("answer two")
+    _, second = await collect(await services.chat.regenerate(alice.id, first.message.id))
+    turns = await services.chat.conversation(alice.id, topic.id)
+    assert [t.message.content for t in turns] == ["question", "answer two"]
+    assert turns[1].sibling_ids == [first.message.id, second.message.id]
+
+    await services.chat.select_branch(alice.id, first.message.id)
+    turns = await services.chat.conversation(alice.id, topic.id)
+    assert [t.message.content for t in turns] == ["question", "answer one"]
+
+    fake.enqueue("answer to the edit")
+    await collect(await services.chat.edit(alice.id, turns[0].message.id, "better question"))
+    turns = await services.chat.conversation(alice.id, topic.id)
+    assert [t.message.content for t in turns] == ["better question", "answer to the edit"]
+    assert len(turns[0].sibling_ids) == 2
+    assert len(await services.store.list_messages(alice.id, topic.id)) == 5  # nothing lost
+
+
+@pytest.mark.parametrize(
+    ("reply", "words"),
+    [
+        (Reply("x", status=429, retry_after=7), "rate"),
+        (Reply("x", status=500), "unavailable"),
+        (Reply("partial text that is cut off", chunk_size=4, fault="cut"), ""),
+        (Reply("partial text then garbage", chunk_size=4, fault="malformed"), ""),
+        (Reply("", fault="empty"), "empty"),
+    ],
+)
+async def test_provider_failures_keep_the_message_and_partial_reply(
+    services: Services, alice: User, fake: FakeOpenAI, reply: Reply, words: str
+) -> None:
+    fake.enqueue(reply)
+    topic = await services.chat.create_topic(alice.id)
+    _, finished = await collect(await services.chat.send(alice.id, topic.id, "please"))
+    assert finished.message.status == MessageStatus.ERROR
+    assert finished.message.error and words in finished.message.error.lower()
+    messages = await services.store.list_messages(alice.id, topic.id)
+    assert messages[0].content == "please"
+    assert messages[1].status == MessageStatus.ERROR
+    assert messages[1].content == finished.message.content  # partial text, if any, is kept
+    fake.enqueue("it works now")
+    _, retried = await collect(await services.chat.regenerate(alice.id, messages[1].id))
+    assert retried.message.status == MessageStatus.COMPLETE
+
+
+async def test_bad_input_and_other_users(services: Services, alice: User) -> None:
+    bob = await services.auth.register(email="bob@example.com", password="another pass")
+    topic = await services.chat.create_topic(alice.id)
+    with pytest.raises(InvalidInput):
+        await services.chat.send(alice.id, topic.id, "   ")
+    with pytest.raises(TooLarge):
+        await services.chat.send(alice.id, topic.id, "x" * (services.options.max_message_chars + 1))
+    with pytest.raises(NotFound):
+        await services.chat.send(bob.id, topic.id, "hello")
+    with pytest.raises(NotFound):
+        await services.chat.conversation(bob.id, topic.id)
+    assert await services.store.list_messages(alice.id, topic.id) == []
+
+
+async def test_one_reply_at_a_time_per_topic_and_a_rate_limit(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(Reply("slow " * 50, chunk_size=5, delay=0.02))
+    topic = await services.chat.create_topic(alice.id)
+    generation = await services.chat.send(alice.id, topic.id, "first")
+    with pytest.raises(Conflict):
+        await services.chat.send(alice.id, topic.id, "second")
+    await services.chat.stop(alice.id, topic.id)
+    await collect(generation)
+    limit = services.options.replies_per_minute
+    for _ in range(limit - 1):
+        other = await services.chat.create_topic(alice.id)
+        await collect(await services.chat.send(alice.id, other.id, "hi"))
+    with pytest.raises(Throttled) as caught:
+        await services.chat.send(alice.id, topic.id, "one too many")
+    assert caught.value.retry_after and caught.value.retry_after > 0
+
+
+async def test_reply_is_saved_while_it_grows_and_interrupted_on_restart(
+    services: Services, alice: User, fake: FakeOpenAI, data_dir: Path
+) -> None:
+    services.chat.save_interval = 0.05
+    fake.enqueue(Reply("chunk " * 200, chunk_size=6, delay=0.01))
+    topic = await services.chat.create_topic(alice.id)
+    generation = await services.chat.send(alice.id, topic.id, "go")
+    while len(generation.text) < 120:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    saved = await services.store.get_message(alice.id, generation.message.id)
+    assert saved.status == MessageStatus.STREAMING and len(saved.content) >= 60
+    # A second process opening the same file while this one still streams sees it as a crash.
+    other = await open_store(f"sqlite:///{data_dir / 'chatapp.db'}")
+    try:
+        assert await other.mark_streaming_interrupted() == 1
+        left = await other.get_message(alice.id, generation.message.id)
+        assert left.status == MessageStatus.INTERRUPTED and left.content
+    finally:
+        await other.close()
+    await services.chat.stop(alice.id, topic.id)
