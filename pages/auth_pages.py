@@ -22,11 +22,12 @@ from services.models import User
 
 
 def new_account_fields() -> tuple[ui.input, ui.input, ui.input, ui.label]:
-    name = ui.input("Your name").props("outlined autofocus autocomplete=name")
-    email = ui.input("Email").props("outlined type=email autocomplete=username")
+    name = ui.input("Your name").props("outlined autofocus autocomplete=name").mark("name")
+    email = ui.input("Email").props("outlined type=email autocomplete=username").mark("email")
     password = ui.input(
         "Password (8 characters or more)", password=True, password_toggle_button=True
     ).props("outlined autocomplete=new-password")
+    password.mark("password")
     error = ui.label().classes("text-negative").props('role="alert"')
     return name, email, password, error
 
@@ -71,9 +72,11 @@ def register(services: Services) -> None:
             return RedirectResponse(safe_next(next))
         with centered("Sign in"):
             email = ui.input("Email").props("outlined autofocus type=email autocomplete=username")
+            email.mark("email")
             password = ui.input("Password", password=True, password_toggle_button=True).props(
                 "outlined autocomplete=current-password"
             )
+            password.mark("password")
             error = ui.label().classes("text-negative").props('role="alert"')
 
             async def submit() -> None:

@@ -67,10 +67,12 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
         with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-2 no-wrap"):
             box = ui.textarea(placeholder="Message chatapp (Enter sends, Shift+Enter: new line)")
             box.props('outlined autogrow dense autofocus aria-label="Message"').classes("grow")
+            box.mark("composer")
             box.value = drafts().get(key, "")
             box.on_value_change(lambda e: drafts().__setitem__(key, e.value or ""))
-            send_button = ui.button(icon="send").props('round aria-label="Send"')
+            send_button = ui.button(icon="send").props('round aria-label="Send"').mark("send")
             stop_button = ui.button(icon="stop").props('round color=negative aria-label="Stop"')
+            stop_button.mark("stop")
 
     async def send() -> None:
         text = box.value or ""
@@ -90,8 +92,7 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
         if view is None:  # first message of a new topic: open its own page (it follows the reply)
             ui.navigate.to(f"/topic/{topic.id}")
             return
-        await view.refresh()
-        await sidebar.refresh()
+        await sidebar.refresh()  # the view follows the new reply through its topic watch
 
     async def stop() -> None:
         if topic is not None and await recheck(services) is not None:

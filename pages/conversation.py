@@ -40,7 +40,15 @@ class ConversationView:
         self.container = ui.column().classes("w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages")
         self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
         self._follower: asyncio.Task[None] | None = None
-        ui.context.client.on_delete(self._stop_following)
+        client = ui.context.client
+        unwatch = services.chat.watch(topic_id, self._started_elsewhere)
+        client.on_delete(unwatch)
+        client.on_delete(self._stop_following)
+
+    def _started_elsewhere(self, generation: Generation) -> None:
+        """A reply started from another tab (or the API): redraw and follow it here too."""
+        if self._follower is None or self._follower.done():
+            background_tasks.create(self.refresh(), name="show reply started elsewhere")
 
     async def refresh(self) -> None:
         turns = await self.services.chat.conversation(self.user_id, self.topic_id)
@@ -162,8 +170,7 @@ class ConversationView:
     async def _regenerate(self, message_id: str) -> None:
         if await recheck(self.services) is None:
             return
-        if await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id)):
-            await self.refresh()
+        await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
 
     async def _edit(self, turn: Turn) -> None:
         if await recheck(self.services) is None:
@@ -179,6 +186,4 @@ class ConversationView:
         content = await dialog
         if content is None or await recheck(self.services) is None:
             return
-        edit = self.services.chat.edit
-        if await attempt(lambda: edit(self.user_id, turn.message.id, content)):
-            await self.refresh()
+        await attempt(lambda: self.services.chat.edit(self.user_id, turn.message.id, content))

@@ -68,8 +68,10 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui
             ui.badge("Demo model", color="orange").props(
                 'title="No API key configured: an offline demo model answers."'
             )
-        with ui.button(icon="account_circle").props(
-            f'flat round dense aria-label="Account menu for {user.name}"'
+        with (
+            ui.button(icon="account_circle")
+            .props(f'flat round dense aria-label="Account menu for {user.name}"')
+            .mark("account-menu")
         ):
             with ui.menu():
                 ui.menu_item(user.name).props("disable")

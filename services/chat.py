@@ -62,6 +62,7 @@ class ChatService:
         self.generations: dict[str, Generation] = {}
         self._started: dict[str, deque[float]] = defaultdict(deque)
         self._background: set[asyncio.Task[Any]] = set()
+        self._watchers: dict[str, set[Callable[[Generation], None]]] = defaultdict(set)
 
     # ----- topics -----------------------------------------------------------------------------
 
@@ -158,6 +159,19 @@ class ChatService:
 
     def generation(self, topic_id: str) -> Generation | None:
         return self.generations.get(topic_id)
+
+    def watch(self, topic_id: str, notify: Callable[[Generation], None]) -> Callable[[], None]:
+        """Call `notify` whenever a reply starts in the topic; returns the way to stop watching."""
+        self._watchers[topic_id].add(notify)
+
+        def unwatch() -> None:
+            watchers = self._watchers.get(topic_id)
+            if watchers is not None:
+                watchers.discard(notify)
+                if not watchers:
+                    del self._watchers[topic_id]
+
+        return unwatch
 
     # ----- writing ----------------------------------------------------------------------------
 
@@ -257,6 +271,8 @@ class ChatService:
         )
         generation = Generation(reply)
         self.generations[topic.id] = generation
+        for notify in list(self._watchers.get(topic.id, ())):
+            notify(generation)  # other tabs showing this topic start following the new reply
         generation.task = asyncio.create_task(
             self._run(generation, prompt, model, topic.settings.get("temperature")),
             name=f"generation-{reply.id}",
