@@ -133,15 +133,15 @@ class ConversationView:
         with ui.row().classes("items-center gap-0 message-actions"):
             ui.button(icon="content_copy", on_click=lambda: self._copy(message.content)).props(
                 'flat round dense size=sm aria-label="Copy message"'
-            )
+            ).mark("copy")
             if message.role == Role.USER:
                 ui.button(icon="edit", on_click=lambda: self._edit(turn)).props(
                     'flat round dense size=sm aria-label="Edit message"'
-                )
+                ).mark("edit")
             else:
                 ui.button(icon="refresh", on_click=lambda: self._regenerate(message.id)).props(
                     'flat round dense size=sm aria-label="Regenerate reply"'
-                )
+                ).mark("regenerate")
             if len(turn.sibling_ids) > 1:
                 self._switcher(turn)
 
@@ -149,11 +149,11 @@ class ConversationView:
         index, ids = turn.index, turn.sibling_ids
         ui.button(icon="chevron_left", on_click=lambda: self._select(ids[index - 1])).props(
             'flat round dense size=sm aria-label="Previous version"'
-        ).set_enabled(index > 0)
+        ).mark("previous-version").set_enabled(index > 0)
         ui.label(f"{index + 1}/{len(ids)}").classes("text-xs text-grey-7")
         ui.button(icon="chevron_right", on_click=lambda: self._select(ids[index + 1])).props(
             'flat round dense size=sm aria-label="Next version"'
-        ).set_enabled(index < len(ids) - 1)
+        ).mark("next-version").set_enabled(index < len(ids) - 1)
 
     # ----- handlers (each re-checks the session first) ----------------------------------------
 

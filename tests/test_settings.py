@@ -72,11 +72,15 @@ def test_unwritable_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         load_settings()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input_text: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `chatapp` command in a child process with this test's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "chatapp.cli", *args],
+        [sys.executable, "-m", "chatapp", *args],
         capture_output=True,
         text=True,
+        input=input_text,
         timeout=60,
         env={**os.environ, **(env or {})},
     )

@@ -1,0 +1,94 @@
+"""The chat pane through NiceGUI's simulated user, on the fake OpenAI server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from nicegui.testing import User
+from tests.fake_openai import FakeOpenAI, Reply
+
+from tests.test_ui_auth import set_up_owner
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    """The model server; requested before `user` so the app starts pointed at it."""
+    with FakeOpenAI() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("CHATAPP_LLM_TIMEOUT", "5")
+        monkeypatch.setenv("CHATAPP_AUTO_TITLE", "false")
+        yield server
+
+
+async def send(user: User, text: str) -> None:
+    user.find(marker="composer").type(text)
+    user.find(marker="send").click()
+
+
+async def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_a_reply_arrives_in_steps(fake: FakeOpenAI, user: User) -> None:
+    await set_up_owner(user)
+    fake.enqueue(Reply("First part. Second part. **Bold end.**", chunk_size=4, delay=0.05))
+    await send(user, "Hello model")
+    await user.should_see("Hello model")
+    await user.should_see("First part.", retries=50)
+    await user.should_not_see("Bold end.", retries=1)  # still arriving
+    await user.should_see("Bold end.", retries=100)
+    assert fake.requests[-1].json["messages"][-1]["content"] == "Hello model"
+
+
+async def test_stop_keeps_the_partial_reply(fake: FakeOpenAI, user: User) -> None:
+    await set_up_owner(user)
+    fake.enqueue(Reply("tick " * 500, chunk_size=5, delay=0.02))
+    await send(user, "count forever")
+    await user.should_see("tick", retries=50)
+    user.find(marker="stop").click()
+    await user.should_see("Stopped.", retries=50)
+    await wait_for(lambda: fake.disconnects, "the provider connection to close")
+
+
+async def test_provider_error_shows_a_banner_and_retry_works(fake: FakeOpenAI, user: User) -> None:
+    await set_up_owner(user)
+    fake.enqueue(Reply("x", status=429, retry_after=30))
+    await send(user, "are you there?")
+    await user.should_see("are you there?")
+    await user.should_see("Retry", retries=50)
+    fake.enqueue("Yes, I am here now.")
+    user.find("Retry").click()
+    await user.should_see("Yes, I am here now.", retries=100)
+
+
+async def test_regenerate_offers_versions(fake: FakeOpenAI, user: User) -> None:
+    await set_up_owner(user)
+    fake.enqueue("Answer A")
+    await send(user, "question")
+    await user.should_see("Answer A", retries=100)
+    fake.enqueue("Answer B")
+    user.find(marker="regenerate").click()
+    await user.should_see("Answer B", retries=100)
+    await user.should_see("2/2")
+    user.find(marker="previous-version").click()
+    await user.should_see("Answer A", retries=50)
+    await user.should_see("1/2")
+
+
+async def test_reload_mid_stream_shows_the_text_so_far(fake: FakeOpenAI, user: User) -> None:
+    await set_up_owner(user)
+    fake.enqueue(Reply("alpha beta gamma delta " * 20, chunk_size=6, delay=0.03))
+    await send(user, "greek letters")
+    await user.should_see("alpha", retries=50)
+    path = user.back_history[-1]
+    assert path.startswith("/topic/")
+    await user.open(path)  # a reload: a new client on the same topic
+    await user.should_see("alpha beta", retries=50)
+    await wait_for(lambda: not fake.disconnects, "the reply to keep streaming")
+    await user.should_see("delta alpha", retries=200)
