@@ -12,6 +12,7 @@ from services.llm import LLM, make_llm
 
 import pages
 from chatapp import __version__, api
+from chatapp.security import SecurityHeaders
 from chatapp.settings import Settings
 from services.chat import ChatService
 from services.context import Options, Services
@@ -76,6 +77,7 @@ def create_app(
 ) -> Services:
     """Register pages and API routes on NiceGUI's app; the services open when it starts."""
     services = Services(options_from(settings))
+    app.add_middleware(SecurityHeaders)
     pages.register(services)
     api.register(services)
 
@@ -106,4 +108,9 @@ def run(settings: Settings, *, native: bool = False) -> None:
         fastapi_docs=True,
         show_welcome_message=False,
         uvicorn_logging_level=settings.log_level.lower(),
+        # The session cookie is HttpOnly and SameSite=Lax; behind TLS it is also Secure.
+        session_middleware_kwargs={"https_only": settings.https_only, "same_site": "lax"},
+        # Behind a reverse proxy, trust its X-Forwarded-* headers (nginx on the same host).
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        proxy_headers=True,
     )

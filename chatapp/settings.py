@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     history_budget_chars: int = Field(48_000, ge=1_000)
     max_message_chars: int = Field(100_000, ge=100, le=10_000_000)
     replies_per_minute: int = Field(20, ge=1)
+    https_only: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @field_validator("log_level", mode="before")
     @classmethod
