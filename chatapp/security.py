@@ -5,14 +5,15 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # NiceGUI renders with inline scripts and styles and talks over its own websocket, so the
-# policy allows 'unsafe-inline' for those but nothing from another origin: replies cannot make
-# the browser load a remote image, script or frame (images load from our origin or data: URLs).
+# policy allows 'unsafe-inline' for those but no script, style, frame or connection to another
+# origin. Remote images are allowed only because a user may click a reply's image placeholder
+# to load it; the markdown renderer never emits a remote <img> by itself.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
         "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
+        "img-src 'self' data: blob: https:",
         "font-src 'self' data:",
         "connect-src 'self' ws: wss:",
         "frame-ancestors 'self'",
