@@ -29,5 +29,13 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_screenshots.py
 
+# A one-file desktop program in dist/. nicegui-pack runs `python -m PyInstaller`, so the
+# venv's python must come first on PATH.
+bundle: $(STAMP)
+	$(BIN)/python -m pip install --quiet pyinstaller 'pywebview>=5'
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nicegui-pack --onefile --windowed --noconfirm \
+		--name chatapp --add-data "pages/static:pages/static" packaging/native/main.py
+	@echo "built dist/chatapp (on Linux the window also needs GTK and WebKitGTK: docs/deployment.md)"
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
