@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from nicegui import app, ui
+from nicegui.storage import Storage
 from services.auth import AuthService
 from services.llm import LLM, make_llm
 
@@ -95,6 +96,10 @@ def create_app(
 
 def run(settings: Settings, *, native: bool = False) -> None:
     """Serve the app until interrupted (blocking)."""
+    # NiceGUI keeps per-browser storage (our session tokens, drafts) in files: the data folder,
+    # not whatever folder the process happened to start in.
+    Storage.path = (settings.data_dir / "nicegui").resolve()
+    app.storage = Storage()
     create_app(settings)
     ui.run(
         host=settings.host,
