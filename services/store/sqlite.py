@@ -184,7 +184,8 @@ class SqliteStore:
 
     async def _migrate(self) -> None:
         await self.db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at TEXT)"
         )
         done = {
             row[0] for row in await self.db.execute_fetchall("SELECT version FROM schema_version")
@@ -198,8 +199,8 @@ class SqliteStore:
         await self.db.commit()
 
     async def schema_version(self) -> int:
-        rows = await self.db.execute_fetchall("SELECT MAX(version) FROM schema_version")
-        return int(list(rows)[0][0] or 0)
+        row = await self._one("SELECT MAX(version) FROM schema_version")
+        return int(row[0] or 0) if row else 0
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:

@@ -1,0 +1,76 @@
+"""The offline demo model: a built-in markdown reply streamed at a human pace, no network."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from services.llm import Delta, Done, StreamEvent, join
+from services.models import Usage
+
+REPLY = """\
+### Hello from the demo model
+
+You wrote: *{quote}*
+
+This reply comes from chatapp's **offline demo model**, so you can see streaming work
+before you configure a real one. It shows what replies can hold:
+
+- lists, **bold** and *italic* text, `inline code`
+- tables and highlighted code blocks
+- links such as [the OpenAI API docs](https://platform.openai.com/docs)
+
+| Setting | Example |
+| --- | --- |
+| `OPENAI_API_KEY` | `sk-...` for OpenAI |
+| `OPENAI_BASE_URL` | `http://127.0.0.1:11434/v1` for Ollama |
+
+```python
+def greet(name: str) -> str:
+    \"\"\"Say hello.\"\"\"
+    return f"Hello, {{name}}!"
+
+
+print(greet("chatapp"))
+```
+
+To talk to a real model, set `OPENAI_API_KEY` (or `OPENAI_BASE_URL` for a local server such as
+Ollama, vLLM or llama.cpp) and restart chatapp.
+"""
+
+
+class DemoLLM:
+    """Same interface as `LLMClient`; `pace` is the pause between words (tests use 0)."""
+
+    model = "demo"
+
+    def __init__(self, *, pace: float = 0.03) -> None:
+        self.pace = pace
+
+    async def stream(
+        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        question = next(
+            (str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), ""
+        )
+        words = " ".join(question.split()[:12]) or "nothing yet"
+        text = REPLY.format(quote=words.replace("*", ""))
+        for piece in re.findall(r"\S*\s*", text):
+            if piece:
+                yield Delta(piece)
+                await asyncio.sleep(self.pace)
+        prompt = sum(len(str(m.get("content", "")).split()) for m in messages)
+        completion = len(text.split())
+        yield Done(Usage(prompt, completion, prompt + completion), "stop")
+
+    async def complete(
+        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+    ) -> str:
+        if messages and "short title" in str(messages[-1].get("content", "")):
+            return "Demo conversation"
+        return await join(self.stream(messages, model=model, temperature=temperature))
+
+    async def list_models(self) -> list[str]:
+        return [self.model]

@@ -1,0 +1,239 @@
+"""The model client: the only module that imports `openai`. It streams; all else builds on that."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+import openai
+from openai import AsyncOpenAI
+
+from services.errors import (
+    ContextTooLong,
+    ProviderAuthError,
+    ProviderError,
+    ProviderMalformed,
+    ProviderRateLimited,
+    ProviderUnavailable,
+)
+from services.models import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """More reply text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The end of a reply, with token usage when the server reports it."""
+
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+StreamEvent = Delta | Done
+
+
+class LLM(Protocol):
+    """What the chat service needs of a model: the OpenAI client and the demo model both fit."""
+
+    def stream(
+        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+    ) -> AsyncIterator[StreamEvent]: ...
+
+    async def complete(
+        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+    ) -> str: ...
+
+    async def list_models(self) -> list[str]: ...
+
+
+async def join(stream: AsyncIterator[StreamEvent]) -> str:
+    """The whole text of a stream: the non-streaming call is the stream run to the end."""
+    parts = [event.text async for event in stream if isinstance(event, Delta)]
+    return "".join(parts)
+
+
+class LLMClient:
+    """AsyncOpenAI against OpenAI or any compatible server (Ollama, vLLM, llama.cpp, LiteLLM)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = "",
+        timeout: float = 60.0,
+        models_ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.host = urlsplit(self.base_url).netloc or self.base_url
+        # The read timeout applies between chunks too, so a stalled stream ends, not hangs.
+        self.client = AsyncOpenAI(
+            api_key=api_key or "not-needed",  # local servers ignore it; the SDK insists on one
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            max_retries=0,  # a retry would repeat a half-streamed reply; the user retries
+        )
+        self.models_ttl = models_ttl
+        self.clock = clock
+        self._models: tuple[float, list[str]] | None = None
+        self._usage_supported = True
+
+    async def stream(
+        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield text deltas, then one `Done`. Closing this generator closes the connection."""
+        async with self._errors():
+            response = await self._open(messages, model, temperature)
+            usage: Usage | None = None
+            finish: str | None = None
+            try:
+                async for chunk in response:
+                    if chunk.usage is not None:
+                        usage = Usage(
+                            prompt_tokens=chunk.usage.prompt_tokens or 0,
+                            completion_tokens=chunk.usage.completion_tokens or 0,
+                            total_tokens=chunk.usage.total_tokens or 0,
+                        )
+                    for choice in chunk.choices or []:
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            yield Delta(text)
+            finally:
+                await response.close()
+            if finish is None:
+                raise ProviderUnavailable(
+                    f"The connection to the model server at {self.host} ended mid-reply."
+                )
+            yield Done(usage, finish)
+
+    async def _open(
+        self, messages: list[dict[str, Any]], model: str, temperature: float | None
+    ) -> Any:
+        extra: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
+        if self._usage_supported:
+            try:
+                return await self.client.chat.completions.create(
+                    model=model,
+                    messages=messages,  # type: ignore[arg-type]
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    **extra,
+                )
+            except openai.BadRequestError as exc:
+                if "stream_options" not in str(exc):
+                    raise
+                self._usage_supported = False  # an older server: ask again without usage
+        return await self.client.chat.completions.create(
+            model=model,
+            messages=messages,  # type: ignore[arg-type]
+            stream=True,
+            **extra,
+        )
+
+    async def complete(
+        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+    ) -> str:
+        return await join(self.stream(messages, model=model, temperature=temperature))
+
+    async def list_models(self) -> list[str]:
+        """The server's models, cached briefly (the model picker asks on every page)."""
+        now = self.clock()
+        if self._models and now - self._models[0] < self.models_ttl:
+            return self._models[1]
+        async with self._errors():
+            page = await self.client.models.list()
+            names = sorted(m.id for m in page.data)
+        self._models = (now, names)
+        return names
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        """The one place SDK failures become our few error types (never with the key in them)."""
+        try:
+            yield
+        except ProviderError:
+            raise
+        except (openai.AuthenticationError, openai.PermissionDeniedError):
+            raise ProviderAuthError(
+                f"The model server at {self.host} refused the API key: check OPENAI_API_KEY."
+            ) from None
+        except openai.RateLimitError as exc:
+            wait = _retry_after(exc.response)
+            when = f" Try again in {wait:.0f} s." if wait else " Try again in a moment."
+            raise ProviderRateLimited(
+                f"The model server at {self.host} is rate limiting requests.{when}",
+                retry_after=wait,
+            ) from None
+        except openai.BadRequestError as exc:
+            text = f"{exc.code} {exc}".lower()
+            if "context_length" in text or "maximum context length" in text:
+                raise ContextTooLong(
+                    "The conversation is too long for this model: start a new topic or "
+                    "shorten the history budget."
+                ) from None
+            raise ProviderError(f"The model server rejected the request: {_detail(exc)}") from None
+        except openai.NotFoundError as exc:
+            raise ProviderError(f"The model server does not know that: {_detail(exc)}") from None
+        except openai.APITimeoutError:
+            raise ProviderUnavailable(
+                f"The model server at {self.host} timed out (no data within the timeout)."
+            ) from None
+        except openai.APIConnectionError:
+            raise ProviderUnavailable(
+                f"Cannot reach the model server at {self.host}, or it ended the reply early."
+            ) from None
+        except openai.InternalServerError as exc:
+            raise ProviderUnavailable(
+                f"The model server at {self.host} is unavailable (HTTP {exc.status_code})."
+            ) from None
+        except openai.APIStatusError as exc:
+            raise ProviderError(
+                f"The model server answered HTTP {exc.status_code}: {_detail(exc)}"
+            ) from None
+        except (json.JSONDecodeError, openai.APIResponseValidationError, KeyError, TypeError):
+            raise ProviderMalformed(
+                f"The model server at {self.host} sent a reply chatapp could not read."
+            ) from None
+        except (httpx.TransportError, httpx.StreamError):
+            raise ProviderUnavailable(
+                f"The connection to the model server at {self.host} failed."
+            ) from None
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    message = body.get("message") or (body.get("error") or {}).get("message") or exc.message
+    return str(message)[:300]
+
+
+def make_llm(*, api_key: str, base_url: str, timeout: float) -> LLM:
+    """The OpenAI client, or the offline demo model when neither key nor base URL is set."""
+    if not api_key and not base_url:
+        from services.demo import DemoLLM
+
+        return DemoLLM()
+    return LLMClient(api_key=api_key, base_url=base_url, timeout=timeout)

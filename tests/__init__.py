@@ -1,0 +1,1 @@
+"""chatapp's tests: unit, store contract, UI, browser and packaging."""

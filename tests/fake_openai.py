@@ -1,0 +1,251 @@
+"""One fake OpenAI-compatible server for every test and benchmark: real HTTP on 127.0.0.1.
+
+It speaks the wire format (SSE `data:` frames of `chat.completion.chunk`, a usage chunk,
+`data: [DONE]`), plays scripted replies in order, records every request, and fails on cue:
+any status code, a stream cut halfway, a malformed chunk, a stall, an empty reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+Fault = Literal["cut", "malformed", "stall", "empty"]
+
+
+@dataclass
+class Reply:
+    """One scripted answer: its text, how it is chunked and paced, and what goes wrong."""
+
+    text: str = ""
+    chunk_size: int = 8
+    delay: float = 0.0
+    status: int = 200
+    retry_after: float | None = None
+    fault: Fault | None = None
+    stall_seconds: float = 30.0
+    error_code: str | None = None
+
+
+@dataclass
+class Seen:
+    """A request the fake received."""
+
+    path: str
+    json: dict[str, Any]
+    headers: dict[str, str]
+    closed_early: bool = False
+
+
+@dataclass
+class FakeOpenAI:
+    """`with FakeOpenAI() as fake:` → `fake.base_url`, `fake.enqueue(...)`, `fake.requests`."""
+
+    models: list[str] = field(default_factory=lambda: ["fake-small", "fake-large"])
+    default: str | None = None  # None: echo the last user message
+    requests: list[Seen] = field(default_factory=list)
+    disconnects: list[Seen] = field(default_factory=list)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._queue: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----- control ----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def enqueue(self, *replies: Reply | str) -> None:
+        with self._lock:
+            self._queue.extend(r if isinstance(r, Reply) else Reply(r) for r in replies)
+
+    def _next(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        if self.default is not None:
+            return Reply(self.default)
+        last = next((m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {})
+        content = last.get("content", "")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return Reply(f"You said: {content}")
+
+    def start(self) -> FakeOpenAI:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self._app(), log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the fake OpenAI server did not start")
+            time.sleep(0.01)
+        self._socket = sock
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if getattr(self, "_socket", None) is not None:
+            self._socket.close()
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----- the HTTP side ----------------------------------------------------------------------
+
+    def _app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route("/v1/chat/completions", self._completions, methods=["POST"]),
+            ]
+        )
+
+    async def _models(self, request: Request) -> Response:
+        self.requests.append(Seen("/v1/models", {}, dict(request.headers)))
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def _completions(self, request: Request) -> Response:
+        body = await request.json()
+        seen = Seen("/v1/chat/completions", body, dict(request.headers))
+        self.requests.append(seen)
+        reply = self._next(body)
+        if reply.status != 200:
+            headers = {"retry-after": str(reply.retry_after)} if reply.retry_after else {}
+            code = reply.error_code or {429: "rate_limit_exceeded"}.get(reply.status)
+            error = {"message": f"fake error {reply.status}", "type": "fake", "code": code}
+            return JSONResponse({"error": error}, status_code=reply.status, headers=headers)
+        model = body.get("model", "fake")
+        if not body.get("stream"):
+            return JSONResponse(_completion(model, reply.text, body))
+        usage = (body.get("stream_options") or {}).get("include_usage", False)
+        return StreamingResponse(
+            self._frames(seen, reply, model, usage, body), media_type="text/event-stream"
+        )
+
+    async def _frames(
+        self, seen: Seen, reply: Reply, model: str, usage: bool, body: dict[str, Any]
+    ) -> AsyncIterator[bytes]:
+        text = "" if reply.fault == "empty" else reply.text
+        pieces = [text[i : i + reply.chunk_size] for i in range(0, len(text), reply.chunk_size)]
+        try:
+            yield _frame(_chunk(model, {"role": "assistant", "content": ""}))
+            for index, piece in enumerate(pieces):
+                if reply.fault == "cut" and index >= len(pieces) // 2:
+                    raise _Cut
+                if reply.fault == "malformed" and index == len(pieces) // 2:
+                    yield b"data: {this is not json\n\n"
+                if reply.fault == "stall" and index == len(pieces) // 2:
+                    await asyncio.sleep(reply.stall_seconds)
+                yield _frame(_chunk(model, {"content": piece}))
+                if reply.delay:
+                    await asyncio.sleep(reply.delay)
+            yield _frame(_chunk(model, {}, finish_reason="stop"))
+            if usage:
+                yield _frame(
+                    {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": model,
+                        "choices": [],
+                        "usage": _usage(body, text),
+                    }
+                )
+            yield b"data: [DONE]\n\n"
+        except asyncio.CancelledError:  # the client closed the connection before the end
+            seen.closed_early = True
+            self.disconnects.append(seen)
+            raise
+
+
+class _Cut(Exception):
+    """Raised inside the stream so the server drops the connection without [DONE]."""
+
+
+class _QuietCuts(logging.Filter):
+    """A cut on cue is the point of the fault, not a server error worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None and not isinstance(error, _Cut):
+            nested = getattr(error, "exceptions", None)  # anyio wraps it in an ExceptionGroup
+            error = nested[0] if nested else error.__cause__ or error.__context__
+        return error is None
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
+
+
+def _frame(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def _chunk(model: str, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
+def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
+    prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+    completion = len(text.split())
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _completion(model: str, text: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(body, text),
+    }
