@@ -1,0 +1,253 @@
+"""Accounts and sessions: argon2 hashes, login throttling, revocable HS256 JWTs."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from passlib.context import CryptContext
+
+from services.errors import AuthError, Conflict, InvalidCredentials, InvalidInput, Throttled
+from services.models import User, utcnow
+from services.store import Store
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 1024
+MAX_TOKEN_CHARS = 4096
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+REQUIRED_CLAIMS = ["sub", "iat", "nbf", "exp", "jti", "ver"]
+
+# argon2 for every new hash; bcrypt hashes (from an older install) still verify and are
+# replaced by argon2 at the next successful login.
+PASSWORDS = CryptContext(schemes=["argon2", "bcrypt"], deprecated="auto")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+
+
+class LoginThrottle:
+    """At most `limit` failures per account and per client address within `window` seconds."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = 10,
+        window: float = 15 * 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, *keys: str) -> None:
+        """Raise Throttled when any key is over the limit (before the password is even tried)."""
+        now = self.clock()
+        for key in keys:
+            failures = self._recent(key, now)
+            if len(failures) >= self.limit:
+                wait = self.window - (now - failures[0])
+                minutes = max(1, round(wait / 60))
+                raise Throttled(
+                    f"Too many failed sign-in attempts. Try again in {minutes} minute"
+                    f"{'s' if minutes != 1 else ''}.",
+                    retry_after=wait,
+                )
+
+    def fail(self, *keys: str) -> None:
+        now = self.clock()
+        for key in keys:
+            self._recent(key, now).append(now)
+        if len(self._failures) > 10_000:  # keep memory bounded under a spray of addresses
+            for key in [k for k, v in self._failures.items() if not self._recent(k, now)]:
+                del self._failures[key]
+
+    def succeed(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures[key]
+        while failures and now - failures[0] >= self.window:
+            failures.popleft()
+        return failures
+
+
+class AuthService:
+    """Registration, sign-in and tokens. Plain values in, plain values out; no web framework."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        secret: str,
+        token_ttl: timedelta = timedelta(days=7),
+        clock: Callable[[], datetime] = utcnow,
+        throttle: LoginThrottle | None = None,
+    ) -> None:
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 characters")
+        self.store = store
+        self.secret = secret
+        self.token_ttl = token_ttl
+        self.clock = clock
+        self.throttle = throttle or LoginThrottle()
+        self._dummy_hash = PASSWORDS.hash(uuid.uuid4().hex)
+
+    # ----- accounts ---------------------------------------------------------------------------
+
+    async def needs_setup(self) -> bool:
+        return await self.store.count_users() == 0
+
+    async def register(
+        self, *, email: str, password: str, display_name: str = "", is_owner: bool = False
+    ) -> User:
+        email = normalise_email(email)
+        check_password(password)
+        display_name = " ".join(display_name.split())
+        if len(display_name) > 100:
+            raise InvalidInput("The name is too long (at most 100 characters).")
+        hashed = await asyncio.to_thread(PASSWORDS.hash, password)
+        user = User(email=email, password_hash=hashed, display_name=display_name, is_owner=is_owner)
+        try:
+            return await self.store.create_user(user)
+        except Conflict:
+            raise Conflict("An account with this email already exists.") from None
+
+    async def authenticate(self, *, email: str, password: str, client: str = "") -> User:
+        """The user for these credentials, or InvalidCredentials / Throttled / AuthError."""
+        email = email.strip().lower()[:320]
+        keys = [f"account:{email}"] + ([f"client:{client}"] if client else [])
+        self.throttle.check(*keys)
+        user = await self.store.get_user_by_email(email) if email else None
+        # An unknown email costs one hash check too, so timing does not reveal which exist.
+        stored = user.password_hash if user else self._dummy_hash
+        ok, new_hash = await asyncio.to_thread(
+            PASSWORDS.verify_and_update, password[:PASSWORD_MAX], stored
+        )
+        if user is None or not ok:
+            self.throttle.fail(*keys)
+            raise InvalidCredentials("Wrong email or password.")
+        if user.disabled:
+            raise AuthError("This account is disabled. Ask the site's owner.")
+        self.throttle.succeed(keys[0])
+        if new_hash:  # an old bcrypt hash: store the argon2 one now that we know the password
+            user = await self.store.update_user(user.id, password_hash=new_hash)
+        return user
+
+    async def change_password(self, user: User, *, current: str, new: str) -> User:
+        ok = await asyncio.to_thread(PASSWORDS.verify, current[:PASSWORD_MAX], user.password_hash)
+        if not ok:
+            raise InvalidCredentials("The current password is wrong.")
+        return await self.set_password(user.id, new)
+
+    async def set_password(self, user_id: str, new: str) -> User:
+        """Set a password and sign out every session of the user (older tokens stop working)."""
+        check_password(new)
+        hashed = await asyncio.to_thread(PASSWORDS.hash, new)
+        await self.store.update_user(user_id, password_hash=hashed)
+        await self.store.bump_token_version(user_id)
+        user = await self.store.get_user(user_id)
+        assert user is not None
+        return user
+
+    async def sign_out_everywhere(self, user: User) -> None:
+        await self.store.bump_token_version(user.id)
+
+    async def disable(self, user_id: str) -> None:
+        await self.store.update_user(user_id, disabled=True)
+        await self.store.bump_token_version(user_id)
+
+    async def enable(self, user_id: str) -> None:
+        await self.store.update_user(user_id, disabled=False)
+
+    # ----- tokens -----------------------------------------------------------------------------
+
+    def issue_token(self, user: User) -> IssuedToken:
+        now = self.clock()
+        expires = now + self.token_ttl
+        jti = uuid.uuid4().hex
+        claims = {
+            "sub": user.id,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": jti,
+            "ver": user.token_version,
+        }
+        return IssuedToken(jwt.encode(claims, self.secret, algorithm="HS256"), jti, expires)
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
+            raise AuthError("Invalid token.")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],  # pinned: no "none", no key confusion
+                options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError:
+            raise AuthError("Invalid token.") from None
+        # Time checks against our clock (tests move it), with a little leeway for skew.
+        now = self.clock().timestamp()
+        if not all(isinstance(claims[c], int) for c in ("iat", "nbf", "exp", "ver")):
+            raise AuthError("Invalid token.")
+        if claims["exp"] <= now - 10:
+            raise AuthError("Your session has expired. Please sign in again.")
+        if claims["nbf"] > now + 10 or claims["iat"] > now + 10:
+            raise AuthError("Invalid token.")
+        return claims
+
+    async def verify_token(self, token: str) -> tuple[User, dict[str, Any]]:
+        """The token's user and claims, or AuthError with a short reason."""
+        claims = self._decode(token)
+        user = await self.store.get_user(str(claims["sub"]))
+        if user is None or user.disabled:
+            raise AuthError("Your session was signed out.")
+        if claims["ver"] != user.token_version or await self.store.is_token_revoked(
+            str(claims["jti"])
+        ):
+            raise AuthError("Your session was signed out.")
+        return user, claims
+
+    async def revoke(self, token: str) -> None:
+        """Log out: this token's id is refused until it would have expired anyway."""
+        try:
+            claims = self._decode(token)
+        except AuthError:
+            return
+        expires = datetime.fromtimestamp(claims["exp"], tz=self.clock().tzinfo)
+        await self.store.revoke_token(str(claims["jti"]), expires)
+
+    async def refresh_if_old(self, token: str) -> IssuedToken | None:
+        """Sliding expiry: past half its life, swap a valid token for a fresh one."""
+        user, claims = await self.verify_token(token)
+        age = self.clock().timestamp() - claims["iat"]
+        if age < self.token_ttl.total_seconds() / 2:
+            return None
+        fresh = self.issue_token(user)
+        await self.revoke(token)
+        return fresh
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise InvalidInput("Please enter a valid email address.")
+    return email
+
+
+def check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(f"Password must be at least {PASSWORD_MIN} characters.")
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(f"Password must be at most {PASSWORD_MAX} characters.")
