@@ -70,6 +70,7 @@ async def build_services(
 
 async def stop_services(services: Services) -> None:
     await services.chat.close()
+    await services.llm.close()
     await services.store.close()
 
 

@@ -179,12 +179,15 @@ class ChatService:
         self, user_id: str, topic_id: str, content: str, *, parent_id: str | None = None
     ) -> Generation:
         """Save the user's message and start the reply; `parent_id` defaults to the active leaf."""
-        content = self._check_content(content)
         topic = await self.store.get_topic(user_id, topic_id)
+        return await self._ask(topic, content, parent_id or topic.active_leaf_id)
+
+    async def _ask(self, topic: Topic, content: str, parent_id: str | None) -> Generation:
+        """Save a question under `parent_id` (None: a new first message) and answer it."""
+        user_id, topic_id = topic.user_id, topic.id
+        content = self._check_content(content)
         self._check_idle(topic_id)
         self._check_rate(user_id)
-        if parent_id is None:
-            parent_id = topic.active_leaf_id
         question = await self.store.add_message(
             Message(topic_id, user_id, Role.USER, content, parent_id=parent_id)
         )
@@ -197,7 +200,8 @@ class ChatService:
         original = await self.store.get_message(user_id, message_id)
         if original.role != Role.USER:
             raise InvalidInput("Only your own messages can be edited.")
-        return await self.send(user_id, original.topic_id, content, parent_id=original.parent_id)
+        topic = await self.store.get_topic(user_id, original.topic_id)
+        return await self._ask(topic, content, original.parent_id)
 
     async def regenerate(self, user_id: str, message_id: str) -> Generation:
         """Write a new reply to the question behind `message_id`, as a sibling branch."""

@@ -74,3 +74,6 @@ class DemoLLM:
 
     async def list_models(self) -> list[str]:
         return [self.model]
+
+    async def close(self) -> None:
+        """Nothing to close: the demo model holds no connection."""

@@ -56,6 +56,8 @@ class LLM(Protocol):
 
     async def list_models(self) -> list[str]: ...
 
+    async def close(self) -> None: ...
+
 
 async def join(stream: AsyncIterator[StreamEvent]) -> str:
     """The whole text of a stream: the non-streaming call is the stream run to the end."""
