@@ -105,18 +105,26 @@ class MongoStore:
                 options["serverSelectionTimeoutMS"] = SELECTION_TIMEOUT_MS
             client = AsyncIOMotorClient(url, **options)
         store = cls(client, database)
-        async with store._guard():
-            await store.db.command("ping")
-            await store.users.create_index("email", unique=True)
-            await store.topics.create_index(
+        try:
+            await store._prepare()
+        except BaseException:
+            client.close()
+            raise
+        return store
+
+    async def _prepare(self) -> None:
+        """Check the server answers, then create the indexes (idempotent)."""
+        async with self._guard():
+            await self.db.command("ping")
+            await self.users.create_index("email", unique=True)
+            await self.topics.create_index(
                 [("user_id", pymongo.ASCENDING), ("updated_at", pymongo.DESCENDING)]
             )
-            await store.messages.create_index(
+            await self.messages.create_index(
                 [("topic_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
             )
-            await store.messages.create_index("status")
-            await store.revoked.create_index("expires_at", expireAfterSeconds=0)
-        return store
+            await self.messages.create_index("status")
+            await self.revoked.create_index("expires_at", expireAfterSeconds=0)
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:

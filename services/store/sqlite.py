@@ -161,11 +161,14 @@ class SqliteStore:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str) -> SqliteStore:
+    async def open(cls, url: str, *, read_only: bool = False) -> SqliteStore:
         path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(path)
+            if read_only:
+                db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+            else:
+                db = await aiosqlite.connect(path)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the SQLite database {path}: {exc}") from None
         db.row_factory = sqlite3.Row

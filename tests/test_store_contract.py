@@ -1,0 +1,275 @@
+"""One contract for every store: SQLite on a file, Mongo on mongomock (and a real server if set)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from mongomock_motor import AsyncMongoMockClient
+
+from services.errors import Conflict, NotFound, StoreUnavailable
+from services.models import Message, MessageStatus, Role, User, utcnow
+from services.store import Store, UnknownDatabaseURL, open_store
+from services.store.mongo import MongoStore
+
+REAL_MONGO = os.environ.get("CHATAPP_TEST_MONGODB_URL", "")
+
+Opener = Callable[[], Awaitable[Store]]
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        "mongomock",
+        pytest.param(
+            "mongodb",
+            marks=pytest.mark.skipif(
+                not REAL_MONGO, reason="CHATAPP_TEST_MONGODB_URL is not set (no MongoDB server)"
+            ),
+        ),
+    ]
+)
+async def opener(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+    """Opens the store under test; calling it again reopens the same data."""
+    kind = request.param
+    if kind == "sqlite":
+
+        async def open_sqlite() -> Store:
+            return await open_store(f"sqlite:///{tmp_path / 'contract.db'}")
+
+        yield open_sqlite
+    elif kind == "mongomock":
+        client = AsyncMongoMockClient()
+
+        async def open_mock() -> Store:
+            return await MongoStore.open("mongodb://localhost/contract", client=client)
+
+        yield open_mock
+    else:
+        name = f"chatapp_test_{uuid.uuid4().hex[:8]}"
+        base, _, query = REAL_MONGO.partition("?")
+        url = f"{base.rstrip('/').rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+        yield lambda: open_store(url)
+        cleanup = await open_store(url)
+        assert isinstance(cleanup, MongoStore)
+        await cleanup.client.drop_database(name)
+        await cleanup.close()
+
+
+@pytest.fixture
+async def store(opener: Opener) -> AsyncIterator[Store]:
+    opened = await opener()
+    yield opened
+    await opened.close()
+
+
+async def make_user(store: Store, email: str) -> User:
+    return await store.create_user(User(email=email, password_hash="x"))
+
+
+async def say(store: Store, user: User, topic_id: str, text: str, parent: str | None = None,
+              role: Role = Role.USER) -> Message:  # fmt: skip
+    return await store.add_message(Message(topic_id, user.id, role, text, parent_id=parent))
+
+
+async def test_users(store: Store) -> None:
+    alice = await make_user(store, "Alice@Example.com")
+    assert (await store.get_user_by_email("alice@example.COM")).id == alice.id  # type: ignore[union-attr]
+    with pytest.raises(Conflict):
+        await make_user(store, "alice@example.com")
+    assert await store.count_users() == 1
+    updated = await store.update_user(alice.id, display_name="Al", settings={"theme": "dark"})
+    assert (updated.display_name, updated.settings) == ("Al", {"theme": "dark"})
+    assert await store.bump_token_version(alice.id) == 1
+    assert (await store.get_user(alice.id)).token_version == 1  # type: ignore[union-attr]
+    assert await store.get_user("nobody") is None
+
+
+async def test_topics_newest_activity_first_with_counts_and_pages(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topics = [await store.create_topic(alice.id, f"topic {i}") for i in range(5)]
+    listed = await store.list_topics(alice.id)
+    assert [t.title for t in listed] == ["topic 4", "topic 3", "topic 2", "topic 1", "topic 0"]
+    await say(store, alice, topics[1].id, "bump")
+    await say(store, alice, topics[1].id, "again")
+    listed = await store.list_topics(alice.id, limit=2)
+    assert [(t.title, t.message_count) for t in listed] == [("topic 1", 2), ("topic 4", 0)]
+    page = await store.list_topics(alice.id, limit=2, offset=2)
+    assert [t.title for t in page] == ["topic 3", "topic 2"]
+    assert await store.count_topics(alice.id) == 5
+    renamed = await store.rename_topic(alice.id, topics[0].id, "Renamed ✓")
+    assert renamed.title == "Renamed ✓"
+    settings = await store.update_topic_settings(alice.id, topics[0].id, {"model": "m"})
+    assert settings.settings == {"model": "m"}
+
+
+async def test_branches_path_and_siblings(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    question = await say(store, alice, topic.id, "q")
+    first = await say(store, alice, topic.id, "a1", question.id, Role.ASSISTANT)
+    second = await say(store, alice, topic.id, "a2", question.id, Role.ASSISTANT)
+    follow = await say(store, alice, topic.id, "q2", first.id)
+    assert [m.content for m in await store.path_to(alice.id, follow.id)] == ["q", "a1", "q2"]
+    assert [m.id for m in await store.siblings(alice.id, second.id)] == [first.id, second.id]
+    assert (await store.get_topic(alice.id, topic.id)).active_leaf_id == follow.id
+    await store.set_active_leaf(alice.id, topic.id, second.id)
+    assert (await store.get_topic(alice.id, topic.id)).active_leaf_id == second.id
+    other = await store.create_topic(alice.id, "other")
+    with pytest.raises(NotFound):  # a parent must be in the same topic
+        await say(store, alice, other.id, "x", question.id)
+
+
+async def test_update_in_place_and_interrupted_on_start(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    reply = await store.add_message(
+        Message(topic.id, alice.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
+    )
+    await store.update_message(alice.id, reply.id, content="partial")
+    saved = await store.get_message(alice.id, reply.id)
+    assert (saved.content, saved.status) == ("partial", MessageStatus.STREAMING)
+    assert await store.mark_streaming_interrupted() == 1
+    saved = await store.get_message(alice.id, reply.id)
+    assert (saved.content, saved.status) == ("partial", MessageStatus.INTERRUPTED)
+    assert len(await store.list_messages(alice.id, topic.id)) == 1
+
+
+async def test_user_scoping(store: Store) -> None:
+    alice, bob = await make_user(store, "a@example.com"), await make_user(store, "b@example.com")
+    topic = await store.create_topic(alice.id, "secret plans")
+    message = await say(store, alice, topic.id, "the secret plans are here")
+    assert await store.list_topics(bob.id) == []
+    assert await store.search(bob.id, "secret") == []
+    attempts = [
+        store.get_topic(bob.id, topic.id),
+        store.list_messages(bob.id, topic.id),
+        store.rename_topic(bob.id, topic.id, "mine"),
+        store.update_topic_settings(bob.id, topic.id, {"model": "x"}),
+        store.delete_topic(bob.id, topic.id),
+        store.get_message(bob.id, message.id),
+        store.path_to(bob.id, message.id),
+        store.siblings(bob.id, message.id),
+        store.update_message(bob.id, message.id, content="changed"),
+        store.set_active_leaf(bob.id, topic.id, None),
+        store.add_message(Message(topic.id, bob.id, Role.USER, "intrusion")),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotFound):
+            await attempt
+    topic_now = await store.get_topic(alice.id, topic.id)
+    assert (topic_now.title, topic_now.message_count) == ("secret plans", 1)
+    assert [m.content for m in await store.list_messages(alice.id, topic.id)] == [message.content]
+
+
+async def test_unicode_and_a_megabyte(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "ユニコード 🚀 שלום")
+    text = "héllo 👋 世界 مرحبا\n" * 3
+    big = "x" * 1_000_000 + " end"
+    await say(store, alice, topic.id, text)
+    await say(store, alice, topic.id, big)
+    messages = await store.list_messages(alice.id, topic.id)
+    assert [m.content for m in messages] == [text, big]
+    assert (await store.get_topic(alice.id, topic.id)).title == "ユニコード 🚀 שלום"
+
+
+async def test_concurrent_appends_lose_nothing(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "busy")
+    await asyncio.gather(*(say(store, alice, topic.id, f"m{i}") for i in range(100)))
+    messages = await store.list_messages(alice.id, topic.id)
+    assert sorted(m.content for m in messages) == sorted(f"m{i}" for i in range(100))
+    assert (await store.get_topic(alice.id, topic.id)).message_count == 100
+
+
+async def test_cascade_delete(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "doomed")
+    message = await say(store, alice, topic.id, "findable words")
+    await store.delete_topic(alice.id, topic.id)
+    with pytest.raises(NotFound):
+        await store.get_topic(alice.id, topic.id)
+    with pytest.raises(NotFound):
+        await store.get_message(alice.id, message.id)
+    assert await store.search(alice.id, "findable") == []
+
+
+async def test_search_titles_and_messages(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    recipes = await store.create_topic(alice.id, "Pancake recipes")
+    travel = await store.create_topic(alice.id, "Travel")
+    hit = await say(store, alice, travel.id, "Pack an umbrella for Lisbon in spring")
+    by_title = await store.search(alice.id, "pancake")
+    assert [(h.topic.id, h.message_id) for h in by_title] == [(recipes.id, None)]
+    by_text = await store.search(alice.id, "umbrella lisbon")
+    assert [(h.topic.id, h.message_id) for h in by_text] == [(travel.id, hit.id)]
+    assert "umbrella" in by_text[0].snippet.lower()
+    for odd in ['"', "AND (", "*", "NEAR(", "' OR 1=1 --", "", "   "]:
+        assert isinstance(await store.search(alice.id, odd), list)
+
+
+async def test_revoked_tokens_expire(store: Store) -> None:
+    now = utcnow()
+    await store.revoke_token("live", now + timedelta(hours=1))
+    await store.revoke_token("old", now - timedelta(seconds=1))
+    assert await store.is_token_revoked("live")
+    assert not await store.is_token_revoked("old")
+    assert not await store.is_token_revoked("never")
+    # MongoDB's TTL index may have removed the expired one already; either way none is left.
+    assert await store.purge_revoked_tokens(now) in (0, 1)
+    assert await store.purge_revoked_tokens(now) == 0
+    assert await store.is_token_revoked("live")
+
+
+async def test_close_and_reopen_keeps_everything(opener: Opener) -> None:
+    store = await opener()
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "kept")
+    question = await say(store, alice, topic.id, "still here?")
+    await store.close()
+    store = await opener()
+    try:
+        assert (await store.get_user(alice.id)) is not None
+        assert [t.title for t in await store.list_topics(alice.id)] == ["kept"]
+        assert [m.id for m in await store.list_messages(alice.id, topic.id)] == [question.id]
+    finally:
+        await store.close()
+
+
+async def test_sqlite_records_its_schema_version(tmp_path: Path) -> None:
+    from services.store.sqlite import SqliteStore
+
+    store = await open_store(f"sqlite:///{tmp_path / 'v.db'}")
+    assert isinstance(store, SqliteStore)
+    assert await store.schema_version() >= 1
+    await store.close()
+
+
+async def test_sqlite_read_only_file_is_a_clear_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ro.db'}"
+    store = await open_store(url)
+    alice = await make_user(store, "a@example.com")
+    await store.close()
+    # chmod does not stop root (CI runs as root), so open the file read-only at the driver.
+    from services.store.sqlite import SqliteStore
+
+    readonly = await SqliteStore.open(url, read_only=True)
+    try:
+        assert (await readonly.get_user(alice.id)) is not None  # reading still works
+        with pytest.raises(StoreUnavailable):
+            await readonly.create_topic(alice.id, "cannot be written")
+    finally:
+        await readonly.close()
+
+
+async def test_unknown_scheme_and_unreachable_mongodb() -> None:
+    with pytest.raises(UnknownDatabaseURL):
+        await open_store("postgres://localhost/x")
+    with pytest.raises(StoreUnavailable, match="MongoDB"):
+        await open_store("mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=300")
