@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from services.llm import LLM, Delta, Done
-
 from services.context import Options
 from services.errors import (
     ChatAppError,
@@ -23,6 +21,7 @@ from services.errors import (
     TooLarge,
 )
 from services.generation import Event, Finished, Generation, TextDelta
+from services.llm import LLM, Delta, Done
 from services.models import Message, MessageStatus, Role, SearchHit, Topic
 from services.store import Store
 from services.titles import NEW_TITLE, auto_title, first_words

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from nicegui.testing import User
-from tests.fake_openai import FakeOpenAI, Reply
 
+from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_ui_auth import set_up_owner
 
 
