@@ -1,0 +1,202 @@
+"""Markdown to safe HTML: markdown2 + Pygments + server-side math, then nh3's allow-list."""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from collections import OrderedDict
+from urllib.parse import urlsplit
+
+import markdown2
+import nh3
+from latex2mathml.converter import convert as latex_to_mathml
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+EXTRAS = {
+    "fenced-code-blocks": {"cssclass": "codehilite"},  # fences inside lists; top-level: ours
+    "tables": None,
+    "strike": None,
+    "task_list": None,
+    "cuddled-lists": None,
+    "code-friendly": None,
+    "breaks": {"on_newline": True},  # a newline is a line break, like marked's `breaks: true`
+}
+
+FENCE = re.compile(
+    r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n]*\n"
+    r"(?P<body>.*?)(?:^ {0,3}(?P=fence)[`~]*[ \t]*$|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+INLINE_CODE = re.compile(r"(`+)(?:.+?)\1", re.DOTALL)
+BLOCK_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+# $x$ but not prices: no space just inside the dollars and no digit right after the closing one.
+INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=\S)([^$\n]+?)(?<=\S)\$(?![\d$])")
+
+MATHML_TAGS = {
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
+    "mfrac", "msqrt", "mroot", "mstyle", "mtable", "mtr", "mtd", "munder", "mover",
+    "munderover", "mpadded", "mphantom", "menclose", "semantics", "annotation",
+}  # fmt: skip
+TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "del", "s",
+    "code", "pre", "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td",
+    "a", "span", "div", "button", "input", "sup", "sub", "kbd",
+} | MATHML_TAGS  # fmt: skip
+ATTRIBUTES = {
+    "*": {"class"},
+    "a": {"href", "title", "target"},
+    "button": {"type", "aria-label", "data-src", "title"},
+    "input": {"type", "checked", "disabled"},
+    "th": {"align", "style"},
+    "td": {"align", "style"},
+    "ol": {"start"},
+    "math": {"display", "xmlns"},
+    "mo": {"stretchy", "fence", "separator", "lspace", "rspace"},
+    "mstyle": {"displaystyle", "scriptlevel"},
+    "mspace": {"width"},
+    "mtable": {"columnalign"},
+    "span": {"aria-hidden"},
+}
+FORMATTER = HtmlFormatter(cssclass="codehilite", nowrap=True)
+
+
+def escape_text(text: str) -> str:
+    """Plain text (a title, a user name) for HTML: everything escaped, nothing interpreted."""
+    return html.escape(text, quote=True)
+
+
+def _set_link_attributes(tag: str, name: str, value: str) -> str | None:
+    if tag == "a" and name == "target":
+        return "_blank"
+    return value
+
+
+def sanitize(fragment: str) -> str:
+    """nh3 with our allow-list: http(s) and mailto links only, each opening in a new tab."""
+    cleaned = nh3.clean(
+        fragment,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+        filter_style_properties={"text-align"},
+        strip_comments=True,
+    )
+    return cleaned
+
+
+def _code_block(body: str, lang: str) -> str:
+    try:
+        lexer = get_lexer_by_name(lang) if lang else TextLexer()
+    except ClassNotFound:
+        lexer = TextLexer()
+    label = escape_text(lang or "text")
+    code = highlight(body, lexer, FORMATTER)
+    return (
+        f'<div class="code-block"><div class="code-header"><span class="code-lang">{label}</span>'
+        '<button type="button" class="copy-code" aria-label="Copy code">Copy</button></div>'
+        f'<div class="codehilite"><pre><code>{code}</code></pre></div></div>'
+    )
+
+
+def _math(latex: str, block: bool) -> str:
+    try:
+        rendered = latex_to_mathml(latex.strip(), display="block" if block else "inline")
+    except Exception:  # latex2mathml raises many kinds; unreadable math is shown as code
+        rendered = f"<code>{escape_text(latex)}</code>"
+    return f'<div class="math-block">{rendered}</div>' if block else rendered
+
+
+def _protect(text: str) -> tuple[str, dict[str, str]]:
+    """Swap fenced code and math for inert tokens so markdown2's escaping cannot touch them."""
+    nonce = secrets.token_hex(4)
+    stash: dict[str, str] = {}
+
+    def keep(rendered: str, block: bool) -> str:
+        token = f"zzph{nonce}n{len(stash)}zz"
+        stash[token] = rendered
+        return f"\n\n{token}\n\n" if block else token
+
+    def fence(match: re.Match[str]) -> str:
+        body = match["body"]
+        indent = len(match["indent"])
+        if indent:
+            body = re.sub(rf"(?m)^ {{1,{indent}}}", "", body)
+        return keep(_code_block(body, match["lang"]), block=True)
+
+    def math(piece: str) -> str:
+        piece = BLOCK_MATH.sub(lambda m: keep(_math(m[1], True), block=True), piece)
+        return INLINE_MATH.sub(lambda m: keep(_math(m[1], False), block=False), piece)
+
+    text = FENCE.sub(fence, text)
+    out: list[str] = []
+    last = 0
+    for code in INLINE_CODE.finditer(text):  # never touch math-looking text inside `code`
+        out += [math(text[last : code.start()]), code.group(0)]
+        last = code.end()
+    out.append(math(text[last:]))
+    return "".join(out), stash
+
+
+IMAGE = re.compile(r'<img\s+src="([^"]*)"(?:\s+alt="([^"]*)")?[^>]*>')
+
+
+def _image_placeholder(match: re.Match[str]) -> str:
+    src, alt = html.unescape(match[1]), html.unescape(match[2] or "")
+    host = urlsplit(src).netloc if src.startswith(("http://", "https://")) else ""
+    if not host:
+        return f'<span class="image-blocked">[image: {escape_text(alt or src)}]</span>'
+    return (
+        f'<button type="button" class="image-placeholder" data-src="{escape_text(src)}" '
+        f'title="{escape_text(alt)}">Image from {escape_text(host)}: click to load</button>'
+    )
+
+
+def _render(text: str) -> str:
+    protected, stash = _protect(text)
+    rendered = markdown2.markdown(protected, extras=EXTRAS, safe_mode="escape")
+    rendered = IMAGE.sub(_image_placeholder, rendered)
+    for token, piece in stash.items():
+        rendered = rendered.replace(f"<p>{token}</p>", piece).replace(token, piece)
+    return sanitize(rendered).strip()
+
+
+class RenderCache:
+    """An LRU of rendered blocks bounded in bytes, so a long-running process stays flat."""
+
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, text: str) -> str:
+        hit = self._entries.get(text)
+        if hit is not None:
+            self._entries.move_to_end(text)
+            return hit
+        rendered = _render(text)
+        cost = len(text) + len(rendered)
+        if cost <= self.max_bytes // 4:  # a huge one-off document is not worth evicting for
+            self._entries[text] = rendered
+            self.size += cost
+            while self.size > self.max_bytes:
+                old_text, old_html = self._entries.popitem(last=False)
+                self.size -= len(old_text) + len(old_html)
+        return rendered
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
+
+CACHE = RenderCache()
+
+
+def render(text: str) -> str:
+    """Markdown from a model (untrusted) to HTML that is safe to put in a signed-in page."""
+    return CACHE.get(text)
