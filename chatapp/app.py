@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from pathlib import Path
 
 from nicegui import app, ui
 from nicegui.storage import Storage
-from services.auth import AuthService
-from services.llm import LLM, make_llm
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import pages
 from chatapp import __version__, api
 from chatapp.security import SecurityHeaders
 from chatapp.settings import Settings
+from services.auth import AuthService
 from services.chat import ChatService
 from services.context import Options, Services
+from services.llm import LLM, make_llm
 from services.store import Store, open_store
 
 log = logging.getLogger("chatapp")
+
+
+class WaitUntilReady:
+    """Hold requests that arrive while the services still open (NiceGUI starts them as a task)."""
+
+    def __init__(self, app: ASGIApp, ready: asyncio.Event) -> None:
+        self.app = app
+        self.ready = ready
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not self.ready.is_set():
+            try:
+                await asyncio.wait_for(self.ready.wait(), timeout=30)
+            except TimeoutError:
+                if scope["type"] == "http":
+                    response = JSONResponse({"status": "starting"}, status_code=503)
+                    await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def options_from(settings: Settings) -> Options:
@@ -58,6 +80,7 @@ async def start_services(
         timeout=settings.llm_timeout,
     )
     services.chat = ChatService(services.store, services.llm, services.options)
+    services.ready.set()
     return services
 
 
@@ -80,6 +103,7 @@ def create_app(
     """Register pages and API routes on NiceGUI's app; the services open when it starts."""
     services = Services(options_from(settings))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(WaitUntilReady, ready=services.ready)
     pages.register(services)
     api.register(services)
 

@@ -61,7 +61,7 @@ def register(services: Services) -> None:
                 await start_session(user)
 
             password.on("keydown.enter", create)
-            ui.button("Create account", on_click=create).classes("w-full")
+            ui.button("Create account", on_click=create).classes("w-full").mark("create-account")
         return None
 
     @open_page("/login", title="Sign in · chatapp")
@@ -92,7 +92,7 @@ def register(services: Services) -> None:
                 await start_session(user, next)
 
             password.on("keydown.enter", submit)
-            ui.button("Sign in", on_click=submit).classes("w-full")
+            ui.button("Sign in", on_click=submit).classes("w-full").mark("sign-in")
             if services.options.allow_signup:
                 ui.link("Create an account", "/signup").classes("text-sm")
         return None
@@ -117,7 +117,7 @@ def register(services: Services) -> None:
                 await start_session(user)
 
             password.on("keydown.enter", create)
-            ui.button("Create account", on_click=create).classes("w-full")
+            ui.button("Create account", on_click=create).classes("w-full").mark("create-account")
             ui.link("I have an account", "/login").classes("text-sm")
         return None
 

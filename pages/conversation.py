@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
-from services.markdown import render
 
 from pages.feedback import attempt
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
 from services.chat import Finished, Generation, TextDelta, Turn
 from services.context import Services
+from services.markdown import render
 from services.models import MessageStatus, Role
 
 STATUS_NOTES = {

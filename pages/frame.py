@@ -76,5 +76,5 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui
             with ui.menu():
                 ui.menu_item(user.name).props("disable")
                 ui.menu_item("Account settings", on_click=lambda: ui.navigate.to("/account"))
-                ui.menu_item("Sign out", on_click=lambda: log_out(services))
+                ui.menu_item("Sign out", on_click=lambda: log_out(services)).mark("sign-out")
     yield drawer

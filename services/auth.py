@@ -71,8 +71,12 @@ class LoginThrottle:
             for key in [k for k, v in self._failures.items() if not self._recent(k, now)]:
                 del self._failures[key]
 
-    def succeed(self, key: str) -> None:
-        self._failures.pop(key, None)
+    def succeed(self, account: str, *others: str) -> None:
+        """A right password: forget the account's failures, take back this try elsewhere."""
+        self._failures.pop(account, None)
+        for key in others:
+            if self._failures.get(key):
+                self._failures[key].pop()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         failures = self._failures[key]
@@ -127,6 +131,9 @@ class AuthService:
         email = email.strip().lower()[:320]
         keys = [f"account:{email}"] + ([f"client:{client}"] if client else [])
         self.throttle.check(*keys)
+        # Count the try before the first await, so parallel guesses cannot all pass the check;
+        # a success takes it back.
+        self.throttle.fail(*keys)
         user = await self.store.get_user_by_email(email) if email else None
         # An unknown email costs one hash check too, so timing does not reveal which exist.
         stored = user.password_hash if user else self._dummy_hash
@@ -134,11 +141,10 @@ class AuthService:
             PASSWORDS.verify_and_update, password[:PASSWORD_MAX], stored
         )
         if user is None or not ok:
-            self.throttle.fail(*keys)
             raise InvalidCredentials("Wrong email or password.")
+        self.throttle.succeed(*keys)
         if user.disabled:
             raise AuthError("This account is disabled. Ask the site's owner.")
-        self.throttle.succeed(keys[0])
         if new_hash:  # an old bcrypt hash: store the argon2 one now that we know the password
             user = await self.store.update_user(user.id, password_hash=new_hash)
         return user

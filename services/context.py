@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from services.auth import AuthService
-    from services.llm import LLM
-
     from services.chat import ChatService
+    from services.llm import LLM
     from services.store import Store
 
 
@@ -35,6 +35,7 @@ class Services:
     """Filled in by `chatapp.app.start_services` when the app starts; read at request time."""
 
     options: Options
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
     store: Store = field(init=False)
     auth: AuthService = field(init=False)
     llm: LLM = field(init=False)
