@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from nicegui import app, ui
 
@@ -13,21 +14,26 @@ from services.context import Services
 from services.models import User
 
 STATIC = Path(__file__).parent / "static"
-_static_added = False
 
 
 def add_static() -> None:
-    """Serve pages/static once per process (CSS, JS, favicon)."""
-    global _static_added
-    if not _static_added:
-        app.add_static_files("/static", STATIC)
-        _static_added = True
+    """Serve pages/static (CSS, JS, favicon) at /static."""
+    app.add_static_files("/static", STATIC)
+
+
+def url_prefix() -> str:
+    """The sub-path a reverse proxy serves us under (X-Forwarded-Prefix), quoted like NiceGUI."""
+    request = ui.context.client.request
+    forwarded = request.headers.get("X-Forwarded-Prefix", "") if request else ""
+    return quote(forwarded, safe="/:@!$&'()*+,;=%").rstrip("/")
 
 
 def head() -> None:
-    """Per-page head: our stylesheet and script, and dark mode from the user's choice."""
+    """Per-page head: our stylesheet and script (under the proxy's sub-path, if any)."""
+    static = f"{url_prefix()}/static"
     ui.add_head_html(
-        '<link rel="stylesheet" href="/static/app.css"><script defer src="/static/app.js"></script>'
+        f'<link rel="stylesheet" href="{static}/app.css">'
+        f'<script defer src="{static}/app.js"></script>'
     )
 
 
