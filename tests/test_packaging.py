@@ -174,6 +174,7 @@ def test_pm2_restarts_the_app_after_sigkill(tmp_path: Path, data_dir: Path) -> N
         "CHATAPP_LOG_DIR": str(logs),
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
+    env.pop("PYTEST_CURRENT_TEST", None)  # NiceGUI would think the app runs inside pytest
     health = f"http://127.0.0.1:{port}/healthz"
     try:
         subprocess.run(
