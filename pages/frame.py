@@ -67,7 +67,7 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui
     )
     with ui.header(bordered=True).classes("items-center gap-1 py-1 px-2 chat-header"):
         ui.button(icon="menu", on_click=drawer.toggle).props(
-            'flat round dense aria-label="Show or hide topics"'
+            'flat round dense color=white aria-label="Show or hide topics"'
         )
         ui.label(title).classes("text-subtitle1 ellipsis grow chat-title")
         if services.options.demo:
@@ -76,7 +76,7 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui
             )
         with (
             ui.button(icon="account_circle")
-            .props(f'flat round dense aria-label="Account menu for {user.name}"')
+            .props(f'flat round dense color=white aria-label="Account menu for {user.name}"')
             .mark("account-menu")
         ):
             with ui.menu():

@@ -1,0 +1,94 @@
+"""Real Chromium against the real app: set-up, a streamed reply with highlighted code, stop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app_server import AppServer, run_app
+from tests.fake_openai import FakeOpenAI, Reply
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+OWNER = ("owner@example.com", "correct horse battery")
+REPLY = """Here is a function:
+
+```python
+def add(a: int, b: int) -> int:
+    return a + b
+```
+
+| x | add(x, 1) |
+| --- | --- |
+| 1 | 2 |
+
+That is all."""
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
+    env = {"OPENAI_BASE_URL": fake.base_url, "CHATAPP_AUTO_TITLE": "false"}
+    with run_app(data_dir=data_dir, env=env) as server:
+        yield server
+
+
+async def set_up(page, app: AppServer) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(f"{app.url}/")
+    await page.get_by_label("Your name").fill("Olivia")
+    await page.get_by_label("Email").fill(OWNER[0])
+    await page.get_by_label("Password (8 characters or more)").fill(OWNER[1])
+    await page.get_by_role("button", name="Create account").click()
+    await page.get_by_text("How can I help?").wait_for()
+
+
+async def test_send_streams_a_highlighted_code_block(browser, app: AppServer, fake: FakeOpenAI):  # type: ignore[no-untyped-def]
+    fake.enqueue(Reply(REPLY, chunk_size=6, delay=0.04))
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await set_up(page, app)
+    await page.get_by_label("Message").fill("Show me an add function")
+    await page.keyboard.press("Enter")
+
+    reply = page.locator("[data-role=assistant] .markdown").last
+    await reply.wait_for()
+    lengths: list[int] = []
+    while "That is all." not in (text := await reply.inner_text()):
+        if not lengths or len(text) != lengths[-1]:
+            lengths.append(len(text))
+        await page.wait_for_timeout(30)
+    assert len(lengths) >= 3, f"the reply did not grow in steps: {lengths}"
+
+    await page.locator(".codehilite .k").first.wait_for()  # Pygments marked a keyword
+    assert await page.locator(".code-lang").first.inner_text() == "python"
+    assert await page.locator(".markdown table td").first.inner_text() == "1"
+    assert (
+        await page.locator("[data-role=user]").get_by_text("Show me an add function").count() == 1
+    )
+    await page.get_by_role("button", name="Send").wait_for()  # the reply has finished
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "chat-stream.png", full_page=True)
+    assert not errors
+
+
+async def test_stop_keeps_what_arrived(browser, app: AppServer, fake: FakeOpenAI):  # type: ignore[no-untyped-def]
+    fake.enqueue(Reply("word " * 2000, chunk_size=5, delay=0.02))
+    page = await browser.new_page()
+    await set_up(page, app)
+    await page.get_by_label("Message").fill("Talk for a long time")
+    await page.keyboard.press("Enter")
+    await page.locator("[data-role=assistant] .markdown").last.get_by_text("word").first.wait_for()
+    await page.keyboard.press("Escape")
+    await page.get_by_text("Stopped.").wait_for()
+    await page.reload()
+    await page.get_by_text("Stopped.").wait_for()
+    kept = await page.locator("[data-role=assistant] .markdown").last.inner_text()
+    assert 0 < len(kept) < len("word " * 2000)
+    assert fake.disconnects
