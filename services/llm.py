@@ -14,6 +14,18 @@ import httpx
 import openai
 from openai import AsyncOpenAI
 
+try:  # openai 3 moved to the httpx2 fork; its transport errors can surface mid-stream
+    import httpx2
+
+    TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
+        httpx.TransportError,
+        httpx.StreamError,
+        httpx2.TransportError,
+        httpx2.StreamError,
+    )
+except ImportError:  # pragma: no cover - older SDKs use httpx itself
+    TRANSPORT_ERRORS = (httpx.TransportError, httpx.StreamError)
+
 from services.errors import (
     ContextTooLong,
     ProviderAuthError,
@@ -83,7 +95,7 @@ class LLMClient:
         self.client = AsyncOpenAI(
             api_key=api_key or "not-needed",  # local servers ignore it; the SDK insists on one
             base_url=self.base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
             max_retries=0,  # a retry would repeat a half-streamed reply; the user retries
         )
         self.models_ttl = models_ttl
@@ -127,9 +139,9 @@ class LLMClient:
         extra: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
         if self._usage_supported:
             try:
-                return await self.client.chat.completions.create(
+                return await self.client.chat.completions.create(  # type: ignore[call-overload]
                     model=model,
-                    messages=messages,  # type: ignore[arg-type]
+                    messages=messages,
                     stream=True,
                     stream_options={"include_usage": True},
                     **extra,
@@ -212,13 +224,13 @@ class LLMClient:
             raise ProviderMalformed(
                 f"The model server at {self.host} sent a reply chatapp could not read."
             ) from None
-        except (httpx.TransportError, httpx.StreamError):
+        except TRANSPORT_ERRORS:
             raise ProviderUnavailable(
                 f"The connection to the model server at {self.host} failed."
             ) from None
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
+def _retry_after(response: Any) -> float | None:
     value = response.headers.get("retry-after") if response is not None else None
     try:
         return max(0.0, float(value)) if value else None

@@ -1,0 +1,1 @@
+"""Plain async services: models, store, auth, model client, chat, markdown. No UI imports."""
