@@ -118,7 +118,7 @@ class MongoStore:
             await self.db.command("ping")
             await self.users.create_index("email", unique=True)
             await self.topics.create_index(
-                [("user_id", pymongo.ASCENDING), ("updated_at", pymongo.DESCENDING)]
+                [("user_id", pymongo.ASCENDING), ("activity", pymongo.DESCENDING)]
             )
             await self.messages.create_index(
                 [("topic_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
@@ -248,6 +248,8 @@ class MongoStore:
                     "message_count": 0,
                     "created_at": topic.created_at,
                     "updated_at": topic.updated_at,
+                    # The newest id in the topic: MongoDB keeps milliseconds, ids never tie.
+                    "activity": topic.id,
                 }
             )
         return topic
@@ -263,7 +265,7 @@ class MongoStore:
         async with self._guard():
             cursor = (
                 self.topics.find({"user_id": user_id})
-                .sort([("updated_at", -1), ("_id", -1)])
+                .sort("activity", -1)
                 .skip(max(0, offset))
                 .limit(max(0, limit))
             )
@@ -348,7 +350,11 @@ class MongoStore:
                 {"_id": message.topic_id},
                 {
                     "$inc": {"message_count": 1},
-                    "$set": {"updated_at": now, "active_leaf_id": message.id},
+                    "$set": {
+                        "updated_at": now,
+                        "active_leaf_id": message.id,
+                        "activity": message.id,
+                    },
                 },
             )
         return message

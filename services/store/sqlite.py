@@ -63,9 +63,10 @@ async def _initial_schema(db: aiosqlite.Connection) -> None:
             active_leaf_id TEXT,
             message_count INTEGER NOT NULL DEFAULT 0,
             created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
+            updated_at TEXT NOT NULL,
+            activity TEXT NOT NULL  -- the newest id in the topic: orders by activity, no ties
         );
-        CREATE INDEX topics_by_user ON topics (user_id, updated_at DESC, id DESC);
+        CREATE INDEX topics_by_user ON topics (user_id, activity DESC);
         CREATE TABLE messages (
             id TEXT PRIMARY KEY,
             topic_id TEXT NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
@@ -332,7 +333,7 @@ class SqliteStore:
         topic = Topic(user_id=user_id, title=title, settings=dict(settings or {}))
         async with self._write() as db:
             await db.execute(
-                "INSERT INTO topics VALUES (?, ?, ?, ?, NULL, 0, ?, ?)",
+                "INSERT INTO topics VALUES (?, ?, ?, ?, NULL, 0, ?, ?, ?)",
                 (
                     topic.id,
                     user_id,
@@ -340,6 +341,7 @@ class SqliteStore:
                     json.dumps(topic.settings),
                     _ts(topic.created_at),
                     _ts(topic.updated_at),
+                    topic.id,
                 ),
             )
             await self._index(db, title, topic.id, None, user_id)
@@ -355,8 +357,7 @@ class SqliteStore:
 
     async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
         rows = await self._all(
-            "SELECT * FROM topics WHERE user_id = ? ORDER BY updated_at DESC, id DESC "
-            "LIMIT ? OFFSET ?",
+            "SELECT * FROM topics WHERE user_id = ? ORDER BY activity DESC LIMIT ? OFFSET ?",
             (user_id, max(0, limit), max(0, offset)),
         )
         return [_topic(r) for r in rows]
@@ -455,8 +456,8 @@ class SqliteStore:
             )
             await db.execute(
                 "UPDATE topics SET message_count = message_count + 1, updated_at = ?, "
-                "active_leaf_id = ? WHERE id = ?",
-                (_ts(now), message.id, message.topic_id),
+                "active_leaf_id = ?, activity = ? WHERE id = ?",
+                (_ts(now), message.id, message.id, message.topic_id),
             )
             await self._index(db, message.content, message.topic_id, message.id, message.user_id)
         return message
