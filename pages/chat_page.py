@@ -9,6 +9,7 @@ from pages.feedback import attempt
 from pages.frame import frame
 from pages.session import recheck, signed_in_page
 from pages.sidebar import Sidebar
+from pages.topic_settings import model_picker, settings_dialog
 from services.context import Services
 from services.errors import NotFound
 from services.models import Topic, User
@@ -60,6 +61,11 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
                     "OPENAI_BASE_URL for Ollama, vLLM, llama.cpp) and restart to use a real model."
                 ).classes("text-grey-7 max-w-lg")
     else:
+        with ui.row().classes("w-full max-w-3xl mx-auto items-center gap-1 px-3 pt-2"):
+            await model_picker(services, topic)
+            ui.button(icon="tune", on_click=lambda: settings_dialog(services, topic)).props(
+                'flat round dense aria-label="Topic settings"'
+            ).mark("topic-settings")
         view = ConversationView(services, user.id, topic.id, on_finished=sidebar.refresh)
         await view.refresh()
 

@@ -92,3 +92,23 @@ async def test_reload_mid_stream_shows_the_text_so_far(fake: FakeOpenAI, user: U
     await user.should_see("alpha beta", retries=50)
     await wait_for(lambda: not fake.disconnects, "the reply to keep streaming")
     await user.should_see("delta alpha", retries=200)
+
+
+async def test_topic_model_and_system_prompt_reach_the_model(
+    fake: FakeOpenAI, user: User
+) -> None:
+    await set_up_owner(user)
+    await send(user, "first")
+    await user.should_see("You said: first", retries=100)
+    user.find(marker="model").click()
+    user.find("fake-large").click()
+    user.find(marker="topic-settings").click()
+    await user.should_see("Topic settings")
+    user.find("System prompt").type("Answer like a pirate.")
+    user.find(marker="save-settings").click()
+    await user.should_see("Settings saved", retries=50)
+    await send(user, "second")
+    await user.should_see("You said: second", retries=100)
+    body = fake.requests[-1].json
+    assert body["model"] == "fake-large"
+    assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}

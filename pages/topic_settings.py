@@ -1,0 +1,62 @@
+"""Per-topic settings: the model picker, and a dialog for the system prompt and temperature."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from pages.feedback import attempt
+from pages.session import recheck
+from services.context import Services
+from services.errors import ChatAppError
+from services.models import Topic
+
+
+async def model_picker(services: Services, topic: Topic) -> None:
+    """A select of the provider's models; the topic remembers its choice."""
+    current = topic.settings.get("model") or services.options.default_model
+    try:
+        models = await services.llm.list_models()
+    except ChatAppError:
+        models = []  # the server may not list models (or is down): keep the current choice
+    options = sorted({*models, current})
+
+    async def choose(event) -> None:  # type: ignore[no-untyped-def]
+        if await recheck(services) is None:
+            return
+        update = services.chat.update_topic_settings
+        await attempt(lambda: update(topic.user_id, topic.id, model=event.value))
+
+    ui.select(options, value=current, on_change=choose).props(
+        'dense options-dense borderless aria-label="Model"'
+    ).classes("min-w-[10rem]").mark("model")
+
+
+async def settings_dialog(services: Services, topic: Topic) -> None:
+    """System prompt and temperature for this topic."""
+    fresh = await services.store.get_topic(topic.user_id, topic.id)
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
+        ui.label("Topic settings").classes("text-h6")
+        prompt = (
+            ui.textarea("System prompt", value=fresh.settings.get("system_prompt", ""))
+            .props("outlined autogrow")
+            .classes("w-full")
+        )
+        ui.label("Temperature").classes("text-sm")
+        temperature = ui.slider(
+            min=0, max=2, step=0.1, value=fresh.settings.get("temperature", 1.0)
+        ).props('label-always aria-label="Temperature"')
+        with ui.row().classes("justify-end w-full"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Save", on_click=lambda: dialog.submit(True)).mark("save-settings")
+    if not await dialog or await recheck(services) is None:
+        return
+    saved = await attempt(
+        lambda: services.chat.update_topic_settings(
+            topic.user_id,
+            topic.id,
+            system_prompt=prompt.value or "",
+            temperature=float(temperature.value),
+        )
+    )
+    if saved is not None:
+        ui.notify("Settings saved", timeout=1500)
