@@ -73,6 +73,11 @@ class FakeOpenAI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    @property
+    def chats(self) -> list[Seen]:
+        """The chat completion requests received, oldest first (not the model listings)."""
+        return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
     def enqueue(self, *replies: Reply | str) -> None:
         with self._lock:
             self._queue.extend(r if isinstance(r, Reply) else Reply(r) for r in replies)

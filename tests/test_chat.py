@@ -65,7 +65,7 @@ async def test_send_streams_in_steps_and_saves(
         (Role.ASSISTANT, "Hello there, how are you today?", MessageStatus.COMPLETE),
     ]
     assert messages[1].usage is not None and messages[1].usage.completion_tokens > 0
-    assert fake.requests[-1].json["messages"][-1] == {"role": "user", "content": "Hi!"}
+    assert fake.chats[-1].json["messages"][-1] == {"role": "user", "content": "Hi!"}
     topic = await services.store.get_topic(alice.id, topic.id)
     assert topic.title == "Hi!" and topic.message_count == 2
 
@@ -81,7 +81,7 @@ async def test_system_prompt_and_history_reach_the_model(
     await collect(await services.chat.send(alice.id, topic.id, "one"))
     fake.enqueue("second answer")
     await collect(await services.chat.send(alice.id, topic.id, "two"))
-    body = fake.requests[-1].json
+    body = fake.chats[-1].json
     assert body["model"] == "m1" and body["temperature"] == 0.2
     assert [m["content"] for m in body["messages"]] == [
         "Be brief.",

@@ -121,5 +121,5 @@ async def test_browser_sets_up_and_chats_through_nginx(
         url.startswith(f"wss://127.0.0.1:{proxy.https_port}/chat/_nicegui_ws/") for url in sockets
     ), sockets
     assert not problems, problems
-    assert fake.requests[-1].json["messages"][-1]["content"] == "Hello through nginx"
+    assert fake.chats[-1].json["messages"][-1]["content"] == "Hello through nginx"
     await context.close()

@@ -43,7 +43,7 @@ async def test_a_reply_arrives_in_steps(fake: FakeOpenAI, user: User) -> None:
     await user.should_see("First part.", retries=50)
     await user.should_not_see("Bold end.", retries=1)  # still arriving
     await user.should_see("Bold end.", retries=100)
-    assert fake.requests[-1].json["messages"][-1]["content"] == "Hello model"
+    assert fake.chats[-1].json["messages"][-1]["content"] == "Hello model"
 
 
 async def test_stop_keeps_the_partial_reply(fake: FakeOpenAI, user: User) -> None:
@@ -109,6 +109,6 @@ async def test_topic_model_and_system_prompt_reach_the_model(
     await user.should_see("Settings saved", retries=50)
     await send(user, "second")
     await user.should_see("You said: second", retries=100)
-    body = fake.requests[-1].json
+    body = fake.chats[-1].json
     assert body["model"] == "fake-large"
     assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}

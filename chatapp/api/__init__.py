@@ -1,15 +1,16 @@
-"""The JSON + SSE API under /api/v1, and /healthz."""
+"""The JSON + SSE API under /api/v1 (bearer JWTs), and /healthz; the same services as the pages."""
 
 from __future__ import annotations
 
 from nicegui import app
 
+from chatapp.api import errors, routes
 from services.context import Services
 
 
 def register(services: Services) -> None:
     async def healthz() -> dict[str, str]:
-        database_ok = await services.store.ping() if hasattr(services, "store") else False
+        database_ok = await services.store.ping()
         return {
             "status": "ok" if database_ok else "degraded",
             "database": "ok" if database_ok else "unavailable",
@@ -17,4 +18,6 @@ def register(services: Services) -> None:
         }
 
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
-    app.add_api_route("/api/v1/healthz", healthz, methods=["GET"], tags=["health"])
+    app.include_router(routes.router(services, healthz))
+    errors.register(app)
+    app.add_middleware(errors.BodyLimit, max_bytes=2 * 1024 * 1024)

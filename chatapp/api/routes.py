@@ -1,0 +1,259 @@
+"""The /api/v1 routes: parse, call one service, shape the answer. No logic of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from fastapi.security import OAuth2PasswordBearer
+
+from chatapp.api.schemas import (
+    Credentials,
+    Health,
+    MessageCreate,
+    MessageEdit,
+    MessageList,
+    MessageOut,
+    ModelsOut,
+    SearchHitOut,
+    TokenOut,
+    TopicCreate,
+    TopicOut,
+    TopicPage,
+    TopicPatch,
+    UserOut,
+)
+from services.chat import Finished, Generation, TextDelta
+from services.context import Services
+from services.errors import AuthError, InvalidInput, NotFound
+from services.models import MessageStatus, User
+
+HEARTBEAT = 15.0  # seconds between keep-alive comments while a reply is quiet
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+TOKEN_BODY = {
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                    "required": ["username", "password"],
+                }
+            },
+            "application/json": {"schema": Credentials.model_json_schema()},
+        },
+        "required": True,
+    }
+}
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events: `start` (message ids), `delta` (text), then "
+        "`done` (status and usage) or `error` (code and message).",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def frame(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+async def sse(generation: Generation, start: dict[str, Any] | None) -> AsyncIterator[bytes]:
+    """Follow a reply as SSE. A client going away stops the stream, never the reply."""
+    if start is not None:
+        yield frame("start", start)
+    events = generation.events()
+    pending: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            pending = pending or asyncio.ensure_future(anext(events))
+            done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT)
+            if not done:
+                yield b": keep-alive\n\n"
+                continue
+            event, pending = pending.result(), None
+            if isinstance(event, TextDelta):
+                yield frame("delta", {"text": event.text})
+            elif isinstance(event, Finished):
+                yield final_frame(event)
+                return
+    finally:
+        if pending is not None:
+            pending.cancel()
+        await events.aclose()
+
+
+def final_frame(event: Finished) -> bytes:
+    message = event.message
+    if message.status == MessageStatus.ERROR:
+        return frame(
+            "error",
+            {"code": "provider_error", "message": message.error, "message_id": message.id},
+        )
+    return frame("done", MessageOut.of(message).model_dump(mode="json"))
+
+
+def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
+    oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+    async def bearer(token: Annotated[str | None, Depends(oauth2)]) -> str:
+        if not token:
+            raise AuthError("Send a bearer token: Authorization: Bearer <token>.")
+        return token
+
+    async def current_user(token: Annotated[str, Depends(bearer)]) -> User:
+        user, _claims = await services.auth.verify_token(token)
+        return user
+
+    Token = Annotated[str, Depends(bearer)]
+    CurrentUser = Annotated[User, Depends(current_user)]
+    api = APIRouter(prefix="/api/v1", tags=["api"])
+
+    def stream(generation: Generation, start: dict[str, Any] | None) -> StreamingResponse:
+        return StreamingResponse(
+            sse(generation, start), media_type="text/event-stream", headers=SSE_HEADERS
+        )
+
+    def started(generation: Generation) -> StreamingResponse:
+        reply = generation.message
+        start = {"topic_id": reply.topic_id, "message_id": reply.id, "parent_id": reply.parent_id}
+        return stream(generation, start)
+
+    @api.get("/healthz", response_model=Health, tags=["health"])
+    async def health() -> dict[str, str]:
+        return await healthz()
+
+    @api.post("/auth/token", response_model=TokenOut, openapi_extra=TOKEN_BODY)
+    async def login(request: Request) -> TokenOut:
+        """Sign in with the OAuth2 password form (username = email) or JSON {email, password}."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                credentials = Credentials.model_validate(await request.json())
+            except ValueError:
+                raise InvalidInput("Send JSON with email and password.") from None
+        else:
+            form = await request.form()
+            credentials = Credentials(
+                email=str(form.get("username", ""))[:320],
+                password=str(form.get("password", ""))[:1024],
+            )
+        client = request.client.host if request.client else ""
+        user = await services.auth.authenticate(
+            email=credentials.email, password=credentials.password, client=client
+        )
+        issued = services.auth.issue_token(user)
+        return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
+
+    @api.post("/auth/logout", status_code=204)
+    async def logout(token: Token) -> Response:
+        await services.auth.verify_token(token)
+        await services.auth.revoke(token)
+        return Response(status_code=204)
+
+    @api.get("/me", response_model=UserOut)
+    async def me(user: CurrentUser) -> UserOut:
+        return UserOut.of(user)
+
+    @api.get("/models", response_model=ModelsOut)
+    async def models(user: CurrentUser) -> ModelsOut:
+        return ModelsOut(
+            models=await services.llm.list_models(), default=services.options.default_model
+        )
+
+    @api.get("/topics", response_model=TopicPage)
+    async def list_topics(
+        user: CurrentUser,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> TopicPage:
+        topics = await services.store.list_topics(user.id, limit=limit, offset=offset)
+        total = await services.store.count_topics(user.id)
+        return TopicPage(
+            items=[TopicOut.of(t) for t in topics], total=total, limit=limit, offset=offset
+        )
+
+    @api.post("/topics", response_model=TopicOut, status_code=201)
+    async def create_topic(body: TopicCreate, user: CurrentUser) -> TopicOut:
+        return TopicOut.of(await services.chat.create_topic(user.id, title=body.title or ""))
+
+    @api.get("/topics/search", response_model=list[SearchHitOut])
+    async def search(
+        user: CurrentUser,
+        q: Annotated[str, Query(max_length=200)],
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> list[SearchHitOut]:
+        return [SearchHitOut.of(h) for h in await services.chat.search(user.id, q, limit=limit)]
+
+    @api.get("/topics/{topic_id}", response_model=TopicOut)
+    async def get_topic(topic_id: str, user: CurrentUser) -> TopicOut:
+        return TopicOut.of(await services.store.get_topic(user.id, topic_id))
+
+    @api.patch("/topics/{topic_id}", response_model=TopicOut)
+    async def patch_topic(topic_id: str, body: TopicPatch, user: CurrentUser) -> TopicOut:
+        topic = await services.store.get_topic(user.id, topic_id)
+        if body.title is not None:
+            topic = await services.chat.rename_topic(user.id, topic_id, body.title)
+        if {"model", "system_prompt", "temperature"} & body.model_fields_set:
+            topic = await services.chat.update_topic_settings(
+                user.id,
+                topic_id,
+                model=body.model,
+                system_prompt=body.system_prompt,
+                temperature=body.temperature,
+            )
+        return TopicOut.of(topic)
+
+    @api.delete("/topics/{topic_id}", status_code=204)
+    async def delete_topic(topic_id: str, user: CurrentUser) -> Response:
+        await services.chat.delete_topic(user.id, topic_id)
+        return Response(status_code=204)
+
+    @api.get("/topics/{topic_id}/messages", response_model=MessageList)
+    async def list_messages(topic_id: str, user: CurrentUser) -> MessageList:
+        topic = await services.store.get_topic(user.id, topic_id)
+        messages = await services.store.list_messages(user.id, topic_id)
+        return MessageList(
+            topic_id=topic.id,
+            active_leaf_id=topic.active_leaf_id,
+            messages=[MessageOut.of(m) for m in messages],
+        )
+
+    @api.post("/topics/{topic_id}/messages", responses=SSE_RESPONSE)
+    async def send(topic_id: str, body: MessageCreate, user: CurrentUser) -> StreamingResponse:
+        generation = await services.chat.send(
+            user.id, topic_id, body.content, parent_id=body.parent_id
+        )
+        return started(generation)
+
+    @api.get("/topics/{topic_id}/stream", responses=SSE_RESPONSE)
+    async def reattach(topic_id: str, user: CurrentUser) -> StreamingResponse:
+        """Follow the reply being written in a topic: the text so far, then the rest."""
+        await services.store.get_topic(user.id, topic_id)
+        generation = services.chat.generation(topic_id)
+        if generation is None:
+            raise NotFound("No reply is being written in this topic.")
+        return stream(generation, None)
+
+    @api.post("/topics/{topic_id}/stop", response_model=MessageOut | None)
+    async def stop(topic_id: str, user: CurrentUser) -> MessageOut | None:
+        message = await services.chat.stop(user.id, topic_id)
+        return MessageOut.of(message) if message else None
+
+    @api.post("/messages/{message_id}/regenerate", responses=SSE_RESPONSE)
+    async def regenerate(message_id: str, user: CurrentUser) -> StreamingResponse:
+        return started(await services.chat.regenerate(user.id, message_id))
+
+    @api.post("/messages/{message_id}/edit", responses=SSE_RESPONSE)
+    async def edit(message_id: str, body: MessageEdit, user: CurrentUser) -> StreamingResponse:
+        return started(await services.chat.edit(user.id, message_id, body.content))
+
+    @api.post("/messages/{message_id}/select", status_code=204)
+    async def select(message_id: str, user: CurrentUser) -> Response:
+        await services.chat.select_branch(user.id, message_id)
+        return Response(status_code=204)
+
+    return api

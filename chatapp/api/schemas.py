@@ -1,0 +1,147 @@
+"""Request and response bodies of the API, by role (in, out), with their limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from services.models import Message, SearchHit, Topic, User
+
+MAX_CONTENT = 1_000_000  # a hard cap; the configured CHATAPP_MAX_MESSAGE_CHARS applies below it
+MAX_TITLE = 200
+
+
+class Credentials(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    display_name: str
+    is_owner: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id, email=user.email, display_name=user.display_name, is_owner=user.is_owner
+        )
+
+
+class TopicCreate(BaseModel):
+    title: str | None = Field(default=None, max_length=MAX_TITLE)
+
+
+class TopicPatch(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE)
+    model: str | None = Field(default=None, max_length=200)
+    system_prompt: str | None = Field(default=None, max_length=MAX_CONTENT)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class TopicOut(BaseModel):
+    id: str
+    title: str
+    message_count: int
+    active_leaf_id: str | None
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, topic: Topic) -> TopicOut:
+        settings = {k: v for k, v in topic.settings.items() if not k.startswith("title_")}
+        return cls(
+            id=topic.id,
+            title=topic.title,
+            message_count=topic.message_count,
+            active_leaf_id=topic.active_leaf_id,
+            settings=settings,
+            created_at=topic.created_at,
+            updated_at=topic.updated_at,
+        )
+
+
+class TopicPage(BaseModel):
+    items: list[TopicOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class MessageOut(BaseModel):
+    id: str
+    parent_id: str | None
+    role: str
+    content: str
+    status: str
+    model: str | None
+    usage: UsageOut | None
+    error: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        usage = UsageOut(**message.usage.to_dict()) if message.usage else None
+        return cls(
+            id=message.id,
+            parent_id=message.parent_id,
+            role=message.role.value,
+            content=message.content,
+            status=message.status.value,
+            model=message.model,
+            usage=usage,
+            error=message.error,
+            created_at=message.created_at,
+        )
+
+
+class MessageList(BaseModel):
+    topic_id: str
+    active_leaf_id: str | None
+    messages: list[MessageOut]
+
+
+class MessageCreate(BaseModel):
+    content: str = Field(min_length=1, max_length=MAX_CONTENT)
+    parent_id: str | None = Field(default=None, max_length=64)
+
+
+class MessageEdit(BaseModel):
+    content: str = Field(min_length=1, max_length=MAX_CONTENT)
+
+
+class SearchHitOut(BaseModel):
+    topic: TopicOut
+    message_id: str | None
+    snippet: str
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> SearchHitOut:
+        return cls(topic=TopicOut.of(hit.topic), message_id=hit.message_id, snippet=hit.snippet)
+
+
+class ModelsOut(BaseModel):
+    models: list[str]
+    default: str
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
