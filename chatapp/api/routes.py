@@ -1,6 +1,7 @@
 """The /api/v1 routes: parse, call one service, shape the answer. No logic of their own."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI reads the route signatures, and the
+# `CurrentUser` alias lives in `router()`'s scope, where only eager annotations can see it.
 
 import asyncio
 import json
