@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from tests.fake_openai import FakeOpenAI, Reply
 
 from chatapp.app import build_services, stop_services
 from chatapp.settings import load_settings
@@ -16,6 +15,7 @@ from services.context import Services
 from services.errors import Conflict, InvalidInput, NotFound, Throttled, TooLarge
 from services.models import MessageStatus, Role, User
 from services.store import open_store
+from tests.fake_openai import FakeOpenAI, Reply
 
 
 @pytest.fixture

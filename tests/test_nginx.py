@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.app_server import AppServer, run_app
-from tests.fake_openai import FakeOpenAI, Reply
 
 from chatapp.security import CONTENT_SECURITY_POLICY
+from tests.app_server import AppServer, run_app
 from tests.conftest import require_tool
+from tests.fake_openai import FakeOpenAI, Reply
 from tests.nginx_helpers import Nginx, run_nginx
 
 OWNER = {"email": "owner@example.com", "password": "correct horse battery"}

@@ -94,9 +94,7 @@ async def test_reload_mid_stream_shows_the_text_so_far(fake: FakeOpenAI, user: U
     await user.should_see("delta alpha", retries=200)
 
 
-async def test_topic_model_and_system_prompt_reach_the_model(
-    fake: FakeOpenAI, user: User
-) -> None:
+async def test_topic_model_and_system_prompt_reach_the_model(fake: FakeOpenAI, user: User) -> None:
     await set_up_owner(user)
     await send(user, "first")
     await user.should_see("You said: first", retries=100)
