@@ -123,3 +123,27 @@ async def test_browser_sets_up_and_chats_through_nginx(
     assert not problems, problems
     assert fake.chats[-1].json["messages"][-1]["content"] == "Hello through nginx"
     await context.close()
+
+
+def test_api_reply_streams_as_sse_through_nginx(
+    proxy: Nginx, app: AppServer, fake: FakeOpenAI
+) -> None:
+    from tests.test_api import add_user, events
+
+    add_user(app.data_dir, OWNER["email"], OWNER["password"])
+    fake.enqueue(Reply("one two three four five six", chunk_size=4, delay=0.05))
+    with client(proxy) as http:
+        token = http.post(
+            "/chat/api/v1/auth/token",
+            data={"username": OWNER["email"], "password": OWNER["password"]},
+        ).json()["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        topic = http.post("/chat/api/v1/topics", json={}).json()
+        with http.stream(
+            "POST", f"/chat/api/v1/topics/{topic['id']}/messages", json={"content": "count"}
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            received = list(events(response))
+    deltas = [data["text"] for name, data in received if name == "delta"]
+    assert len(deltas) >= 5 and "".join(deltas) == "one two three four five six"
+    assert received[-1][0] == "done"
