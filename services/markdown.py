@@ -158,6 +158,8 @@ def _image_placeholder(match: re.Match[str]) -> str:
 
 
 def _render(text: str) -> str:
+    if not text.strip():
+        return ""
     protected, stash = _protect(text)
     rendered = markdown2.markdown(protected, extras=EXTRAS, safe_mode="escape")
     rendered = IMAGE.sub(_image_placeholder, rendered)

@@ -67,7 +67,7 @@ class BlockSplitter:
         self._blank_at = None
         block = None
         if cut is not None:
-            block = self.pending[:cut]
+            block = self.pending[:cut].rstrip("\n") or None  # leading blank lines: no block
             self.pending = self.pending[start:]
             self._scanned -= start
             self._block_has_list = False

@@ -1,0 +1,71 @@
+"""The renderer: formatting, highlighted code, math, and nothing unsafe getting through."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.markdown import RenderCache, escape_text, render
+
+
+def test_formatting() -> None:
+    html = render("# Title\n\n**bold** ~~gone~~\nnext line\n\n- [x] done\n- [ ] todo")
+    assert "<h1>Title</h1>" in html and "<strong>bold</strong>" in html
+    assert "<s>gone</s>" in html and "<br" in html  # a newline is a line break
+    assert 'type="checkbox"' in html and "checked" in html
+
+
+def test_table() -> None:
+    html = render("| a | b |\n| --- | --- |\n| 1 | 2 |")
+    assert "<table>" in html and "<td>1</td>" in html
+
+
+def test_code_block_has_language_copy_button_and_highlighting() -> None:
+    html = render("```python\ndef f():\n    return '<b>'\n```")
+    assert '<span class="code-lang">python</span>' in html
+    assert 'aria-label="Copy code"' in html
+    assert '<span class="k">def</span>' in html  # Pygments classes, themed by CSS
+    assert "&lt;b&gt;" in html and "<b>" not in html
+
+
+def test_math_becomes_mathml_but_prices_stay_text() -> None:
+    html = render("Euler: $e^{i\\pi}+1=0$ costs $5 or $10.\n\n$$\n\\frac{a}{b}\n$$")
+    assert html.count("<math") == 2 and "<mfrac>" in html
+    assert "$5 or $10" in html
+
+
+def test_raw_html_is_shown_as_text() -> None:
+    html = render('Hello <script>alert(1)</script> <img src=x onerror="alert(2)">')
+    assert "<script" not in html and "onerror=" not in html.replace("&quot;", '"').split("&lt;")[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # visible, not dropped
+
+
+@pytest.mark.parametrize(
+    "source", ["[x](javascript:alert(1))", "[x](data:text/html,hi)", "[x](vbscript:msgbox)"]
+)
+def test_unsafe_links_lose_their_target(source: str) -> None:
+    html = render(source)
+    assert "javascript:" not in html and "data:" not in html and "vbscript:" not in html
+
+
+def test_links_open_safely_in_a_new_tab() -> None:
+    html = render("[site](https://example.com)")
+    assert 'href="https://example.com"' in html
+    assert 'target="_blank"' in html and 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_remote_images_wait_for_a_click() -> None:
+    html = render("![cat](https://img.example/cat.png)")
+    assert "<img" not in html
+    assert 'data-src="https://img.example/cat.png"' in html and "img.example" in html
+
+
+def test_escape_text() -> None:
+    assert escape_text('<b onclick="x">&</b>') == "&lt;b onclick=&quot;x&quot;&gt;&amp;&lt;/b&gt;"
+
+
+def test_cache_is_bounded_in_bytes() -> None:
+    cache = RenderCache(max_bytes=50_000)
+    for index in range(500):
+        cache.get(f"paragraph number {index} " * 20)
+    assert 0 < cache.size <= 50_000
+    assert cache.get("paragraph number 499 " * 20).startswith("<p>")

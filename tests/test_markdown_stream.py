@@ -1,0 +1,76 @@
+"""Streaming render == one-shot render, for any text cut into any chunks (hypothesis)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.markdown import render
+from services.markdown_blocks import BlockSplitter
+
+PIECES = [
+    "Plain paragraph with *emphasis* and `code`.",
+    "# Heading",
+    "- item one\n- item two",
+    "- loose one\n\n- loose two",
+    "1. first\n2. second",
+    "  indented continuation",
+    "| a | b |\n| --- | --- |\n| 1 | 2 |",
+    "```python\nx = 1\n\ny = 2\n```",
+    "~~~\nraw ~~~ text\n~~~",
+    "```js\nunclosed(",
+    "$$\na^2\n\n+ b^2\n$$",
+    "Inline $x^2$ and a price of $5.",
+    "<script>alert(1)</script>",
+    "> a quote\n> more",
+    "[link](https://example.com) and [ref][r]",
+    "[r]: https://example.com/ref",
+    "Line one\nline two",
+    "",
+]
+
+documents = st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).map(
+    lambda parts: "\n\n".join(parts)
+)
+
+
+def same_page(a: str, b: str) -> bool:
+    """Equal HTML but for whitespace between tags (which a browser does not show)."""
+    return re.sub(r">\s+<", "><", a).strip() == re.sub(r">\s+<", "><", b).strip()
+
+
+def streamed(text: str, cuts: list[int]) -> str:
+    """Exactly what LiveMarkdown shows at the end: frozen blocks, then the tail."""
+    splitter = BlockSplitter()
+    blocks: list[str] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(text)]:
+        blocks += splitter.feed(text[start:cut])
+        start = cut
+    if splitter.needs_full_render:
+        return render(text)
+    return "".join(render(block) for block in blocks) + render(splitter.tail)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=documents, data=st.data())
+def test_any_chunking_renders_like_the_whole(text: str, data: st.DataObject) -> None:
+    cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(text)), max_size=30))
+    assert same_page(streamed(text, cuts), render(text))
+
+
+def test_blocks_really_freeze() -> None:
+    """Not everything may end in the tail: finished paragraphs are handed out as they end."""
+    splitter = BlockSplitter()
+    finished = splitter.feed("First paragraph.\n\nSecond paragraph.\n\nThird\n")
+    assert finished == ["First paragraph.", "Second paragraph."]
+    assert splitter.tail == "Third\n"
+
+
+def test_fences_and_loose_lists_are_not_cut() -> None:
+    splitter = BlockSplitter()
+    assert splitter.feed("```\na\n\nb\n```\n\nafter\n") == ["```\na\n\nb\n```"]
+    splitter = BlockSplitter()
+    assert splitter.feed("- one\n\n- two\n\nnext\n") == ["- one\n\n- two"]
