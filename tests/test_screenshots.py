@@ -1,0 +1,56 @@
+"""The README's pictures, taken from the real UI in Chromium (`make screenshots`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app_server import AppServer, run_app
+from tests.fake_openai import FakeOpenAI, Reply
+from tests.test_browser_chat import REPLY, set_up
+
+SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
+    env = {"OPENAI_BASE_URL": fake.base_url, "CHATAPP_AUTO_TITLE": "false"}
+    with run_app(data_dir=data_dir, env=env) as server:
+        yield server
+
+
+async def test_screenshots(browser, app: AppServer, fake: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
+    fake.enqueue(Reply(REPLY, chunk_size=40))
+    context = await browser.new_context(viewport=SIZES["desktop"])
+    page = await context.new_page()
+    await set_up(page, app)
+    await page.get_by_label("Message").fill("Show me an add function")
+    await page.keyboard.press("Enter")
+    await page.get_by_text("That is all.").wait_for()
+    await page.get_by_role("button", name="Send").wait_for()
+    topic_url = page.url
+    cookies = await context.cookies()
+    await context.close()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in SIZES.items():
+        for scheme in ("light", "dark"):
+            shot = await browser.new_context(
+                viewport=viewport, color_scheme=scheme, is_mobile=size == "phone"
+            )
+            await shot.add_cookies(cookies)
+            view = await shot.new_page()
+            await view.goto(topic_url)
+            await view.get_by_text("That is all.").wait_for()
+            dark = await view.evaluate("document.body.classList.contains('body--dark')")
+            assert dark == (scheme == "dark")
+            await view.screenshot(path=SCREENSHOTS / f"{size}-{scheme}.png")
+            await shot.close()
