@@ -16,6 +16,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from services.markdown_blocks import BlockSplitter
+
 EXTRAS = {
     "fenced-code-blocks": {"cssclass": "codehilite"},  # fences inside lists; top-level: ours
     "tables": None,
@@ -163,8 +165,13 @@ def _render(text: str) -> str:
     protected, stash = _protect(text)
     rendered = markdown2.markdown(protected, extras=EXTRAS, safe_mode="escape")
     rendered = IMAGE.sub(_image_placeholder, rendered)
-    for token, piece in stash.items():
-        rendered = rendered.replace(f"<p>{token}</p>", piece).replace(token, piece)
+    if stash:  # one pass over the HTML, however many code blocks and formulas there are
+        tokens = "|".join(re.escape(token) for token in stash)
+        rendered = re.sub(
+            rf"<p>({tokens})</p>|({tokens})",
+            lambda m: stash[m[1] or m[2]],
+            rendered,
+        )
     return sanitize(rendered).strip()
 
 
@@ -199,6 +206,19 @@ class RenderCache:
 CACHE = RenderCache()
 
 
+LONG = 20_000  # characters; markdown2 slows down more than linearly on long documents
+
+
 def render(text: str) -> str:
-    """Markdown from a model (untrusted) to HTML that is safe to put in a signed-in page."""
-    return CACHE.get(text)
+    """Markdown from a model (untrusted) to HTML that is safe to put in a signed-in page.
+
+    A long text is rendered block by block: the streaming splitter's blocks render the same
+    apart as together (a property test checks it), and each stays small for markdown2.
+    """
+    if len(text) <= LONG:
+        return CACHE.get(text)
+    splitter = BlockSplitter()
+    blocks = splitter.feed(text if text.endswith("\n") else text + "\n")
+    if splitter.needs_full_render:
+        return CACHE.get(text)
+    return "\n".join(CACHE.get(block) for block in [*blocks, splitter.tail] if block.strip())

@@ -69,3 +69,15 @@ def test_cache_is_bounded_in_bytes() -> None:
         cache.get(f"paragraph number {index} " * 20)
     assert 0 < cache.size <= 50_000
     assert cache.get("paragraph number 499 " * 20).startswith("<p>")
+
+
+def test_a_long_reply_renders_block_by_block_to_the_same_page() -> None:
+    from services.markdown import LONG, _render
+    from tests.test_markdown_stream import same_page
+
+    text = "\n\n".join(
+        f"## Part {n}\n\nSome *text* with $x_{n}$.\n\n- a\n- b\n\n```python\nprint({n})\n```"
+        for n in range(400)
+    )
+    assert len(text) > LONG
+    assert same_page(render(text), _render(text))
