@@ -40,7 +40,7 @@ class ConversationView:
         self.container = ui.column().classes("w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages")
         self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
         self._follower: asyncio.Task[None] | None = None
-        client = ui.context.client
+        self.client = client = ui.context.client
         unwatch = services.chat.watch(topic_id, self._started_elsewhere)
         client.on_delete(unwatch)
         client.on_delete(self._stop_following)
@@ -75,6 +75,9 @@ class ConversationView:
         self._follower = background_tasks.create(self._pump(generation, live), name="follow reply")
 
     async def _pump(self, generation: Generation, live: LiveMarkdown) -> None:
+        # Updates made while the page is still being delivered can reach the browser twice
+        # (in the first HTML and again as updates); start once the websocket is up.
+        await self.client.connected()
         async for event in generation.events():
             if isinstance(event, TextDelta):
                 live.append(event.text)

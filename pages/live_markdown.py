@@ -44,7 +44,8 @@ class LiveMarkdown(ui.element):
             with self._blocks:
                 for block in finished:
                     ui.html(render(block), sanitize=False)
-        if time.monotonic() - self._last_flush >= TAIL_INTERVAL:
+        # A block just frozen must leave the tail in the same update, or it shows twice.
+        if finished or time.monotonic() - self._last_flush >= TAIL_INTERVAL:
             self._flush()
         else:
             self._timer.activate()  # flush the rest soon, at most once per interval
