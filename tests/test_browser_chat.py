@@ -63,6 +63,9 @@ async def test_send_streams_a_highlighted_code_block(browser, app: AppServer, fa
     while "That is all." not in (text := await reply.inner_text()):
         if not lengths or len(text) != lengths[-1]:
             lengths.append(len(text))
+        # A block frozen mid-stream must never show twice (frozen copy and stale tail).
+        assert await reply.locator("table").count() <= 1
+        assert await reply.locator(".code-block").count() <= 1
         await page.wait_for_timeout(30)
     assert len(lengths) >= 3, f"the reply did not grow in steps: {lengths}"
 
