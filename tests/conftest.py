@@ -1,13 +1,16 @@
-"""Shared fixtures: a private data folder for every test, and real Chromium for browser tests."""
+"""Shared fixtures: a private data folder per test, the fake model server, the app, Chromium."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.app_server import AppServer, run_app
+from tests.fake_openai import FakeOpenAI
 
 CHROMIUM = os.environ.get("CHATAPP_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,3 +68,18 @@ async def browser(chromium_path: str) -> AsyncIterator[object]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    """The one fake OpenAI server, on 127.0.0.1 and a free port."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
+    """The real app in a child process, answering with the fake model server."""
+    env = {"OPENAI_BASE_URL": fake.base_url, "CHATAPP_AUTO_TITLE": "false"}
+    with run_app(data_dir=data_dir, env=env) as server:
+        yield server

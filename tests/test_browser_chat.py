@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.app_server import AppServer, run_app
+from tests.app_server import AppServer
 from tests.fake_openai import FakeOpenAI, Reply
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -24,19 +21,6 @@ def add(a: int, b: int) -> int:
 | 1 | 2 |
 
 That is all."""
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
-    env = {"OPENAI_BASE_URL": fake.base_url, "CHATAPP_AUTO_TITLE": "false"}
-    with run_app(data_dir=data_dir, env=env) as server:
-        yield server
 
 
 async def set_up(page, app: AppServer) -> None:  # type: ignore[no-untyped-def]

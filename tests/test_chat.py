@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +16,6 @@ from services.errors import Conflict, InvalidInput, NotFound, Throttled, TooLarg
 from services.models import MessageStatus, Role, User
 from services.store import open_store
 from tests.fake_openai import FakeOpenAI, Reply
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture

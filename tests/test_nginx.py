@@ -19,12 +19,6 @@ OWNER = {"email": "owner@example.com", "password": "correct horse battery"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
 def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
     env = {
         "OPENAI_BASE_URL": fake.base_url,

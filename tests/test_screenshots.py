@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.app_server import AppServer, run_app
+from tests.app_server import AppServer
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_browser_chat import REPLY, set_up
 
 SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
-    env = {"OPENAI_BASE_URL": fake.base_url, "CHATAPP_AUTO_TITLE": "false"}
-    with run_app(data_dir=data_dir, env=env) as server:
-        yield server
 
 
 async def test_screenshots(browser, app: AppServer, fake: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
