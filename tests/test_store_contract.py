@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -256,16 +257,17 @@ async def test_sqlite_read_only_file_is_a_clear_error(tmp_path: Path) -> None:
     store = await open_store(url)
     alice = await make_user(store, "a@example.com")
     await store.close()
-    # chmod does not stop root (CI runs as root), so open the file read-only at the driver.
-    from services.store.sqlite import SqliteStore
-
-    readonly = await SqliteStore.open(url, read_only=True)
+    # chmod does not stop root (CI runs as root), so SQLite itself opens the file read-only.
+    readonly = await open_store(f"{url}?mode=ro")
     try:
         assert (await readonly.get_user(alice.id)) is not None  # reading still works
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailable) as raised:
             await readonly.create_topic(alice.id, "cannot be written")
+        assert isinstance(raised.value.__context__, sqlite3.OperationalError)  # the driver's
+        assert await readonly.ping()
     finally:
         await readonly.close()
+    assert not await readonly.ping()
 
 
 async def test_unknown_scheme_and_unreachable_mongodb() -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,211 +14,100 @@ from typing import Any
 import aiosqlite
 
 from services.errors import Conflict, NotFound, StoreUnavailable
-from services.models import (
-    Message,
-    MessageStatus,
-    Role,
-    SearchHit,
-    Topic,
-    Usage,
-    User,
-    utcnow,
-)
+from services.models import Message, MessageStatus, SearchHit, Topic, Usage, User, utcnow
+from services.store._records import R, dump, email_key, given, load, message_changes, search_words
+from services.store.sqlite_migrations import migrate
 
-Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[tuple[int, Migration]] = []
-
-
-def migration(version: int) -> Callable[[Migration], Migration]:
-    """Register a schema step; each runs once per database file, in order."""
-
-    def register(step: Migration) -> Migration:
-        MIGRATIONS.append((version, step))
-        return step
-
-    return register
-
-
-@migration(1)
-async def _initial_schema(db: aiosqlite.Connection) -> None:
-    await db.executescript(
-        """
-        CREATE TABLE users (
-            id TEXT PRIMARY KEY,
-            email TEXT NOT NULL UNIQUE,
-            password_hash TEXT NOT NULL,
-            display_name TEXT NOT NULL DEFAULT '',
-            is_owner INTEGER NOT NULL DEFAULT 0,
-            disabled INTEGER NOT NULL DEFAULT 0,
-            token_version INTEGER NOT NULL DEFAULT 0,
-            settings TEXT NOT NULL DEFAULT '{}',
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE topics (
-            id TEXT PRIMARY KEY,
-            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-            title TEXT NOT NULL,
-            settings TEXT NOT NULL DEFAULT '{}',
-            active_leaf_id TEXT,
-            message_count INTEGER NOT NULL DEFAULT 0,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            activity TEXT NOT NULL  -- the newest id in the topic: orders by activity, no ties
-        );
-        CREATE INDEX topics_by_user ON topics (user_id, activity DESC);
-        CREATE TABLE messages (
-            id TEXT PRIMARY KEY,
-            topic_id TEXT NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
-            user_id TEXT NOT NULL,
-            parent_id TEXT,
-            role TEXT NOT NULL,
-            content TEXT NOT NULL,
-            status TEXT NOT NULL,
-            model TEXT,
-            usage TEXT,
-            error TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE INDEX messages_by_topic ON messages (topic_id, id);
-        CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming';
-        CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at TEXT NOT NULL);
-        CREATE VIRTUAL TABLE search_index USING fts5(
-            text, topic_id UNINDEXED, message_id UNINDEXED, user_id UNINDEXED,
-            tokenize = 'unicode61 remove_diacritics 2'
-        );
-        """
-    )
+JSON_COLUMNS = frozenset({"settings", "usage"})
 
 
 def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+    # A fixed width (always microseconds, always UTC) keeps text order equal to time order.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def _column(name: str, value: Any) -> Any:
+    """A plain value as SQLite keeps it: ISO text for datetimes, JSON text for dicts."""
+    if isinstance(value, datetime):
+        return _ts(value)
+    return json.dumps(value) if name in JSON_COLUMNS and value is not None else value
 
 
-def _user(row: sqlite3.Row) -> User:
-    return User(
-        id=row["id"],
-        email=row["email"],
-        password_hash=row["password_hash"],
-        display_name=row["display_name"],
-        is_owner=bool(row["is_owner"]),
-        disabled=bool(row["disabled"]),
-        token_version=row["token_version"],
-        settings=json.loads(row["settings"]),
-        created_at=_dt(row["created_at"]),
-    )
+def _decode(row: sqlite3.Row) -> dict[str, Any]:
+    values = dict(row)
+    for key in JSON_COLUMNS & values.keys():
+        values[key] = json.loads(values[key]) if values[key] is not None else None
+    for key in {"created_at", "updated_at"} & values.keys():
+        values[key] = datetime.fromisoformat(values[key])
+    return values
 
 
-def _topic(row: sqlite3.Row) -> Topic:
-    return Topic(
-        id=row["id"],
-        user_id=row["user_id"],
-        title=row["title"],
-        settings=json.loads(row["settings"]),
-        active_leaf_id=row["active_leaf_id"],
-        message_count=row["message_count"],
-        created_at=_dt(row["created_at"]),
-        updated_at=_dt(row["updated_at"]),
-    )
-
-
-def _message(row: sqlite3.Row) -> Message:
-    return Message(
-        id=row["id"],
-        topic_id=row["topic_id"],
-        user_id=row["user_id"],
-        parent_id=row["parent_id"],
-        role=Role(row["role"]),
-        content=row["content"],
-        status=MessageStatus(row["status"]),
-        model=row["model"],
-        usage=Usage.from_dict(json.loads(row["usage"])) if row["usage"] else None,
-        error=row["error"],
-        created_at=_dt(row["created_at"]),
-        updated_at=_dt(row["updated_at"]),
-    )
+def _file_uri(url: str) -> str:
+    """`sqlite:///path.db?mode=ro` as SQLite's `file:` URI, creating its folder on the way."""
+    name, _, query = url.removeprefix("sqlite://").removeprefix("/").partition("?")
+    path = Path(name).absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.as_uri() + (f"?{query}" if query else "")
 
 
 def fts_query(text: str) -> str:
-    """Quote every word as an FTS5 string (so user input is never FTS syntax); last is a prefix."""
-    words = re.findall(r"\w+", text)
-    if not words:
-        return ""
-    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+    """Quote every word as an FTS5 string, so user input is never FTS syntax; last is a prefix."""
+    words = search_words(text)
+    return " ".join(f'"{word}"' for word in words) + "*" if words else ""
 
 
 class SqliteStore:
-    """The default store. One connection; writes are serialised by a lock, reads are not."""
+    """The default store: one connection, writes serialised by a lock so none is lost."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
         self._write_lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
-    async def open(cls, url: str, *, read_only: bool = False) -> SqliteStore:
-        path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+    async def open(cls, url: str) -> SqliteStore:
+        """Open `sqlite:///path.db`, creating folders and file, and bring its schema up to date.
+
+        A query passes on to SQLite as URI parameters: `?mode=ro` opens a file read-only.
+        """
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if read_only:
-                db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
-            else:
-                db = await aiosqlite.connect(path)
+            db = await aiosqlite.connect(_file_uri(url), uri=True)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailable(f"cannot open the SQLite database {path}: {exc}") from None
+            raise StoreUnavailable(f"Cannot open the SQLite database {url}: {exc}") from None
         db.row_factory = sqlite3.Row
         store = cls(db)
         try:
-            async with store._guard():
-                await db.execute("PRAGMA journal_mode = WAL")
-                await db.execute("PRAGMA foreign_keys = ON")
-                await db.execute("PRAGMA busy_timeout = 5000")
-                await db.execute("PRAGMA synchronous = NORMAL")
-                await store._migrate()
+            async with store._write():
+                for pragma in ("busy_timeout = 5000", "foreign_keys = ON", "journal_mode = WAL"):
+                    await db.execute(f"PRAGMA {pragma}")
+                await migrate(db)
         except BaseException:
             await db.close()
             raise
         return store
 
-    async def _migrate(self) -> None:
-        await self.db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        done = {
-            row[0] for row in await self.db.execute_fetchall("SELECT version FROM schema_version")
-        }
-        for version, step in sorted(MIGRATIONS, key=lambda item: item[0]):
-            if version not in done:
-                await step(self.db)
-                await self.db.execute(
-                    "INSERT INTO schema_version VALUES (?, ?)", (version, _ts(utcnow()))
-                )
-        await self.db.commit()
-
     async def schema_version(self) -> int:
-        row = await self._one("SELECT MAX(version) FROM schema_version")
-        return int(row[0] or 0) if row else 0
+        return await self._count("SELECT MAX(version) FROM schema_version")
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
-        """Turn driver failures (read-only file, disk full, locked) into StoreUnavailable."""
+        """The one place driver failures become our errors (read-only file, disk full, locked)."""
         try:
             yield
         except sqlite3.IntegrityError:
-            raise
-        except (sqlite3.OperationalError, sqlite3.DatabaseError, ValueError) as exc:
-            if isinstance(exc, ValueError) and "closed" not in str(exc):
-                raise
+            raise Conflict() from None
+        except sqlite3.ProgrammingError:
+            raise  # our own bug: let it be seen
+        except sqlite3.DatabaseError as exc:
             raise StoreUnavailable(f"The database cannot be used right now ({exc}).") from None
+        except ValueError:
+            if self._closed:  # aiosqlite's word for a closed connection
+                raise StoreUnavailable("The database has been closed.") from None
+            raise
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One transaction at a time; reads share the connection and need no lock."""
         async with self._write_lock, self._guard():
             try:
                 yield self.db
@@ -228,65 +116,75 @@ class SqliteStore:
                 await self.db.rollback()
                 raise
 
-    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        async with self._guard():
-            async with self.db.execute(sql, params) as cursor:
-                return await cursor.fetchone()
+    async def _one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        async with self._guard(), self.db.execute(sql, params) as cursor:
+            return await cursor.fetchone()
 
-    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    async def _all(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         async with self._guard():
             return list(await self.db.execute_fetchall(sql, params))
+
+    async def _load(self, kind: type[R], sql: str, params: Any = ()) -> R | None:
+        row = await self._one(sql, params)
+        return load(kind, _decode(row)) if row else None
+
+    async def _load_all(self, kind: type[R], sql: str, params: Any = ()) -> list[R]:
+        return [load(kind, _decode(row)) for row in await self._all(sql, params)]
+
+    async def _insert(self, table: str, values: Mapping[str, Any]) -> None:
+        row = {name: _column(name, value) for name, value in values.items()}
+        columns, names = ", ".join(row), ", ".join(f":{k}" for k in row)
+        await self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({names})", row)
+
+    async def _update(self, table: str, changes: Mapping[str, Any], where: str, *args: Any) -> int:
+        """Set the given columns on the rows `where` picks; returns how many rows matched."""
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        values = (_column(name, value) for name, value in changes.items())
+        return await self._run(f"UPDATE {table} SET {assignments} WHERE {where}", *values, *args)
+
+    async def _run(self, sql: str, *params: Any) -> int:
+        """One statement inside a `_write`; returns how many rows it changed."""
+        async with self.db.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def _count(self, sql: str, *params: Any) -> int:
+        row = await self._one(sql, params)
+        return int(row[0] or 0) if row else 0
 
     # ----- life cycle -------------------------------------------------------------------------
 
     async def close(self) -> None:
+        self._closed = True
         await self.db.close()
 
     async def ping(self) -> bool:
         try:
-            await self._one("SELECT 1")
-            return True
-        except Exception:
+            return await self._count("SELECT 1") == 1
+        except StoreUnavailable:
             return False
 
     # ----- users ------------------------------------------------------------------------------
 
     async def create_user(self, user: User) -> User:
-        user.email = user.email.strip().lower()
+        user.email = email_key(user.email)
         try:
-            async with self._write() as db:
-                await db.execute(
-                    "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        user.id,
-                        user.email,
-                        user.password_hash,
-                        user.display_name,
-                        int(user.is_owner),
-                        int(user.disabled),
-                        user.token_version,
-                        json.dumps(user.settings),
-                        _ts(user.created_at),
-                    ),
-                )
-        except sqlite3.IntegrityError:
+            async with self._write():
+                await self._insert("users", dump(user))
+        except Conflict:
             raise Conflict("An account with this email already exists.") from None
         return user
 
     async def get_user(self, user_id: str) -> User | None:
-        row = await self._one("SELECT * FROM users WHERE id = ?", (user_id,))
-        return _user(row) if row else None
+        return await self._load(User, "SELECT * FROM users WHERE id = ?", (user_id,))
 
     async def get_user_by_email(self, email: str) -> User | None:
-        row = await self._one("SELECT * FROM users WHERE email = ?", (email.strip().lower(),))
-        return _user(row) if row else None
+        return await self._load(User, "SELECT * FROM users WHERE email = ?", (email_key(email),))
 
     async def list_users(self) -> list[User]:
-        return [_user(r) for r in await self._all("SELECT * FROM users ORDER BY created_at, id")]
+        return await self._load_all(User, "SELECT * FROM users ORDER BY created_at, id")
 
     async def count_users(self) -> int:
-        row = await self._one("SELECT COUNT(*) FROM users")
-        return int(row[0]) if row else 0
+        return await self._count("SELECT COUNT(*) FROM users")
 
     async def update_user(
         self,
@@ -297,33 +195,26 @@ class SqliteStore:
         disabled: bool | None = None,
         settings: dict[str, Any] | None = None,
     ) -> User:
-        changes = {
-            "password_hash": password_hash,
-            "display_name": display_name,
-            "disabled": None if disabled is None else int(disabled),
-            "settings": None if settings is None else json.dumps(settings),
-        }
-        changes = {k: v for k, v in changes.items() if v is not None}
+        changes = given(
+            password_hash=password_hash,
+            display_name=display_name,
+            disabled=disabled,
+            settings=settings,
+        )
         if changes:
-            assignments = ", ".join(f"{column} = ?" for column in changes)
-            async with self._write() as db:
-                await db.execute(
-                    f"UPDATE users SET {assignments} WHERE id = ?", (*changes.values(), user_id)
-                )
-        user = await self.get_user(user_id)
-        if user is None:
+            async with self._write():
+                await self._update("users", changes, "id = ?", user_id)
+        if (user := await self.get_user(user_id)) is None:
             raise NotFound("No such user.")
         return user
 
     async def bump_token_version(self, user_id: str) -> int:
-        async with self._write() as db:
-            await db.execute(
-                "UPDATE users SET token_version = token_version + 1 WHERE id = ?", (user_id,)
-            )
-        user = await self.get_user(user_id)
-        if user is None:
+        sql = "UPDATE users SET token_version = token_version + 1 WHERE id = ? RETURNING *"
+        async with self._write():
+            row = await self._one(sql, (user_id,))
+        if row is None:
             raise NotFound("No such user.")
-        return user.token_version
+        return int(row["token_version"])
 
     # ----- topics -----------------------------------------------------------------------------
 
@@ -331,153 +222,109 @@ class SqliteStore:
         self, user_id: str, title: str, settings: dict[str, Any] | None = None
     ) -> Topic:
         topic = Topic(user_id=user_id, title=title, settings=dict(settings or {}))
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO topics VALUES (?, ?, ?, ?, NULL, 0, ?, ?, ?)",
-                (
-                    topic.id,
-                    user_id,
-                    title,
-                    json.dumps(topic.settings),
-                    _ts(topic.created_at),
-                    _ts(topic.updated_at),
-                    topic.id,
-                ),
-            )
-            await self._index(db, title, topic.id, None, user_id)
+        async with self._write():
+            await self._insert("topics", {**dump(topic), "activity": topic.id})
         return topic
 
     async def get_topic(self, user_id: str, topic_id: str) -> Topic:
-        row = await self._one(
-            "SELECT * FROM topics WHERE id = ? AND user_id = ?", (topic_id, user_id)
-        )
-        if row is None:
+        sql = "SELECT * FROM topics WHERE id = ? AND user_id = ?"
+        if (topic := await self._load(Topic, sql, (topic_id, user_id))) is None:
             raise NotFound("Topic not found.")
-        return _topic(row)
+        return topic
 
     async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
-        rows = await self._all(
+        return await self._load_all(
+            Topic,
             "SELECT * FROM topics WHERE user_id = ? ORDER BY activity DESC LIMIT ? OFFSET ?",
             (user_id, max(0, limit), max(0, offset)),
         )
-        return [_topic(r) for r in rows]
 
     async def count_topics(self, user_id: str) -> int:
-        row = await self._one("SELECT COUNT(*) FROM topics WHERE user_id = ?", (user_id,))
-        return int(row[0]) if row else 0
+        return await self._count("SELECT COUNT(*) FROM topics WHERE user_id = ?", user_id)
+
+    async def _change_topic(self, user_id: str, topic_id: str, changes: dict[str, Any]) -> Topic:
+        async with self._write():
+            if not await self._update(
+                "topics", changes, "id = ? AND user_id = ?", topic_id, user_id
+            ):
+                raise NotFound("Topic not found.")
+        return await self.get_topic(user_id, topic_id)
 
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
-        await self.get_topic(user_id, topic_id)
-        async with self._write() as db:
-            await db.execute("UPDATE topics SET title = ? WHERE id = ?", (title, topic_id))
-            await db.execute(
-                "UPDATE search_index SET text = ? WHERE topic_id = ? AND message_id IS NULL",
-                (title, topic_id),
-            )
-        return await self.get_topic(user_id, topic_id)
+        return await self._change_topic(user_id, topic_id, {"title": title})
 
     async def update_topic_settings(
         self, user_id: str, topic_id: str, settings: dict[str, Any]
     ) -> Topic:
-        await self.get_topic(user_id, topic_id)
-        async with self._write() as db:
-            await db.execute(
-                "UPDATE topics SET settings = ? WHERE id = ?", (json.dumps(settings), topic_id)
-            )
-        return await self.get_topic(user_id, topic_id)
+        return await self._change_topic(user_id, topic_id, {"settings": settings})
 
     async def delete_topic(self, user_id: str, topic_id: str) -> None:
-        await self.get_topic(user_id, topic_id)
-        async with self._write() as db:
-            await db.execute("DELETE FROM messages WHERE topic_id = ?", (topic_id,))
-            await db.execute("DELETE FROM search_index WHERE topic_id = ?", (topic_id,))
-            await db.execute("DELETE FROM topics WHERE id = ?", (topic_id,))
+        # Its messages go by the foreign key's cascade, search entries by the triggers.
+        async with self._write():
+            if not await self._run(
+                "DELETE FROM topics WHERE id = ? AND user_id = ?", topic_id, user_id
+            ):
+                raise NotFound("Topic not found.")
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
+        """The best match per topic, a title (message_id None) or a message with a snippet."""
         match = fts_query(query)
         if not match:
             return []
+        # The best-ranked entry of each topic; snippets only for the hits that are returned.
         rows = await self._all(
-            "SELECT topic_id, message_id, snippet(search_index, 0, '', '', '…', 12) AS snip "
-            "FROM search_index WHERE search_index MATCH ? AND user_id = ? ORDER BY rank LIMIT ?",
-            (match, user_id, limit * 4),
+            """
+            WITH ranked AS (
+                SELECT d.topic_id, d.message_id, d.id AS doc, rank, row_number()
+                    OVER (PARTITION BY d.topic_id ORDER BY rank) AS nth
+                FROM search_text JOIN search_docs d ON d.id = search_text.rowid
+                WHERE search_text MATCH :match AND d.user_id = :user_id)
+            SELECT t.*, ranked.message_id AS hit_id,
+                (SELECT snippet(search_text, 0, '', '', '…', 12) FROM search_text
+                 WHERE search_text MATCH :match AND rowid = ranked.doc) AS hit_snippet
+            FROM ranked JOIN topics t ON t.id = ranked.topic_id
+            WHERE nth = 1 ORDER BY rank LIMIT :limit
+            """,
+            {"match": match, "user_id": user_id, "limit": max(0, limit)},
         )
-        hits: list[SearchHit] = []
-        seen: set[str] = set()
-        topics: dict[str, Topic] = {}
-        for row in rows:
-            if row["topic_id"] in seen:
-                continue
-            seen.add(row["topic_id"])
-            topic = topics.get(row["topic_id"]) or await self.get_topic(user_id, row["topic_id"])
-            hits.append(SearchHit(topic, row["message_id"], row["snip"]))
-            if len(hits) >= limit:
-                break
-        return hits
-
-    @staticmethod
-    async def _index(
-        db: aiosqlite.Connection, text: str, topic_id: str, message_id: str | None, user_id: str
-    ) -> None:
-        await db.execute(
-            "INSERT INTO search_index (text, topic_id, message_id, user_id) VALUES (?, ?, ?, ?)",
-            (text, topic_id, message_id, user_id),
-        )
+        return [SearchHit(load(Topic, _decode(r)), r["hit_id"], r["hit_snippet"]) for r in rows]
 
     # ----- messages ---------------------------------------------------------------------------
 
     async def add_message(self, message: Message) -> Message:
-        await self.get_topic(message.user_id, message.topic_id)
-        if message.parent_id is not None:
-            parent = await self._one(
-                "SELECT topic_id FROM messages WHERE id = ?", (message.parent_id,)
-            )
-            if parent is None or parent["topic_id"] != message.topic_id:
+        """Append a message; its topic counts it, moves to the top and makes it the leaf."""
+        async with self._write():
+            await self.get_topic(message.user_id, message.topic_id)
+            if message.parent_id is not None and not await self._count(
+                "SELECT 1 FROM messages WHERE id = ? AND topic_id = ?",
+                message.parent_id,
+                message.topic_id,
+            ):
                 raise NotFound("The message to answer is not in this topic.")
-        now = utcnow()
-        message.created_at = message.updated_at = now
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message.id,
-                    message.topic_id,
-                    message.user_id,
-                    message.parent_id,
-                    message.role.value,
-                    message.content,
-                    message.status.value,
-                    message.model,
-                    json.dumps(message.usage.to_dict()) if message.usage else None,
-                    message.error,
-                    _ts(now),
-                    _ts(now),
-                ),
-            )
-            await db.execute(
+            message.created_at = message.updated_at = utcnow()
+            await self._insert("messages", dump(message))
+            await self._run(
                 "UPDATE topics SET message_count = message_count + 1, updated_at = ?, "
                 "active_leaf_id = ?, activity = ? WHERE id = ?",
-                (_ts(now), message.id, message.id, message.topic_id),
+                *(_ts(message.created_at), message.id, message.id, message.topic_id),
             )
-            await self._index(db, message.content, message.topic_id, message.id, message.user_id)
         return message
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
-        row = await self._one(
-            "SELECT * FROM messages WHERE id = ? AND user_id = ?", (message_id, user_id)
-        )
-        if row is None:
+        sql = "SELECT * FROM messages WHERE id = ? AND user_id = ?"
+        if (message := await self._load(Message, sql, (message_id, user_id))) is None:
             raise NotFound("Message not found.")
-        return _message(row)
+        return message
 
     async def list_messages(self, user_id: str, topic_id: str) -> list[Message]:
         await self.get_topic(user_id, topic_id)
-        rows = await self._all("SELECT * FROM messages WHERE topic_id = ? ORDER BY id", (topic_id,))
-        return [_message(r) for r in rows]
+        sql = "SELECT * FROM messages WHERE topic_id = ? ORDER BY id"
+        return await self._load_all(Message, sql, (topic_id,))
 
     async def path_to(self, user_id: str, leaf_id: str) -> list[Message]:
         leaf = await self.get_message(user_id, leaf_id)
-        rows = await self._all(
+        return await self._load_all(
+            Message,
             "WITH RECURSIVE path(id, depth) AS (SELECT ?, 0 UNION ALL "
             "SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id "
             "WHERE m.parent_id IS NOT NULL) "
@@ -485,15 +332,14 @@ class SqliteStore:
             "WHERE m.topic_id = ? ORDER BY p.depth DESC",
             (leaf.id, leaf.topic_id),
         )
-        return [_message(r) for r in rows]
 
     async def siblings(self, user_id: str, message_id: str) -> list[Message]:
         message = await self.get_message(user_id, message_id)
-        rows = await self._all(
+        return await self._load_all(
+            Message,
             "SELECT * FROM messages WHERE topic_id = ? AND parent_id IS ? ORDER BY id",
             (message.topic_id, message.parent_id),
         )
-        return [_message(r) for r in rows]
 
     async def update_message(
         self,
@@ -505,69 +351,48 @@ class SqliteStore:
         usage: Usage | None = None,
         error: str | None = None,
     ) -> None:
-        changes: dict[str, Any] = {
-            "content": content,
-            "status": status.value if status else None,
-            "usage": json.dumps(usage.to_dict()) if usage else None,
-            "error": error,
-        }
-        changes = {k: v for k, v in changes.items() if v is not None}
-        changes["updated_at"] = _ts(utcnow())
-        assignments = ", ".join(f"{column} = ?" for column in changes)
-        async with self._write() as db:
-            cursor = await db.execute(
-                f"UPDATE messages SET {assignments} WHERE id = ? AND user_id = ?",
-                (*changes.values(), message_id, user_id),
-            )
-            if cursor.rowcount == 0:
+        changes = message_changes(content, status, usage, error)
+        async with self._write():
+            if not await self._update(
+                "messages", changes, "id = ? AND user_id = ?", message_id, user_id
+            ):
                 raise NotFound("Message not found.")
-            if content is not None:
-                await db.execute(
-                    "UPDATE search_index SET text = ? WHERE message_id = ?", (content, message_id)
-                )
 
     async def set_active_leaf(self, user_id: str, topic_id: str, leaf_id: str | None) -> None:
-        await self.get_topic(user_id, topic_id)
-        if leaf_id is not None:
-            leaf = await self.get_message(user_id, leaf_id)
-            if leaf.topic_id != topic_id:
-                raise NotFound("Message not found.")
-        async with self._write() as db:
-            await db.execute(
-                "UPDATE topics SET active_leaf_id = ? WHERE id = ?", (leaf_id, topic_id)
-            )
+        async with self._write():
+            await self.get_topic(user_id, topic_id)
+            if leaf_id is not None:
+                leaf = await self.get_message(user_id, leaf_id)
+                if leaf.topic_id != topic_id:
+                    raise NotFound("Message not found.")
+            await self._update("topics", {"active_leaf_id": leaf_id}, "id = ?", topic_id)
 
     # ----- revoked tokens ---------------------------------------------------------------------
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        async with self._write() as db:
-            await db.execute(
-                "INSERT OR REPLACE INTO revoked_tokens VALUES (?, ?)", (jti, _ts(expires_at))
+        async with self._write():
+            await self._run(
+                "INSERT OR REPLACE INTO revoked_tokens VALUES (?, ?)", jti, _ts(expires_at)
             )
 
     async def is_token_revoked(self, jti: str) -> bool:
-        row = await self._one(
-            "SELECT 1 FROM revoked_tokens WHERE jti = ? AND expires_at > ?", (jti, _ts(utcnow()))
-        )
-        return row is not None
+        sql = "SELECT 1 FROM revoked_tokens WHERE jti = ? AND expires_at > ?"
+        return await self._count(sql, jti, _ts(utcnow())) > 0
 
     async def purge_revoked_tokens(self, now: datetime | None = None) -> int:
-        async with self._write() as db:
-            cursor = await db.execute(
-                "DELETE FROM revoked_tokens WHERE expires_at <= ?", (_ts(now or utcnow()),)
+        async with self._write():
+            return await self._run(
+                "DELETE FROM revoked_tokens WHERE expires_at <= ?", _ts(now or utcnow())
             )
-            return cursor.rowcount
 
     # ----- start-up ---------------------------------------------------------------------------
 
     async def mark_streaming_interrupted(self) -> int:
-        async with self._write() as db:
-            cursor = await db.execute(
-                "UPDATE messages SET status = ?, updated_at = ? WHERE status = ?",
-                (
-                    MessageStatus.INTERRUPTED.value,
-                    _ts(utcnow()),
-                    MessageStatus.STREAMING.value,
-                ),
+        """Replies still marked streaming were cut off by a stop of the process."""
+        async with self._write():
+            return await self._update(
+                "messages",
+                {"status": MessageStatus.INTERRUPTED.value, "updated_at": utcnow()},
+                "status = ?",
+                MessageStatus.STREAMING.value,
             )
-            return cursor.rowcount

@@ -1,0 +1,72 @@
+"""Records to plain values and back, and the input rules both store adapters share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from services.models import Message, MessageStatus, Role, Topic, Usage, User, utcnow
+
+R = TypeVar("R", User, Topic, Message)
+
+
+def dump(record: User | Topic | Message) -> dict[str, Any]:
+    """A record's fields as plain values: enums as their strings, usage as a dict or None."""
+    return {k: v.value if isinstance(v, Enum) else v for k, v in asdict(record).items()}
+
+
+def load(kind: type[R], values: Mapping[str, Any]) -> R:
+    """Build a record from stored values; extra keys (a sort key, `_id`) are ignored.
+
+    Datetimes come back time-zone aware in UTC, whatever the database kept.
+    """
+    known = {f.name for f in fields(kind)}
+    kwargs: dict[str, Any] = {
+        k: aware(v) if isinstance(v, datetime) else v for k, v in values.items() if k in known
+    }
+    if kind is User:
+        kwargs.update(is_owner=bool(kwargs["is_owner"]), disabled=bool(kwargs["disabled"]))
+    elif kind is Message:
+        kwargs.update(
+            role=Role(kwargs["role"]),
+            status=MessageStatus(kwargs["status"]),
+            usage=Usage.from_dict(kwargs["usage"]),
+        )
+    return kind(**kwargs)
+
+
+def aware(value: datetime) -> datetime:
+    """MongoDB keeps naive UTC datetimes; give them their time zone back."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def email_key(email: str) -> str:
+    """Emails are kept lower-cased, which makes the unique index case-insensitive."""
+    return email.strip().lower()
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search; punctuation is dropped, so no input is ever query syntax."""
+    return re.findall(r"\w+", query)
+
+
+def given(**changes: Any) -> dict[str, Any]:
+    """The keyword arguments a caller actually passed (None means: leave it as it is)."""
+    return {k: v for k, v in changes.items() if v is not None}
+
+
+def message_changes(
+    content: str | None, status: MessageStatus | None, usage: Usage | None, error: str | None
+) -> dict[str, Any]:
+    """What an update_message call sets, as plain values, always with a new `updated_at`."""
+    changes = given(
+        content=content,
+        status=status.value if status else None,
+        usage=usage.to_dict() if usage else None,
+        error=error,
+    )
+    return {**changes, "updated_at": utcnow()}

@@ -1,0 +1,159 @@
+"""The SQLite schema as numbered steps; each runs once per file, recorded in `schema_version`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migration(version: int) -> Callable[[Migration], Migration]:
+    """Register a schema step; each runs once per database file, in version order."""
+
+    def register(step: Migration) -> Migration:
+        assert version not in MIGRATIONS, f"migration {version} is registered twice"
+        MIGRATIONS[version] = step
+        return step
+
+    return register
+
+
+async def _script(db: aiosqlite.Connection, sql: str) -> None:
+    """Run a migration's SQL inside the transaction that also records its version.
+
+    sqlite3's executescript() commits whatever is pending and then runs in autocommit mode,
+    so the script has to open the transaction itself for a step to be all or nothing.
+    """
+    await db.executescript("BEGIN IMMEDIATE;\n" + sql)
+
+
+@migration(1)
+async def _initial_schema(db: aiosqlite.Connection) -> None:
+    await _script(
+        db,
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            is_owner INTEGER NOT NULL DEFAULT 0,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            token_version INTEGER NOT NULL DEFAULT 0,
+            settings TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE topics (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            settings TEXT NOT NULL DEFAULT '{}',
+            active_leaf_id TEXT,
+            message_count INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            activity TEXT NOT NULL  -- the newest id in the topic: orders by activity, no ties
+        );
+        CREATE INDEX topics_by_user ON topics (user_id, activity DESC);
+        CREATE TABLE messages (
+            id TEXT PRIMARY KEY,
+            topic_id TEXT NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL,
+            parent_id TEXT,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            status TEXT NOT NULL,
+            model TEXT,
+            usage TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX messages_by_topic ON messages (topic_id, id);
+        CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming';
+        CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at TEXT NOT NULL);
+        CREATE VIRTUAL TABLE search_index USING fts5(
+            text, topic_id UNINDEXED, message_id UNINDEXED, user_id UNINDEXED,
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        """,
+    )
+
+
+@migration(2)
+async def _search_kept_by_triggers(db: aiosqlite.Connection) -> None:
+    """Move search to an FTS table keyed by a plain table, kept in step by triggers.
+
+    Version 1 looked rows up by an UNINDEXED FTS column, which scans the whole index on
+    every save of a streaming reply; `search_docs` finds a row by index instead.
+    """
+    await _script(
+        db,
+        """
+        DROP TABLE search_index;
+        CREATE TABLE search_docs (
+            id INTEGER PRIMARY KEY,  -- the rowid of the text in search_text
+            topic_id TEXT NOT NULL,
+            message_id TEXT UNIQUE,  -- NULL: the topic's title
+            user_id TEXT NOT NULL
+        );
+        CREATE INDEX search_docs_by_topic ON search_docs (topic_id);
+        CREATE VIRTUAL TABLE search_text USING fts5(
+            text, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER topics_indexed AFTER INSERT ON topics BEGIN
+            INSERT INTO search_docs (topic_id, user_id) VALUES (new.id, new.user_id);
+            INSERT INTO search_text (rowid, text) VALUES (last_insert_rowid(), new.title);
+        END;
+        CREATE TRIGGER topics_reindexed AFTER UPDATE OF title ON topics BEGIN
+            UPDATE search_text SET text = new.title WHERE rowid =
+                (SELECT id FROM search_docs WHERE topic_id = new.id AND message_id IS NULL);
+        END;
+        CREATE TRIGGER topics_unindexed AFTER DELETE ON topics BEGIN
+            DELETE FROM search_text WHERE rowid IN
+                (SELECT id FROM search_docs WHERE topic_id = old.id);
+            DELETE FROM search_docs WHERE topic_id = old.id;
+        END;
+        CREATE TRIGGER messages_indexed AFTER INSERT ON messages BEGIN
+            INSERT INTO search_docs (topic_id, message_id, user_id)
+                VALUES (new.topic_id, new.id, new.user_id);
+            INSERT INTO search_text (rowid, text) VALUES (last_insert_rowid(), new.content);
+        END;
+        CREATE TRIGGER messages_reindexed AFTER UPDATE OF content ON messages BEGIN
+            UPDATE search_text SET text = new.content
+                WHERE rowid = (SELECT id FROM search_docs WHERE message_id = new.id);
+        END;
+        CREATE TRIGGER messages_unindexed AFTER DELETE ON messages BEGIN
+            DELETE FROM search_text
+                WHERE rowid = (SELECT id FROM search_docs WHERE message_id = old.id);
+            DELETE FROM search_docs WHERE message_id = old.id;
+        END;
+        INSERT INTO search_docs (topic_id, message_id, user_id)
+            SELECT id, NULL, user_id FROM topics UNION ALL
+            SELECT topic_id, id, user_id FROM messages;
+        INSERT INTO search_text (rowid, text)
+            SELECT d.id, coalesce(m.content, t.title) FROM search_docs d
+            LEFT JOIN messages m ON m.id = d.message_id
+            LEFT JOIN topics t ON t.id = d.topic_id AND d.message_id IS NULL;
+        """,
+    )
+
+
+async def migrate(db: aiosqlite.Connection) -> None:
+    """Apply the steps this file has not had yet, each recorded with the time it ran.
+
+    The caller commits; a step that fails is rolled back whole by its own transaction.
+    """
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in await db.execute_fetchall("SELECT version FROM schema_version")}
+    for version in sorted(MIGRATIONS.keys() - done):
+        await MIGRATIONS[version](db)
+        await db.execute(
+            "INSERT INTO schema_version VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ'))", (version,)
+        )
