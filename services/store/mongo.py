@@ -3,83 +3,49 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo import errors as mongo_errors
 
 from services.errors import Conflict, NotFound, StoreUnavailable
-from services.models import Message, MessageStatus, Role, SearchHit, Topic, Usage, User, utcnow
+from services.models import Message, MessageStatus, SearchHit, Topic, Usage, User, utcnow
+from services.store._records import R, dump, email_key, given, load, message_changes, search_words
 
-SELECTION_TIMEOUT_MS = 5000
-
-
-def _aware(value: datetime) -> datetime:
-    """MongoDB keeps naive UTC datetimes; give them their time zone back."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+SELECTION_TIMEOUT_MS = 5000  # how long open() waits for a server before saying it is down
+AFTER = ReturnDocument.AFTER
 
 
-def _user(doc: dict[str, Any]) -> User:
-    return User(
-        id=doc["_id"],
-        email=doc["email"],
-        password_hash=doc["password_hash"],
-        display_name=doc.get("display_name", ""),
-        is_owner=doc.get("is_owner", False),
-        disabled=doc.get("disabled", False),
-        token_version=doc.get("token_version", 0),
-        settings=doc.get("settings") or {},
-        created_at=_aware(doc["created_at"]),
-    )
+def _doc(record: User | Topic | Message) -> dict[str, Any]:
+    """A record as a document: our string id is the `_id`."""
+    values = dump(record)
+    values["_id"] = values.pop("id")
+    return values
 
 
-def _topic(doc: dict[str, Any]) -> Topic:
-    return Topic(
-        id=doc["_id"],
-        user_id=doc["user_id"],
-        title=doc["title"],
-        settings=doc.get("settings") or {},
-        active_leaf_id=doc.get("active_leaf_id"),
-        message_count=doc.get("message_count", 0),
-        created_at=_aware(doc["created_at"]),
-        updated_at=_aware(doc["updated_at"]),
-    )
+def _load(kind: type[R], doc: Mapping[str, Any]) -> R:
+    return load(kind, {**doc, "id": doc["_id"]})
 
 
-def _message(doc: dict[str, Any]) -> Message:
-    return Message(
-        id=doc["_id"],
-        topic_id=doc["topic_id"],
-        user_id=doc["user_id"],
-        parent_id=doc.get("parent_id"),
-        role=Role(doc["role"]),
-        content=doc["content"],
-        status=MessageStatus(doc["status"]),
-        model=doc.get("model"),
-        usage=Usage.from_dict(doc.get("usage")),
-        error=doc.get("error"),
-        created_at=_aware(doc["created_at"]),
-        updated_at=_aware(doc["updated_at"]),
-    )
+def _naive(value: datetime) -> datetime:
+    """MongoDB compares the naive UTC datetimes it keeps; a query must use the same."""
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def _word_filter(field: str, query: str) -> dict[str, Any] | None:
+def _all_words(field: str, words: list[str]) -> dict[str, Any]:
     """Every word must appear, case-insensitively; words are escaped, never regex syntax."""
-    words = re.findall(r"\w+", query)
-    if not words:
-        return None
     return {"$and": [{field: {"$regex": re.escape(w), "$options": "i"}} for w in words]}
 
 
-def _snippet(text: str, query: str, width: int = 60) -> str:
-    words = re.findall(r"\w+", query)
-    match = re.search(re.escape(words[0]), text, re.IGNORECASE) if words else None
-    start = max(0, (match.start() if match else 0) - width // 2)
+def _snippet(text: str, words: list[str], width: int = 80) -> str:
+    """A short piece of `text` around the first word found, on one line."""
+    match = re.search("|".join(map(re.escape, words)), text, re.IGNORECASE)
+    start = max(0, (match.start() if match else 0) - width // 3)
     piece = " ".join(text[start : start + width].split())
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 
@@ -97,43 +63,45 @@ class MongoStore:
 
     @classmethod
     async def open(cls, url: str, *, client: Any = None) -> MongoStore:
-        """Connect (or use an injected client, e.g. mongomock's), check it answers, index."""
-        database = urlsplit(url).path.lstrip("/").split("?")[0] or "chatapp"
+        """Connect (or use an injected client, e.g. mongomock's), check it answers, index.
+
+        The database is the URL's path (default "chatapp"); options such as `authSource`
+        and `serverSelectionTimeoutMS` stay in the URL for the driver to read.
+        """
+        database = urlsplit(url).path.lstrip("/") or "chatapp"
         if client is None:
             options: dict[str, Any] = {"tz_aware": False}
-            if "serverSelectionTimeoutMS" not in url:
+            if "serverselectiontimeoutms" not in url.lower():
                 options["serverSelectionTimeoutMS"] = SELECTION_TIMEOUT_MS
             client = AsyncIOMotorClient(url, **options)
         store = cls(client, database)
         try:
-            await store._prepare()
+            async with store._guard():
+                await store.db.command("ping")
+                await store._create_indexes()
         except BaseException:
             client.close()
             raise
         return store
 
-    async def _prepare(self) -> None:
-        """Check the server answers, then create the indexes (idempotent)."""
-        async with self._guard():
-            await self.db.command("ping")
-            await self.users.create_index("email", unique=True)
-            await self.topics.create_index(
-                [("user_id", pymongo.ASCENDING), ("activity", pymongo.DESCENDING)]
-            )
-            await self.messages.create_index(
-                [("topic_id", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
-            )
-            await self.messages.create_index("status")
-            await self.revoked.create_index("expires_at", expireAfterSeconds=0)
+    async def _create_indexes(self) -> None:
+        """Idempotent: an index that exists already is left as it is."""
+        await self.users.create_index("email", unique=True)
+        # `activity` is the newest id in the topic: MongoDB keeps milliseconds, ids never tie.
+        await self.topics.create_index([("user_id", ASCENDING), ("activity", DESCENDING)])
+        await self.messages.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
+        await self.messages.create_index([("user_id", ASCENDING), ("_id", DESCENDING)])
+        await self.messages.create_index("status")
+        await self.revoked.create_index("expires_at", expireAfterSeconds=0)
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
-        """Turn driver failures into StoreUnavailable, naming what could not be reached."""
+        """The one place driver failures become our errors, naming what went wrong."""
         try:
             yield
         except mongo_errors.DuplicateKeyError:
-            raise
-        except (mongo_errors.ConnectionFailure, mongo_errors.ServerSelectionTimeoutError):
+            raise Conflict() from None
+        except mongo_errors.ConnectionFailure:  # includes ServerSelectionTimeoutError
             raise StoreUnavailable(
                 "Cannot reach MongoDB: check CHATAPP_DATABASE_URL and that the server runs."
             ) from None
@@ -152,45 +120,34 @@ class MongoStore:
             async with self._guard():
                 await self.db.command("ping")
             return True
-        except Exception:
+        except StoreUnavailable:
             return False
 
     # ----- users ------------------------------------------------------------------------------
 
     async def create_user(self, user: User) -> User:
-        user.email = user.email.strip().lower()
-        doc = {
-            "_id": user.id,
-            "email": user.email,
-            "password_hash": user.password_hash,
-            "display_name": user.display_name,
-            "is_owner": user.is_owner,
-            "disabled": user.disabled,
-            "token_version": user.token_version,
-            "settings": user.settings,
-            "created_at": user.created_at,
-        }
+        user.email = email_key(user.email)
         try:
             async with self._guard():
-                await self.users.insert_one(doc)
-        except mongo_errors.DuplicateKeyError:
+                await self.users.insert_one(_doc(user))
+        except Conflict:
             raise Conflict("An account with this email already exists.") from None
         return user
 
     async def get_user(self, user_id: str) -> User | None:
         async with self._guard():
             doc = await self.users.find_one({"_id": user_id})
-        return _user(doc) if doc else None
+        return _load(User, doc) if doc else None
 
     async def get_user_by_email(self, email: str) -> User | None:
         async with self._guard():
-            doc = await self.users.find_one({"email": email.strip().lower()})
-        return _user(doc) if doc else None
+            doc = await self.users.find_one({"email": email_key(email)})
+        return _load(User, doc) if doc else None
 
     async def list_users(self) -> list[User]:
         async with self._guard():
             docs = await self.users.find().sort([("created_at", 1), ("_id", 1)]).to_list(None)
-        return [_user(d) for d in docs]
+        return [_load(User, d) for d in docs]
 
     async def count_users(self) -> int:
         async with self._guard():
@@ -205,17 +162,20 @@ class MongoStore:
         disabled: bool | None = None,
         settings: dict[str, Any] | None = None,
     ) -> User:
-        changes = {
-            "password_hash": password_hash,
-            "display_name": display_name,
-            "disabled": disabled,
-            "settings": settings,
-        }
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if changes:
+        changes = given(
+            password_hash=password_hash,
+            display_name=display_name,
+            disabled=disabled,
+            settings=settings,
+        )
+        if not changes:
+            user = await self.get_user(user_id)
+        else:
             async with self._guard():
-                await self.users.update_one({"_id": user_id}, {"$set": changes})
-        user = await self.get_user(user_id)
+                doc = await self.users.find_one_and_update(
+                    {"_id": user_id}, {"$set": changes}, return_document=AFTER
+                )
+            user = _load(User, doc) if doc else None
         if user is None:
             raise NotFound("No such user.")
         return user
@@ -223,9 +183,7 @@ class MongoStore:
     async def bump_token_version(self, user_id: str) -> int:
         async with self._guard():
             doc = await self.users.find_one_and_update(
-                {"_id": user_id},
-                {"$inc": {"token_version": 1}},
-                return_document=pymongo.ReturnDocument.AFTER,
+                {"_id": user_id}, {"$inc": {"token_version": 1}}, return_document=AFTER
             )
         if doc is None:
             raise NotFound("No such user.")
@@ -238,20 +196,7 @@ class MongoStore:
     ) -> Topic:
         topic = Topic(user_id=user_id, title=title, settings=dict(settings or {}))
         async with self._guard():
-            await self.topics.insert_one(
-                {
-                    "_id": topic.id,
-                    "user_id": user_id,
-                    "title": title,
-                    "settings": topic.settings,
-                    "active_leaf_id": None,
-                    "message_count": 0,
-                    "created_at": topic.created_at,
-                    "updated_at": topic.updated_at,
-                    # The newest id in the topic: MongoDB keeps milliseconds, ids never tie.
-                    "activity": topic.id,
-                }
-            )
+            await self.topics.insert_one({**_doc(topic), "activity": topic.id})
         return topic
 
     async def get_topic(self, user_id: str, topic_id: str) -> Topic:
@@ -259,104 +204,100 @@ class MongoStore:
             doc = await self.topics.find_one({"_id": topic_id, "user_id": user_id})
         if doc is None:
             raise NotFound("Topic not found.")
-        return _topic(doc)
+        return _load(Topic, doc)
 
     async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
+        if limit <= 0:  # MongoDB reads a limit of 0 as "no limit"
+            return []
         async with self._guard():
-            cursor = (
-                self.topics.find({"user_id": user_id})
-                .sort("activity", -1)
-                .skip(max(0, offset))
-                .limit(max(0, limit))
-            )
-            docs = await cursor.to_list(None) if limit > 0 else []
-        return [_topic(d) for d in docs]
+            cursor = self.topics.find({"user_id": user_id}).sort("activity", DESCENDING)
+            docs = await cursor.skip(max(0, offset)).limit(limit).to_list(None)
+        return [_load(Topic, d) for d in docs]
 
     async def count_topics(self, user_id: str) -> int:
         async with self._guard():
             return int(await self.topics.count_documents({"user_id": user_id}))
 
-    async def _update_topic(self, user_id: str, topic_id: str, changes: dict[str, Any]) -> Topic:
+    async def _change_topic(self, user_id: str, topic_id: str, update: dict[str, Any]) -> Topic:
         async with self._guard():
             doc = await self.topics.find_one_and_update(
-                {"_id": topic_id, "user_id": user_id},
-                {"$set": changes},
-                return_document=pymongo.ReturnDocument.AFTER,
+                {"_id": topic_id, "user_id": user_id}, update, return_document=AFTER
             )
         if doc is None:
             raise NotFound("Topic not found.")
-        return _topic(doc)
+        return _load(Topic, doc)
 
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
-        return await self._update_topic(user_id, topic_id, {"title": title})
+        return await self._change_topic(user_id, topic_id, {"$set": {"title": title}})
 
     async def update_topic_settings(
         self, user_id: str, topic_id: str, settings: dict[str, Any]
     ) -> Topic:
-        return await self._update_topic(user_id, topic_id, {"settings": settings})
+        return await self._change_topic(user_id, topic_id, {"$set": {"settings": settings}})
 
     async def delete_topic(self, user_id: str, topic_id: str) -> None:
-        await self.get_topic(user_id, topic_id)
+        # The topic goes first: a message added meanwhile either finds no topic (add_message
+        # takes it back) or is already in and goes with the others.
         async with self._guard():
+            result = await self.topics.delete_one({"_id": topic_id, "user_id": user_id})
+            if result.deleted_count == 0:
+                raise NotFound("Topic not found.")
             await self.messages.delete_many({"topic_id": topic_id})
-            await self.topics.delete_one({"_id": topic_id, "user_id": user_id})
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
-        titles, contents = _word_filter("title", query), _word_filter("content", query)
-        if titles is None or contents is None:
+        """Topics whose title has every word, then those with a message that has (newest first)."""
+        words = search_words(query)
+        if not words or limit <= 0:
             return []
         hits: dict[str, SearchHit] = {}
+        newest_per_topic = [
+            {"$match": {"user_id": user_id, **_all_words("content", words)}},
+            {"$sort": {"_id": -1}},
+            {"$group": {"_id": "$topic_id", "message_id": {"$first": "$_id"}}},
+            {"$sort": {"message_id": -1}},
+            {"$limit": limit},
+        ]
         async with self._guard():
-            async for doc in self.topics.find({"user_id": user_id, **titles}).limit(limit):
-                hits[doc["_id"]] = SearchHit(_topic(doc), None, doc["title"])
-            cursor = self.messages.find({"user_id": user_id, **contents}).sort("_id", -1)
-            async for doc in cursor.limit(limit * 4):
-                if len(hits) >= limit:
-                    break
-                if doc["topic_id"] not in hits:
-                    topic = await self.get_topic(user_id, doc["topic_id"])
-                    hits[topic.id] = SearchHit(topic, doc["_id"], _snippet(doc["content"], query))
+            titled = self.topics.find({"user_id": user_id, **_all_words("title", words)})
+            async for doc in titled.sort("activity", DESCENDING).limit(limit):
+                hits[doc["_id"]] = SearchHit(_load(Topic, doc), None, doc["title"])
+            found = await self.messages.aggregate(newest_per_topic).to_list(None)
+            ids = [f["message_id"] for f in found if f["_id"] not in hits]
+            messages = await self.messages.find({"_id": {"$in": ids}}).to_list(None)
+            topic_ids = [m["topic_id"] for m in messages]
+            topics = await self.topics.find(
+                {"_id": {"$in": topic_ids}, "user_id": user_id}
+            ).to_list(None)
+        topic_by_id = {t["_id"]: _load(Topic, t) for t in topics}
+        for m in sorted(messages, key=lambda m: m["_id"], reverse=True):
+            if (topic := topic_by_id.get(m["topic_id"])) is not None:
+                hits[topic.id] = SearchHit(topic, m["_id"], _snippet(m["content"], words))
         return list(hits.values())[:limit]
 
     # ----- messages ---------------------------------------------------------------------------
 
     async def add_message(self, message: Message) -> Message:
+        """Append a message; its topic counts it, moves to the top and makes it the leaf."""
         await self.get_topic(message.user_id, message.topic_id)
-        if message.parent_id is not None:
-            async with self._guard():
-                parent = await self.messages.find_one({"_id": message.parent_id})
-            if parent is None or parent["topic_id"] != message.topic_id:
-                raise NotFound("The message to answer is not in this topic.")
-        now = utcnow()
-        message.created_at = message.updated_at = now
         async with self._guard():
-            await self.messages.insert_one(
-                {
-                    "_id": message.id,
-                    "topic_id": message.topic_id,
-                    "user_id": message.user_id,
-                    "parent_id": message.parent_id,
-                    "role": message.role.value,
-                    "content": message.content,
-                    "status": message.status.value,
-                    "model": message.model,
-                    "usage": message.usage.to_dict() if message.usage else None,
-                    "error": message.error,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            await self.topics.update_one(
-                {"_id": message.topic_id},
+            if message.parent_id is not None and not await self.messages.find_one(
+                {"_id": message.parent_id, "topic_id": message.topic_id}, {"_id": 1}
+            ):
+                raise NotFound("The message to answer is not in this topic.")
+            message.created_at = message.updated_at = utcnow()
+            await self.messages.insert_one(_doc(message))
+            result = await self.topics.update_one(
+                {"_id": message.topic_id, "user_id": message.user_id},
                 {
                     "$inc": {"message_count": 1},
-                    "$set": {
-                        "updated_at": now,
-                        "active_leaf_id": message.id,
-                        "activity": message.id,
-                    },
+                    "$set": {"updated_at": message.created_at, "active_leaf_id": message.id},
+                    # $max keeps the order right when appends finish out of order.
+                    "$max": {"activity": message.id},
                 },
             )
+            if result.matched_count == 0:  # the topic was deleted meanwhile
+                await self.messages.delete_one({"_id": message.id})
+                raise NotFound("Topic not found.")
         return message
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
@@ -364,36 +305,28 @@ class MongoStore:
             doc = await self.messages.find_one({"_id": message_id, "user_id": user_id})
         if doc is None:
             raise NotFound("Message not found.")
-        return _message(doc)
+        return _load(Message, doc)
+
+    async def _messages(self, query: dict[str, Any]) -> list[Message]:
+        async with self._guard():
+            docs = await self.messages.find(query).sort("_id", ASCENDING).to_list(None)
+        return [_load(Message, d) for d in docs]
 
     async def list_messages(self, user_id: str, topic_id: str) -> list[Message]:
         await self.get_topic(user_id, topic_id)
-        async with self._guard():
-            docs = await self.messages.find({"topic_id": topic_id}).sort("_id", 1).to_list(None)
-        return [_message(d) for d in docs]
+        return await self._messages({"topic_id": topic_id})
 
     async def path_to(self, user_id: str, leaf_id: str) -> list[Message]:
         leaf = await self.get_message(user_id, leaf_id)
-        by_id = {m.id: m for m in await self.list_messages(user_id, leaf.topic_id)}
-        path: list[Message] = []
-        node: Message | None = leaf
-        while node is not None:
-            path.append(node)
-            node = by_id.get(node.parent_id) if node.parent_id else None
-        path.reverse()
-        return path
+        by_id = {m.id: m for m in await self._messages({"topic_id": leaf.topic_id})}
+        path = [leaf]
+        while (parent := by_id.get(path[-1].parent_id or "")) is not None:
+            path.append(parent)
+        return path[::-1]
 
     async def siblings(self, user_id: str, message_id: str) -> list[Message]:
         message = await self.get_message(user_id, message_id)
-        async with self._guard():
-            docs = (
-                await self.messages.find(
-                    {"topic_id": message.topic_id, "parent_id": message.parent_id}
-                )
-                .sort("_id", 1)
-                .to_list(None)
-            )
-        return [_message(d) for d in docs]
+        return await self._messages({"topic_id": message.topic_id, "parent_id": message.parent_id})
 
     async def update_message(
         self,
@@ -405,14 +338,7 @@ class MongoStore:
         usage: Usage | None = None,
         error: str | None = None,
     ) -> None:
-        changes: dict[str, Any] = {
-            "content": content,
-            "status": status.value if status else None,
-            "usage": usage.to_dict() if usage else None,
-            "error": error,
-        }
-        changes = {k: v for k, v in changes.items() if v is not None}
-        changes["updated_at"] = utcnow()
+        changes = message_changes(content, status, usage, error)
         async with self._guard():
             result = await self.messages.update_one(
                 {"_id": message_id, "user_id": user_id}, {"$set": changes}
@@ -425,32 +351,35 @@ class MongoStore:
             leaf = await self.get_message(user_id, leaf_id)
             if leaf.topic_id != topic_id:
                 raise NotFound("Message not found.")
-        await self._update_topic(user_id, topic_id, {"active_leaf_id": leaf_id})
+        await self._change_topic(user_id, topic_id, {"$set": {"active_leaf_id": leaf_id}})
 
     # ----- revoked tokens ---------------------------------------------------------------------
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        expires = expires_at.astimezone(UTC).replace(tzinfo=None)
+        # The TTL index removes it once it expires; is_token_revoked does not rely on that.
         async with self._guard():
             await self.revoked.update_one(
-                {"_id": jti}, {"$set": {"expires_at": expires}}, upsert=True
+                {"_id": jti}, {"$set": {"expires_at": _naive(expires_at)}}, upsert=True
             )
 
     async def is_token_revoked(self, jti: str) -> bool:
-        now = utcnow().replace(tzinfo=None)
         async with self._guard():
-            doc = await self.revoked.find_one({"_id": jti, "expires_at": {"$gt": now}})
+            doc = await self.revoked.find_one(
+                {"_id": jti, "expires_at": {"$gt": _naive(utcnow())}}, {"_id": 1}
+            )
         return doc is not None
 
     async def purge_revoked_tokens(self, now: datetime | None = None) -> int:
-        cutoff = (now or utcnow()).astimezone(UTC).replace(tzinfo=None)
         async with self._guard():
-            result = await self.revoked.delete_many({"expires_at": {"$lte": cutoff}})
+            result = await self.revoked.delete_many(
+                {"expires_at": {"$lte": _naive(now or utcnow())}}
+            )
         return int(result.deleted_count)
 
     # ----- start-up ---------------------------------------------------------------------------
 
     async def mark_streaming_interrupted(self) -> int:
+        """Replies still marked streaming were cut off by a stop of the process."""
         async with self._guard():
             result = await self.messages.update_many(
                 {"status": MessageStatus.STREAMING.value},
