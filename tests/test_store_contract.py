@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from mongomock_motor import AsyncMongoMockClient
 
 from services.errors import Conflict, NotFound, StoreUnavailable
-from services.models import Message, MessageStatus, Role, User, utcnow
+from services.models import Message, MessageStatus, Role, Topic, Usage, User, utcnow
 from services.store import Store, UnknownDatabaseURL, open_store
 from services.store.mongo import MongoStore
+from services.store.sqlite import SqliteStore
+from services.store.sqlite_migrations import MIGRATIONS, run_script
 
 REAL_MONGO = os.environ.get("CHATAPP_TEST_MONGODB_URL", "")
 
@@ -217,15 +220,58 @@ async def test_search_titles_and_messages(store: Store) -> None:
 
 async def test_revoked_tokens_expire(store: Store) -> None:
     now = utcnow()
-    await store.revoke_token("live", now + timedelta(hours=1))
+    await store.revoke_token("soon", now + timedelta(hours=1))
+    await store.revoke_token("later", now + timedelta(hours=3))
     await store.revoke_token("old", now - timedelta(seconds=1))
-    assert await store.is_token_revoked("live")
+    assert await store.is_token_revoked("soon")
     assert not await store.is_token_revoked("old")
     assert not await store.is_token_revoked("never")
-    # MongoDB's TTL index may have removed the expired one already; either way none is left.
-    assert await store.purge_revoked_tokens(now) in (0, 1)
-    assert await store.purge_revoked_tokens(now) == 0
-    assert await store.is_token_revoked("live")
+    # Purge as if two hours had passed: "soon" goes (MongoDB's TTL cannot have taken it yet).
+    assert await store.purge_revoked_tokens(now + timedelta(hours=2)) >= 1
+    assert await store.purge_revoked_tokens(now + timedelta(hours=2)) == 0
+    assert not await store.is_token_revoked("soon")
+    assert await store.is_token_revoked("later")
+
+
+async def test_times_are_utc_and_updates_touch_only_what_is_given(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    assert await store.get_topic(alice.id, topic.id) == topic
+    reply = await store.add_message(
+        Message(topic.id, alice.id, Role.ASSISTANT, "draft", model="m", error="oops")
+    )
+    # What a call hands back is what is read back later (MongoDB keeps milliseconds only).
+    assert await store.get_user(alice.id) == alice
+    assert await store.get_message(alice.id, reply.id) == reply
+    await store.update_message(
+        alice.id, reply.id, status=MessageStatus.COMPLETE, usage=Usage(1, 2, 3)
+    )
+    saved = await store.get_message(alice.id, reply.id)
+    assert (saved.content, saved.model, saved.error) == ("draft", "m", "oops")
+    assert (saved.status, saved.usage) == (MessageStatus.COMPLETE, Usage(1, 2, 3))
+    assert saved.updated_at >= saved.created_at
+    stored = [saved, await store.get_topic(alice.id, topic.id), await store.get_user(alice.id)]
+    for record in stored:
+        assert record is not None and record.created_at.utcoffset() == timedelta(0)
+    topic_now = stored[1]
+    assert isinstance(topic_now, Topic) and topic_now.updated_at >= topic.updated_at
+
+
+async def test_search_follows_renames_edits_and_limits(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "Kittens")
+    message = await say(store, alice, topic.id, "a first draft")
+    await store.rename_topic(alice.id, topic.id, "Puppies")
+    await store.update_message(alice.id, message.id, content="a walrus appears")
+    assert await store.search(alice.id, "kittens") == []
+    assert await store.search(alice.id, "draft") == []
+    assert [h.message_id for h in await store.search(alice.id, "puppies")] == [None]
+    assert [h.message_id for h in await store.search(alice.id, "WALRUS")] == [message.id]
+    for i in range(3):
+        other = await store.create_topic(alice.id, f"walrus facts {i}")
+        await say(store, alice, other.id, "the walrus again")
+    assert len(await store.search(alice.id, "walrus")) == 4  # one hit per topic
+    assert len(await store.search(alice.id, "walrus", limit=2)) == 2
 
 
 async def test_close_and_reopen_keeps_everything(opener: Opener) -> None:
@@ -243,13 +289,48 @@ async def test_close_and_reopen_keeps_everything(opener: Opener) -> None:
         await store.close()
 
 
-async def test_sqlite_records_its_schema_version(tmp_path: Path) -> None:
-    from services.store.sqlite import SqliteStore
-
-    store = await open_store(f"sqlite:///{tmp_path / 'v.db'}")
+async def test_sqlite_migrates_an_older_file(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    async with aiosqlite.connect(path) as db:  # a file as release 1 left it
+        await db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at)")
+        await MIGRATIONS[1](db)
+        await db.executescript(
+            "INSERT INTO schema_version VALUES (1, 'then');"
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ('u', 'a@x', 'h', "
+            "'2024-01-01T00:00:00+00:00');"
+            "INSERT INTO topics VALUES ('t', 'u', 'Old recipes', '{}', NULL, 0, "
+            "'2024-01-01T00:00:00+00:00', '2024-01-01T00:00:00+00:00', 't');"
+        )
+    store = await open_store(f"sqlite:///{path}")
     assert isinstance(store, SqliteStore)
-    assert await store.schema_version() >= 1
-    await store.close()
+    try:
+        assert await store.schema_version() == max(MIGRATIONS)
+        assert [h.topic.title for h in await store.search("u", "recipes")] == ["Old recipes"]
+        assert (await store.get_topic("u", "t")).created_at.year == 2024
+    finally:
+        await store.close()
+
+
+async def test_sqlite_a_failing_migration_leaves_the_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v.db"
+    url = f"sqlite:///{path}"
+    await (await open_store(url)).close()
+
+    async def broken(db: aiosqlite.Connection) -> None:
+        await run_script(db, "CREATE TABLE half_done (x);")
+        raise RuntimeError("step failed")
+
+    monkeypatch.setitem(MIGRATIONS, max(MIGRATIONS) + 1, broken)
+    with pytest.raises(RuntimeError):
+        await open_store(url)
+    monkeypatch.undo()
+    async with aiosqlite.connect(path) as db:
+        tables = await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        versions = await db.execute_fetchall("SELECT version FROM schema_version")
+    assert "half_done" not in {name for (name,) in tables}
+    assert [v for (v,) in versions] == sorted(MIGRATIONS)
 
 
 async def test_sqlite_read_only_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -275,3 +356,10 @@ async def test_unknown_scheme_and_unreachable_mongodb() -> None:
         await open_store("postgres://localhost/x")
     with pytest.raises(StoreUnavailable, match="MongoDB"):
         await open_store("mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=300")
+
+
+async def test_mongo_database_comes_from_the_url() -> None:
+    client = AsyncMongoMockClient()
+    named = await MongoStore.open("mongodb://u:p@localhost/chats?authSource=admin", client=client)
+    plain = await MongoStore.open("mongodb://localhost", client=client)
+    assert (named.db.name, plain.db.name) == ("chats", "chatapp")

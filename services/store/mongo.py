@@ -32,6 +32,15 @@ def _load(kind: type[R], doc: Mapping[str, Any]) -> R:
     return load(kind, {**doc, "id": doc["_id"]})
 
 
+def _now() -> datetime:
+    """BSON keeps milliseconds: a record handed back must equal the one read back later."""
+    return _ms(utcnow())
+
+
+def _ms(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def _naive(value: datetime) -> datetime:
     """MongoDB compares the naive UTC datetimes it keeps; a query must use the same."""
     return value.astimezone(UTC).replace(tzinfo=None)
@@ -126,7 +135,7 @@ class MongoStore:
     # ----- users ------------------------------------------------------------------------------
 
     async def create_user(self, user: User) -> User:
-        user.email = email_key(user.email)
+        user.email, user.created_at = email_key(user.email), _ms(user.created_at)
         try:
             async with self._guard():
                 await self.users.insert_one(_doc(user))
@@ -194,7 +203,8 @@ class MongoStore:
     async def create_topic(
         self, user_id: str, title: str, settings: dict[str, Any] | None = None
     ) -> Topic:
-        topic = Topic(user_id=user_id, title=title, settings=dict(settings or {}))
+        now = _now()
+        topic = Topic(user_id, title, settings=dict(settings or {}), created_at=now, updated_at=now)
         async with self._guard():
             await self.topics.insert_one({**_doc(topic), "activity": topic.id})
         return topic
@@ -284,7 +294,7 @@ class MongoStore:
                 {"_id": message.parent_id, "topic_id": message.topic_id}, {"_id": 1}
             ):
                 raise NotFound("The message to answer is not in this topic.")
-            message.created_at = message.updated_at = utcnow()
+            message.created_at = message.updated_at = _now()
             await self.messages.insert_one(_doc(message))
             result = await self.topics.update_one(
                 {"_id": message.topic_id, "user_id": message.user_id},

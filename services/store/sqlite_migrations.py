@@ -21,7 +21,7 @@ def migration(version: int) -> Callable[[Migration], Migration]:
     return register
 
 
-async def _script(db: aiosqlite.Connection, sql: str) -> None:
+async def run_script(db: aiosqlite.Connection, sql: str) -> None:
     """Run a migration's SQL inside the transaction that also records its version.
 
     sqlite3's executescript() commits whatever is pending and then runs in autocommit mode,
@@ -32,7 +32,7 @@ async def _script(db: aiosqlite.Connection, sql: str) -> None:
 
 @migration(1)
 async def _initial_schema(db: aiosqlite.Connection) -> None:
-    await _script(
+    await run_script(
         db,
         """
         CREATE TABLE users (
@@ -90,7 +90,7 @@ async def _search_kept_by_triggers(db: aiosqlite.Connection) -> None:
     Version 1 looked rows up by an UNINDEXED FTS column, which scans the whole index on
     every save of a streaming reply; `search_docs` finds a row by index instead.
     """
-    await _script(
+    await run_script(
         db,
         """
         DROP TABLE search_index;
