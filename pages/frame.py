@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from nicegui import app, ui
 
+from pages.live_markdown import add_assets
 from pages.session import log_out
 from services.context import Services
 from services.models import User
@@ -35,6 +36,7 @@ def head() -> None:
         f'<link rel="stylesheet" href="{static}/app.css">'
         f'<script defer src="{static}/app.js"></script>'
     )
+    add_assets(url_prefix())  # the markdown styles and the copy / load-image script
 
 
 def dark_mode(user: User | None) -> None:

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from nicegui import ui
+from nicegui import app, ui
 
 from services.markdown import render
 from services.markdown_blocks import BlockSplitter
 
 TAIL_INTERVAL = 0.075  # seconds between tail updates: smooth to the eye, cheap on the wire
+ASSETS = Path(__file__).parent / "static"
+ASSETS_URL = "/markdown-static"  # its own mount: under /static the app's mount would shadow it
+
+
+def add_assets(prefix: str = "") -> None:
+    """Link chat.css and chat.js into the current page (`prefix`: a reverse proxy's sub-path).
+
+    Served as files rather than inlined, so a browser caches them across pages.
+    """
+    if not any(getattr(route, "path", None) == ASSETS_URL for route in app.routes):
+        app.add_static_files(ASSETS_URL, ASSETS)
+    ui.add_head_html(
+        f'<link rel="stylesheet" href="{prefix}{ASSETS_URL}/chat.css">'
+        f'<script defer src="{prefix}{ASSETS_URL}/chat.js"></script>'
+    )
 
 
 class LiveMarkdown(ui.element):
@@ -23,19 +39,30 @@ class LiveMarkdown(ui.element):
     def __init__(self, text: str = "") -> None:
         super().__init__("div")
         self.classes("markdown live-markdown w-full")
-        self._splitter = BlockSplitter()
-        self._text: list[str] = []
         with self:
             self._blocks = ui.element("div")
             self._tail = ui.html("", sanitize=False)
+            self._timer = ui.timer(TAIL_INTERVAL, self._flush, active=False)
+        self._splitter = BlockSplitter()
+        self._text: list[str] = []
         self._last_flush = 0.0
-        self._timer = ui.timer(TAIL_INTERVAL, self._flush, active=False)
+        self.finished = False
         if text:
             self.append(text)
 
     @property
     def text(self) -> str:
         return "".join(self._text)
+
+    @property
+    def frozen(self) -> list[str]:
+        """The HTML of each finished block, as sent once to the browser."""
+        return [child.content for child in self._blocks if isinstance(child, ui.html)]
+
+    @property
+    def html(self) -> str:
+        """What the browser has been sent: the frozen blocks, then the tail."""
+        return "".join([*self.frozen, self._tail.content])
 
     def append(self, delta: str) -> None:
         self._text.append(delta)
@@ -50,14 +77,24 @@ class LiveMarkdown(ui.element):
         else:
             self._timer.activate()  # flush the rest soon, at most once per interval
 
+    def set_text(self, text: str) -> None:
+        """Start again from `text` (a reply re-opened mid-stream, or replaced)."""
+        self._timer.deactivate()
+        self._blocks.clear()
+        self._splitter = BlockSplitter()
+        self._text = []
+        self.finished = False
+        self.append(text)
+
     def _flush(self) -> None:
         self._timer.deactivate()
         self._last_flush = time.monotonic()
         self._tail.set_content(render(self._splitter.tail))
 
     def finish(self) -> None:
-        """Show the whole reply; a reference-style link defined late re-renders it once."""
+        """Show the whole reply now; a reference-style link defined late re-renders it once."""
         self._timer.deactivate()
+        self.finished = True
         if self._splitter.needs_full_render:
             self._blocks.clear()
             self._tail.set_content(render(self.text))

@@ -106,9 +106,18 @@ def _code_block(body: str, lang: str) -> str:
     )
 
 
+# latex2mathml unescapes its whole output, so `\text{<b>x</b>}` would come out as a real tag.
+# `<` and `>` travel through it as private-use characters and come back as entities.
+LT, GT = "\ue000", "\ue001"
+MASKED_OPERATOR = re.compile(f"<mi>([{LT}{GT}])</mi>")
+
+
 def _math(latex: str, block: bool) -> str:
+    masked = latex.strip().replace(LT, "").replace(GT, "").replace("<", LT).replace(">", GT)
     try:
-        rendered = latex_to_mathml(latex.strip(), display="block" if block else "inline")
+        rendered = latex_to_mathml(masked, display="block" if block else "inline")
+        rendered = MASKED_OPERATOR.sub(r"<mo>\1</mo>", rendered)  # `a < b`: an operator again
+        rendered = rendered.replace(LT, "&lt;").replace(GT, "&gt;")
     except Exception:  # latex2mathml raises many kinds; unreadable math is shown as code
         rendered = f"<code>{escape_text(latex)}</code>"
     return f'<div class="math-block">{rendered}</div>' if block else rendered

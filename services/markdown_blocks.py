@@ -6,7 +6,8 @@ import re
 
 FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])(?:\s|$)")
-REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s", re.MULTILINE)
+QUOTE = re.compile(r"^\s{0,3}>")
+REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:", re.MULTILINE)
 
 
 class BlockSplitter:
@@ -27,8 +28,15 @@ class BlockSplitter:
         self._fence: str | None = None
         self._in_math = False
         self._block_has_list = False
+        self._block_has_quote = False
+        self._last_indented = False  # the last non-blank line began with a space or tab
         self._blank_at: int | None = None  # where the current run of blank lines began
-        self.needs_full_render = False
+        self._saw_reference = False
+
+    @property
+    def needs_full_render(self) -> bool:
+        """A reference definition was seen (the last line counts even before its newline)."""
+        return self._saw_reference or bool(REFERENCE.match(self.pending[self._scanned :]))
 
     @property
     def tail(self) -> str:
@@ -51,10 +59,10 @@ class BlockSplitter:
 
     def _line(self, line: str, start: int) -> str | None:
         if REFERENCE.match(line):
-            self.needs_full_render = True
+            self._saw_reference = True
         if self._fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(self._fence) and set(stripped) <= set(self._fence[0]):
+            # The same closing rule as the renderer's FENCE: at most 3 spaces of indent.
+            if re.match(rf" {{0,3}}{re.escape(self._fence)}[`~]*[ \t]*$", line):
                 self._fence = None
             return None
         if not line.strip():
@@ -70,16 +78,21 @@ class BlockSplitter:
             block = self.pending[:cut].rstrip("\n") or None  # leading blank lines: no block
             self.pending = self.pending[start:]
             self._scanned -= start
-            self._block_has_list = False
+            self._block_has_list = self._block_has_quote = False
         if match := FENCE_OPEN.match(line):
             self._fence = match.group(1)
         if line.count("$$") % 2:
             self._in_math = not self._in_math
         if LIST_ITEM.match(line):
             self._block_has_list = True
+        if QUOTE.match(line):
+            self._block_has_quote = True
+        self._last_indented = line[:1] in (" ", "\t")
         return block
 
     def _starts_new_block(self, line: str) -> bool:
         if self._in_math or line[:1] in (" ", "\t"):
             return False
+        if self._block_has_quote and self._last_indented:
+            return False  # markdown2 lets a quote swallow the paragraph after indented code
         return not (self._block_has_list and LIST_ITEM.match(line))

@@ -39,6 +39,21 @@ def test_raw_html_is_shown_as_text() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # visible, not dropped
 
 
+def test_html_inside_math_text_is_shown_as_text() -> None:
+    # latex2mathml unescapes its output: \text{<b>} would otherwise become a real tag.
+    html = render("$\\text{<b>bold</b> <script>alert(1)</script>}$ and $a<b>c$")
+    assert "<b>" not in html and "<script" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<mo>&lt;</mo>" in html and "<mo>&gt;</mo>" in html  # comparison operators stay math
+
+
+def test_link_attributes_cannot_be_broken_out_of() -> None:
+    html = render(
+        '[x](http://a.example" onmouseover="alert(1)) [y](http://b.example "t\\" onclick=x")'
+    )
+    assert ' onclick="' not in html and ' onmouseover="' not in html
+
+
 @pytest.mark.parametrize(
     "source", ["[x](javascript:alert(1))", "[x](data:text/html,hi)", "[x](vbscript:msgbox)"]
 )

@@ -6,7 +6,10 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nicegui import ui
+from nicegui.testing import User
 
+from pages.live_markdown import LiveMarkdown
 from services.markdown import render
 from services.markdown_blocks import BlockSplitter
 
@@ -28,6 +31,13 @@ PIECES = [
     "[link](https://example.com) and [ref][r]",
     "[r]: https://example.com/ref",
     "Line one\nline two",
+    "[r]:https://example.com/no-space",
+    "````\n```\nstill code\n\n```\n````",
+    "Setext title\n============",
+    "    indented code\n\n    more code",
+    "1. outer\n\n    - inner\n\n    ```\n    code in a list\n    ```",
+    "<div>\n\n*raw*\n\n</div>",
+    "***",
     "",
 ]
 
@@ -74,3 +84,28 @@ def test_fences_and_loose_lists_are_not_cut() -> None:
     assert splitter.feed("```\na\n\nb\n```\n\nafter\n") == ["```\na\n\nb\n```"]
     splitter = BlockSplitter()
     assert splitter.feed("- one\n\n- two\n\nnext\n") == ["- one\n\n- two"]
+
+
+async def test_live_markdown_freezes_blocks_and_ends_as_the_one_shot_render(user: User) -> None:
+    shown: list[LiveMarkdown] = []
+
+    @ui.page("/live-markdown-probe")
+    def probe() -> None:
+        shown.append(LiveMarkdown())
+
+    await user.open("/live-markdown-probe")
+    live = shown[0]
+    text = (
+        "# Title\n\n- one\n\n- two\n\n```python\nx = 1\n\ny = 2\n```\n\n| a |\n| - |\n| 1 |\n\nend"
+    )
+    for start in range(0, len(text), 7):
+        live.append(text[start : start + 7])
+    # Heading, loose list, code; the table stays live until the line after it is complete.
+    assert [block[:4] for block in live.frozen] == ["<h1>", "<ul>", "<div"]
+    live.finish()
+    assert same_page(live.html, render(text))
+    await user.should_see("Title")
+
+    live.set_text("Replaced [ref][r]\n\n[r]: https://example.com")
+    live.finish()  # a late reference definition: the reply is rendered whole once more
+    assert same_page(live.html, render(live.text)) and 'href="https://example.com"' in live.html
