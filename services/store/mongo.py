@@ -363,7 +363,7 @@ class MongoStore:
                 raise NotFound("Message not found.")
         await self._change_topic(user_id, topic_id, {"$set": {"active_leaf_id": leaf_id}})
 
-    # ----- revoked tokens ---------------------------------------------------------------------
+    # ----- revoked tokens, start-up -----------------------------------------------------------
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         # The TTL index removes it once it expires; is_token_revoked does not rely on that.
@@ -385,8 +385,6 @@ class MongoStore:
                 {"expires_at": {"$lte": _naive(now or utcnow())}}
             )
         return int(result.deleted_count)
-
-    # ----- start-up ---------------------------------------------------------------------------
 
     async def mark_streaming_interrupted(self) -> int:
         """Replies still marked streaming were cut off by a stop of the process."""
