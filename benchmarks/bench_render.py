@@ -6,13 +6,13 @@ import json
 import time
 from pathlib import Path
 
+from pages.live_markdown import TAIL_INTERVAL
 from services.markdown import CACHE, render
 from services.markdown_blocks import BlockSplitter
 
 RESULTS = Path(__file__).parent / "results"
 CHUNK = 20
 CHUNK_INTERVAL = 0.010  # a fast model: one 20-character chunk every 10 ms
-TAIL_INTERVAL = 0.075  # LiveMarkdown's tail refresh
 
 
 def realistic_reply(target: int = 20_000) -> str:
@@ -42,16 +42,18 @@ def naive(text: str) -> tuple[float, int]:
 
 
 def live(text: str) -> tuple[float, int]:
-    """LiveMarkdown: each finished block rendered and sent once; the tail on a timer."""
+    """LiveMarkdown's rules on a simulated clock: each finished block rendered and sent once;
+    the tail with a newly finished block, or else at most once per TAIL_INTERVAL."""
     CACHE.clear()
     splitter = BlockSplitter()
     sent, clock, last_flush = 0, 0.0, -1.0
     start = time.process_time()
     for begin in range(0, len(text), CHUNK):
         clock += CHUNK_INTERVAL
-        for block in splitter.feed(text[begin : begin + CHUNK]):
+        finished = splitter.feed(text[begin : begin + CHUNK])
+        for block in finished:
             sent += len(render(block).encode())
-        if clock - last_flush >= TAIL_INTERVAL:
+        if finished or clock - last_flush >= TAIL_INTERVAL:
             sent += len(render(splitter.tail).encode())
             last_flush = clock
     sent += len(render(splitter.tail).encode())  # finish()
