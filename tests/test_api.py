@@ -97,7 +97,8 @@ def test_the_full_flow(alice: httpx.Client, fake: FakeOpenAI) -> None:
     assert alice.get("/me").json()["email"] == ALICE[0]
     assert "fake-small" in alice.get("/models").json()["models"]
     topic = alice.post("/topics", json={}).json()
-    fake.enqueue(Reply("Streaming over SSE works fine.", chunk_size=4))
+    # Paced like a model: a reply finished before the client listens arrives as one catch-up.
+    fake.enqueue(Reply("Streaming over SSE works fine.", chunk_size=4, delay=0.02))
     received = send(alice, topic["id"], "Does SSE work?")
     names = [name for name, _ in received]
     assert names[0] == "start" and names[-1] == "done" and names.count("delta") >= 4
