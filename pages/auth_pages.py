@@ -37,31 +37,35 @@ def register(services: Services) -> None:
         sign_in(services.auth.issue_token(user).token)
         ui.navigate.to(safe_next(next_path))
 
+    def account_form(*, owner: bool) -> None:
+        """Name, email and password fields that create an account and sign it in."""
+        name, email, password, error = new_account_fields()
+
+        async def create() -> None:
+            try:
+                if owner and not await services.auth.needs_setup():
+                    raise ChatAppError("The owner account exists already; please sign in.")
+                user = await services.auth.register(
+                    email=email.value or "",
+                    password=password.value or "",
+                    display_name=name.value or "",
+                    is_owner=owner,
+                )
+            except ChatAppError as exc:
+                error.text = describe(exc)
+                return
+            await start_session(user)
+
+        password.on("keydown.enter", create)
+        ui.button("Create account", on_click=create).classes("w-full").mark("create-account")
+
     @open_page("/setup", title="Set up chatapp")
     async def setup() -> RedirectResponse | None:
         if not await services.auth.needs_setup():
             return RedirectResponse("/login")
         with centered("Create the owner account"):
             ui.label("This is the first start: the account you create now runs this site.")
-            name, email, password, error = new_account_fields()
-
-            async def create() -> None:
-                try:
-                    if not await services.auth.needs_setup():
-                        raise ChatAppError("The owner account exists already; please sign in.")
-                    user = await services.auth.register(
-                        email=email.value or "",
-                        password=password.value or "",
-                        display_name=name.value or "",
-                        is_owner=True,
-                    )
-                except ChatAppError as exc:
-                    error.text = describe(exc)
-                    return
-                await start_session(user)
-
-            password.on("keydown.enter", create)
-            ui.button("Create account", on_click=create).classes("w-full").mark("create-account")
+            account_form(owner=True)
         return None
 
     @open_page("/login", title="Sign in · chatapp")
@@ -102,22 +106,7 @@ def register(services: Services) -> None:
         if not services.options.allow_signup or await services.auth.needs_setup():
             return RedirectResponse("/login")
         with centered("Create an account"):
-            name, email, password, error = new_account_fields()
-
-            async def create() -> None:
-                try:
-                    user = await services.auth.register(
-                        email=email.value or "",
-                        password=password.value or "",
-                        display_name=name.value or "",
-                    )
-                except ChatAppError as exc:
-                    error.text = describe(exc)
-                    return
-                await start_session(user)
-
-            password.on("keydown.enter", create)
-            ui.button("Create account", on_click=create).classes("w-full").mark("create-account")
+            account_form(owner=False)
             ui.link("I have an account", "/login").classes("text-sm")
         return None
 

@@ -20,6 +20,12 @@ async def set_up_owner(user: User) -> None:
     await user.should_see("How can I help?", retries=50)  # argon2 takes a moment
 
 
+async def sign_out(user: User) -> None:
+    user.find(marker="account-menu").click()
+    user.find(marker="sign-out").click()
+    await user.should_see("Sign in")
+
+
 async def sign_in(user: User, email: str, password: str) -> None:
     user.find(marker="email").clear().type(email)
     user.find(marker="password").clear().type(password)
@@ -44,9 +50,7 @@ async def test_short_password_is_refused_with_a_clear_message(user: User) -> Non
 
 async def test_logout_then_guarded_page_returns_after_login(user: User) -> None:
     await set_up_owner(user)
-    user.find(marker="account-menu").click()
-    user.find(marker="sign-out").click()
-    await user.should_see("Sign in")
+    await sign_out(user)
     await user.open("/account")
     await user.should_see("Sign in")  # the guard sent us to login ...
     await sign_in(user, *OWNER)
@@ -55,9 +59,7 @@ async def test_logout_then_guarded_page_returns_after_login(user: User) -> None:
 
 async def test_wrong_password_and_throttling(user: User) -> None:
     await set_up_owner(user)
-    user.find(marker="account-menu").click()
-    user.find(marker="sign-out").click()
-    await user.should_see("Sign in")
+    await sign_out(user)
     await sign_in(user, OWNER[0], "not the password")
     await user.should_see("Wrong email or password", retries=50)
     for _ in range(10):
@@ -70,9 +72,7 @@ async def test_wrong_password_and_throttling(user: User) -> None:
 
 async def test_sign_up_is_hidden_when_off(user: User) -> None:
     await set_up_owner(user)
-    user.find(marker="account-menu").click()
-    user.find(marker="sign-out").click()
-    await user.should_see("Sign in")
+    await sign_out(user)
     await user.should_not_see("Create an account")
     await user.open("/signup")
     await user.should_see("Sign in")
@@ -84,9 +84,7 @@ async def test_sign_up_is_hidden_when_off(user: User) -> None:
 )
 async def test_open_redirect_lands_on_home(user: User, target: str) -> None:
     await set_up_owner(user)
-    user.find(marker="account-menu").click()
-    user.find(marker="sign-out").click()
-    await user.should_see("Sign in")
+    await sign_out(user)
     await user.open(f"/login?next={target}")
     await sign_in(user, *OWNER)
     await user.should_see("How can I help?", retries=50)
