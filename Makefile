@@ -16,8 +16,8 @@ run: $(STAMP)
 	$(BIN)/chatapp
 
 lint: $(STAMP)
-	$(BIN)/ruff check chatapp pages services tests benchmarks
-	$(BIN)/ruff format --check chatapp pages services tests benchmarks
+	$(BIN)/ruff check --no-cache chatapp pages services tests benchmarks
+	$(BIN)/ruff format --no-cache --check chatapp pages services tests benchmarks
 	$(BIN)/mypy services
 
 test: $(STAMP) lint

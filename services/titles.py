@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from services.llm import LLM
-
 from services.context import Options
 from services.errors import ChatAppError
+from services.llm import LLM
 from services.models import Message
 from services.store import Store
 
