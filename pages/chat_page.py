@@ -8,7 +8,7 @@ from pages.conversation import ConversationView
 from pages.feedback import attempt
 from pages.frame import frame
 from pages.session import recheck, signed_in_page
-from pages.sidebar import Sidebar
+from pages.sidebar import Sidebar, undo_toast
 from pages.topic_settings import model_picker, settings_dialog
 from services.context import Services
 from services.errors import NotFound
@@ -17,13 +17,18 @@ from services.models import Topic, User
 
 def register(services: Services) -> None:
     @signed_in_page(services, "/", title="chatapp")
-    async def home(user: User) -> None:
+    async def home(user: User, deleted: str = "") -> None:
         await chat_screen(services, user, None)
+        if deleted in services.chat.deleting(user.id):  # deleted from its own page: offer undo
+            topic = await services.store.get_topic(user.id, deleted)
+            undo_toast(services, user.id, topic, reopen=True)
 
     @signed_in_page(services, "/topic/{topic_id}", title="chatapp")
     async def topic_page(user: User, topic_id: str) -> None:
         try:
             topic = await services.store.get_topic(user.id, topic_id)
+            if topic_id in services.chat.deleting(user.id):
+                raise NotFound("This topic is being deleted.")
         except NotFound:
             not_found(services, user)
             return
@@ -46,9 +51,11 @@ def drafts() -> dict[str, str]:
 
 async def chat_screen(services: Services, user: User, topic: Topic | None) -> None:
     key = topic.id if topic else "new"
-    with frame(services, user, topic.title if topic else "New chat") as drawer:
-        with drawer:
-            sidebar = Sidebar(services, user.id, topic.id if topic else None)
+    with frame(services, user, topic.title if topic else "New chat") as page:
+        with page.drawer:
+            sidebar = Sidebar(
+                services, user.id, topic.id if topic else None, on_active_renamed=page.retitle
+            )
     await sidebar.refresh()
 
     view: ConversationView | None = None

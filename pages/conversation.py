@@ -98,7 +98,10 @@ class ConversationView:
         message = turn.message
         mine = message.role == Role.USER
         with ui.column().classes("w-full gap-1 " + ("items-end" if mine else "items-start")) as box:
-            box.props(f'data-message-id="{message.id}" data-role="{message.role.value}"')
+            box.props(
+                f'id="m-{message.id}" data-message-id="{message.id}" '
+                f'data-role="{message.role.value}"'
+            )
             kind = "user-message" if mine else "assistant-message"
             with ui.element("div").classes(f"message {kind}"):
                 if mine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -57,11 +58,24 @@ def centered(title: str) -> Iterator[None]:
             yield
 
 
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What a page fills in or updates: the topic drawer and the header's title."""
+
+    drawer: ui.left_drawer
+    title: ui.label
+
+    def retitle(self, title: str) -> None:
+        self.title.set_text(title)
+        ui.page_title(f"{title} · chatapp")
+
+
 @contextmanager
-def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui.left_drawer]:
+def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[Frame]:
     """The signed-in layout; yields the drawer so the page can put the topic list in it."""
     head()
     dark_mode(user)
+    ui.page_title(f"{title} · chatapp")
     drawer = (
         ui.left_drawer(value=None, bordered=True)
         .props('width=300 breakpoint=768 aria-label="Topics"')
@@ -71,7 +85,8 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui
         ui.button(icon="menu", on_click=drawer.toggle).props(
             'flat round dense color=white aria-label="Show or hide topics"'
         )
-        ui.label(title).classes("text-subtitle1 ellipsis grow chat-title")
+        title_label = ui.label(title).classes("text-subtitle1 ellipsis grow chat-title")
+        title_label.mark("chat-title")
         if services.options.demo:
             ui.badge("Demo model", color="orange").props(
                 'title="No API key configured: an offline demo model answers."'
@@ -85,4 +100,4 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[ui
                 ui.menu_item(user.name).props("disable")
                 ui.menu_item("Account settings", on_click=lambda: ui.navigate.to("/account"))
                 ui.menu_item("Sign out", on_click=lambda: log_out(services)).mark("sign-out")
-    yield drawer
+    yield Frame(drawer, title_label)

@@ -1,15 +1,25 @@
-"""The topic sidebar: newest activity first, grouped by day, with counts and relative times."""
+"""The topic sidebar: newest activity first, grouped by day, searchable, renamed in place.
+
+It follows the user's topics through the chat service, so a reply, an automatic title or a
+rename made in another tab (or through the API) shows here without a reload.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
+from pages.feedback import attempt
+from pages.frame import url_prefix
+from pages.session import recheck
 from services.context import Services
-from services.models import Topic, utcnow
+from services.models import SearchHit, Topic, utcnow
 
 PAGE = 50
+UNDO_SECONDS = 6.0
 
 
 def group_of(updated: datetime, now: datetime) -> str:
@@ -36,53 +46,208 @@ def relative(updated: datetime, now: datetime) -> str:
     return updated.strftime("%Y-%m-%d")
 
 
-class Sidebar:
-    """Lists a user's topics; `refresh()` redraws after anything that changes the order."""
+def count_label(count: int) -> str:
+    return "1 message" if count == 1 else f"{count} messages"
 
-    def __init__(self, services: Services, user_id: str, active_id: str | None) -> None:
+
+class Sidebar:
+    """Lists a user's topics, or the hits of a search, and acts on one through its menu."""
+
+    def __init__(
+        self,
+        services: Services,
+        user_id: str,
+        active_id: str | None,
+        *,
+        on_active_renamed: Callable[[str], None] = lambda title: None,
+    ) -> None:
         self.services = services
         self.user_id = user_id
         self.active_id = active_id
+        self.on_active_renamed = on_active_renamed
         self.shown = PAGE
-        with ui.column().classes("w-full gap-2 p-2"):
+        self.prefix = url_prefix()
+        self.client = ui.context.client
+        self._redraw: asyncio.Task[None] | None = None
+        with ui.column().classes("w-full gap-2 p-2 no-wrap"):
             ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/")).props(
                 "outline no-caps"
-            ).classes("w-full")
-            self.list = ui.list().props("dense").classes("w-full topic-list")
+            ).classes("w-full").mark("new-chat")
+            self.query = ui.input(placeholder="Search chats").props(
+                'dense outlined clearable debounce=300 aria-label="Search chats" type=search'
+            )
+            self.query.classes("w-full").mark("search")
+            with self.query.add_slot("prepend"):
+                ui.icon("search")
+            self.query.on_value_change(self.refresh)
+            self.list = ui.column().classes("w-full gap-0 topic-list")
+            self.list.props('role="navigation" aria-label="Chats"')
             self.more = ui.button("Show more", on_click=self.load_more).props("flat no-caps")
-            self.more.classes("w-full")
+            self.more.classes("w-full topic-more").mark("more-topics")
+        self.client.on_delete(services.chat.watch_topics(user_id, self._changed))
+
+    # ----- reading ----------------------------------------------------------------------------
+
+    @property
+    def searching(self) -> str:
+        return (self.query.value or "").strip()
 
     async def refresh(self) -> None:
-        topics = await self.services.store.list_topics(self.user_id, limit=self.shown + 1)
+        if query := self.searching:
+            hits = await self.services.chat.search(self.user_id, query)
+            hidden = self.services.chat.deleting(self.user_id)
+            self.more.set_visibility(False)
+            self._draw_hits([hit for hit in hits if hit.topic.id not in hidden], query)
+            return
+        topics = await self.services.chat.list_topics(self.user_id, limit=self.shown + 1)
         self.more.set_visibility(len(topics) > self.shown)
-        self._draw(topics[: self.shown])
+        self._draw_topics(topics[: self.shown])
 
     async def load_more(self) -> None:
         self.shown += PAGE
         await self.refresh()
 
-    def _draw(self, topics: list[Topic]) -> None:
+    def _changed(self, topic_id: str) -> None:
+        """A topic changed somewhere: redraw soon, once for a burst of changes."""
+        if topic_id == self.active_id:
+            background_tasks.create(self._retitle(), name="sidebar retitle")
+        if self._redraw is None or self._redraw.done():
+            self._redraw = background_tasks.create(self._redraw_soon(), name="sidebar redraw")
+
+    async def _redraw_soon(self) -> None:
+        await asyncio.sleep(0.05)
+        if not self.client._deleted:
+            with self.client:
+                await self.refresh()
+
+    async def _retitle(self) -> None:
+        if self.active_id is None or self.client._deleted:
+            return
+        try:
+            topic = await self.services.store.get_topic(self.user_id, self.active_id)
+        except Exception:  # deleted or unreachable: the list shows what is true
+            return
+        with self.client:
+            self.on_active_renamed(topic.title)
+
+    # ----- drawing ----------------------------------------------------------------------------
+
+    def _draw_topics(self, topics: list[Topic]) -> None:
         now = utcnow()
         self.list.clear()
         group = None
         with self.list:
             if not topics:
-                ui.item_label("No chats yet.").classes("text-grey-7 p-2")
+                ui.label("No chats yet.").classes("text-grey-7 p-2")
             for topic in topics:
                 if (label := group_of(topic.updated_at, now)) != group:
                     group = label
-                    ui.item_label(label).props("header").classes("text-xs text-grey-7 pt-3 pb-1")
-                self._item(topic, now)
+                    ui.label(label).classes("text-xs text-grey-7 pt-3 pb-1 px-2 topic-group")
+                self._row(
+                    topic, f"{count_label(topic.message_count)} · {relative(topic.updated_at, now)}"
+                )
 
-    def _item(self, topic: Topic, now: datetime) -> None:
+    def _draw_hits(self, hits: list[SearchHit], query: str) -> None:
+        self.list.clear()
+        with self.list:
+            ui.label(f"{len(hits)} found" if hits else f"Nothing matches “{query}”.").classes(
+                "text-xs text-grey-7 pt-2 pb-1 px-2"
+            ).props('role="status"')
+            for hit in hits:
+                where = "in the title" if hit.message_id is None else hit.snippet
+                anchor = f"#m-{hit.message_id}" if hit.message_id else ""
+                self._row(hit.topic, where, anchor=anchor, snippet=True)
+
+    def _row(self, topic: Topic, caption: str, *, anchor: str = "", snippet: bool = False) -> None:
         active = topic.id == self.active_id
-        with ui.item(on_click=lambda t=topic: ui.navigate.to(f"/topic/{t.id}")) as item:
-            item.props(
-                f'clickable active={active} active-class="topic-active" href="/topic/{topic.id}"'
+        with ui.row().classes("w-full no-wrap items-center gap-0 topic-row") as row:
+            row.classes("topic-active" if active else "")
+            row.props(f'data-topic-id="{topic.id}"').mark("topic-row", f"topic-{topic.id}")
+            with ui.column().classes("grow gap-0 min-w-0 py-1 pl-2"):
+                link = ui.link(topic.title, f"{self.prefix}/topic/{topic.id}{anchor}")
+                link.classes("ellipsis topic-title topic-link").mark("topic-link")
+                if active:
+                    link.props('aria-current="page"')
+                ui.label(caption).classes(
+                    "text-xs text-grey-7 ellipsis " + ("search-snippet" if snippet else "")
+                )
+            self._menu(row, topic)
+
+    def _menu(self, row: ui.row, topic: Topic) -> None:
+        button = ui.button(icon="more_horiz").props("flat round dense size=sm")
+        button.props["aria-label"] = f"Options for {topic.title}"
+        with button.classes("topic-menu").mark("topic-menu", f"topic-menu-{topic.id}"):
+            with ui.menu().props("auto-close"):
+                ui.menu_item("Rename", on_click=lambda: self._rename(row, topic)).mark("rename")
+                ui.menu_item("Delete", on_click=lambda: self._delete(topic)).mark("delete")
+
+    # ----- acting -----------------------------------------------------------------------------
+
+    def _rename(self, row: ui.row, topic: Topic) -> None:
+        row.clear()
+        with row:
+            box = ui.input(value=topic.title).props(
+                f"dense outlined autofocus maxlength={self.services.options.max_title_chars} "
+                'aria-label="New title"'
             )
-            item.props(f'data-topic-id="{topic.id}"' + (' aria-current="page"' if active else ""))
-            with ui.item_section():
-                ui.item_label(topic.title).classes("ellipsis topic-title")
-                ui.item_label(
-                    f"{topic.message_count} messages · {relative(topic.updated_at, now)}"
-                ).props("caption")
+            box.classes("grow px-1").mark("rename-input")
+            box.on("focus", js_handler="(event) => event.target.select()")
+        finished = False
+
+        async def save() -> None:
+            nonlocal finished
+            if finished:
+                return
+            finished = True
+            title = " ".join((box.value or "").split())
+            if title and title != topic.title and await recheck(self.services) is not None:
+                await attempt(
+                    lambda: self.services.chat.rename_topic(self.user_id, topic.id, title)
+                )
+            await self.refresh()
+
+        async def cancel() -> None:
+            nonlocal finished
+            finished = True
+            await self.refresh()
+
+        box.on("keydown.enter.prevent", save)
+        box.on("keydown.escape.stop", cancel)
+        box.on("blur", save)
+
+    async def _delete(self, topic: Topic) -> None:
+        if await recheck(self.services) is None:
+            return
+        chat = self.services.chat
+        if await attempt(lambda: chat.delete_later(self.user_id, topic.id, delay=UNDO_SECONDS)):
+            if topic.id == self.active_id:  # its page goes; the new-chat page offers the undo
+                ui.navigate.to(f"/?deleted={topic.id}")
+            else:
+                undo_toast(self.services, self.user_id, topic)
+
+
+def undo_toast(services: Services, user_id: str, topic: Topic, *, reopen: bool = False) -> None:
+    """“Deleted …  Undo” at the bottom of the page until the deletion is carried out.
+
+    `reopen`: undoing goes back to the topic (it was the page the user deleted it from).
+    """
+    client = ui.context.client
+    with client.content, ui.card().classes("undo-toast") as toast:
+        toast.props('role="status" aria-live="polite"').mark("undo-toast")
+        row = ui.row().classes("items-center no-wrap gap-3")
+    with row:
+        ui.label(f"Deleted “{topic.title}”").classes("ellipsis")
+
+        async def undo() -> None:
+            toast.delete()
+            if await recheck(services) is None:
+                return
+            if not services.chat.undo_delete(user_id, topic.id):
+                ui.notify("Too late: the chat is already deleted.", type="warning")
+            elif reopen:
+                ui.navigate.to(f"/topic/{topic.id}")
+            else:
+                ui.notify("Chat restored", timeout=1500)
+
+        ui.button("Undo", on_click=undo).props("flat dense no-caps").mark("undo")
+        ui.timer(UNDO_SECONDS, toast.delete, once=True)

@@ -25,6 +25,7 @@ from services.llm import LLM, Delta, Done
 from services.models import Message, MessageStatus, Role, SearchHit, Topic
 from services.store import Store
 from services.titles import NEW_TITLE, auto_title, first_words
+from services.watchers import Watchers
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,9 @@ class ChatService:
         self.generations: dict[str, Generation] = {}
         self._started: dict[str, deque[float]] = defaultdict(deque)
         self._background: set[asyncio.Task[Any]] = set()
-        self._watchers: dict[str, set[Callable[[Generation], None]]] = defaultdict(set)
+        self._replies = Watchers[Generation]()  # per topic: a reply started
+        self._topic_lists = Watchers[str]()  # per user: a topic changed (its id)
+        self._pending_deletes: dict[str, dict[str, asyncio.TimerHandle]] = defaultdict(dict)
 
     # ----- topics -----------------------------------------------------------------------------
 
@@ -72,13 +75,17 @@ class ChatService:
         settings = dict(settings or {})
         if title != NEW_TITLE:
             settings["title_locked"] = True
-        return await self.store.create_topic(user_id, title, settings)
+        topic = await self.store.create_topic(user_id, title, settings)
+        self._changed(user_id, topic.id)
+        return topic
 
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
         topic = await self.store.rename_topic(user_id, topic_id, self._clean_title(title))
-        return await self.store.update_topic_settings(
+        topic = await self.store.update_topic_settings(
             user_id, topic_id, {**topic.settings, "title_locked": True}
         )
+        self._changed(user_id, topic_id)
+        return topic
 
     async def update_topic_settings(
         self,
@@ -105,9 +112,63 @@ class ChatService:
 
     async def delete_topic(self, user_id: str, topic_id: str) -> None:
         await self.store.get_topic(user_id, topic_id)
+        self._cancel_pending_delete(user_id, topic_id)
         if generation := self.generations.get(topic_id):
             await self._cancel(generation, MessageStatus.STOPPED)
         await self.store.delete_topic(user_id, topic_id)
+        self._changed(user_id, topic_id)
+
+    async def delete_later(self, user_id: str, topic_id: str, *, delay: float) -> Topic:
+        """Hide a topic at once and delete it after `delay` seconds, unless undone before.
+
+        The deletion is the service's, so it happens even when the page that asked is gone;
+        shutting down carries out the deletions still waiting.
+        """
+        topic = await self.store.get_topic(user_id, topic_id)
+        if topic_id not in self._pending_deletes[user_id]:
+            self._pending_deletes[user_id][topic_id] = asyncio.get_running_loop().call_later(
+                delay, lambda: self._spawn(self._delete_when_due(user_id, topic_id))
+            )
+            self._changed(user_id, topic_id)
+        return topic
+
+    def undo_delete(self, user_id: str, topic_id: str) -> bool:
+        """Keep a topic that `delete_later` was about to delete; False when it is too late."""
+        if not self._cancel_pending_delete(user_id, topic_id):
+            return False
+        self._changed(user_id, topic_id)
+        return True
+
+    def deleting(self, user_id: str) -> set[str]:
+        """Ids of the user's topics waiting to be deleted (lists hide them)."""
+        return set(self._pending_deletes.get(user_id, ()))
+
+    async def list_topics(self, user_id: str, *, limit: int, offset: int = 0) -> list[Topic]:
+        """The user's topics, newest activity first, without those waiting to be deleted."""
+        hidden = self.deleting(user_id)
+        topics = await self.store.list_topics(user_id, limit=limit + len(hidden), offset=offset)
+        return [topic for topic in topics if topic.id not in hidden][:limit]
+
+    def _cancel_pending_delete(self, user_id: str, topic_id: str) -> bool:
+        pending = self._pending_deletes.get(user_id, {})
+        handle = pending.pop(topic_id, None)
+        if not pending:
+            self._pending_deletes.pop(user_id, None)
+        if handle is None:
+            return False
+        handle.cancel()
+        return True
+
+    async def _delete_when_due(self, user_id: str, topic_id: str) -> None:
+        if not self._cancel_pending_delete(user_id, topic_id):
+            return  # undone meanwhile
+        try:
+            await self.delete_topic(user_id, topic_id)
+        except NotFound:
+            pass
+        except StoreUnavailable as exc:  # the topic shows again: kept rather than half-deleted
+            log.warning("could not delete topic %s: %s", topic_id, exc)
+            self._changed(user_id, topic_id)
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
         return await self.store.search(user_id, query[:200], limit=limit)
@@ -161,16 +222,15 @@ class ChatService:
 
     def watch(self, topic_id: str, notify: Callable[[Generation], None]) -> Callable[[], None]:
         """Call `notify` whenever a reply starts in the topic; returns the way to stop watching."""
-        self._watchers[topic_id].add(notify)
+        return self._replies.add(topic_id, notify)
 
-        def unwatch() -> None:
-            watchers = self._watchers.get(topic_id)
-            if watchers is not None:
-                watchers.discard(notify)
-                if not watchers:
-                    del self._watchers[topic_id]
+    def watch_topics(self, user_id: str, notify: Callable[[str], None]) -> Callable[[], None]:
+        """Call `notify(topic_id)` whenever one of the user's topics is created, renamed, gets a
+        message or a title, or is deleted; returns the way to stop watching."""
+        return self._topic_lists.add(user_id, notify)
 
-        return unwatch
+    def _changed(self, user_id: str, topic_id: str) -> None:
+        self._topic_lists.notify(user_id, topic_id)
 
     # ----- writing ----------------------------------------------------------------------------
 
@@ -225,7 +285,10 @@ class ChatService:
         return generation.message
 
     async def close(self) -> None:
-        """Shut down: replies still running are saved as interrupted."""
+        """Shut down: deletions waiting are carried out, replies running saved as interrupted."""
+        for user_id, pending in list(self._pending_deletes.items()):
+            for topic_id in list(pending):
+                await self._delete_when_due(user_id, topic_id)
         for generation in list(self.generations.values()):
             await self._cancel(generation, MessageStatus.INTERRUPTED)
         for task in list(self._background):
@@ -274,8 +337,8 @@ class ChatService:
         )
         generation = Generation(reply)
         self.generations[topic.id] = generation
-        for notify in list(self._watchers.get(topic.id, ())):
-            notify(generation)  # other tabs showing this topic start following the new reply
+        self._replies.notify(topic.id, generation)  # other tabs showing it follow the reply
+        self._changed(user_id, topic.id)  # its count and place in the list changed
         generation.task = asyncio.create_task(
             self._run(generation, prompt, model, topic.settings.get("temperature")),
             name=f"generation-{reply.id}",
@@ -364,8 +427,13 @@ class ChatService:
         generation.finished.set()
         generation._publish(Finished(message))
         generation.listeners.clear()
+        self._changed(message.user_id, message.topic_id)
         if message.status == MessageStatus.COMPLETE and self.options.auto_title:
-            self._spawn(auto_title(self.store, self.llm, self.options, message))
+            self._spawn(self._title(message))
+
+    async def _title(self, reply: Message) -> None:
+        if await auto_title(self.store, self.llm, self.options, reply):
+            self._changed(reply.user_id, reply.topic_id)
 
     async def _cancel(self, generation: Generation, status: MessageStatus) -> None:
         generation.stop_status = status

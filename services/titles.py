@@ -27,18 +27,21 @@ def first_words(text: str, limit: int = 48) -> str:
     return cut + "…"
 
 
-async def auto_title(store: Store, llm: LLM, options: Options, reply: Message) -> None:
-    """Name a topic after its first exchange; runs after the reply so it never competes."""
+async def auto_title(store: Store, llm: LLM, options: Options, reply: Message) -> bool:
+    """Name a topic after its first exchange; runs after the reply so it never competes.
+
+    True when the title changed.
+    """
     try:
         topic = await store.get_topic(reply.user_id, reply.topic_id)
         if topic.settings.get("title_locked") or topic.settings.get("title_auto"):
-            return
+            return False
         question = await store.get_message(reply.user_id, reply.parent_id or "")
         model = options.title_model or reply.model or options.default_model
         prompt = [{"role": "user", "content": TITLE_PROMPT.format(text=question.content[:2000])}]
         title = " ".join((await llm.complete(prompt, model=model)).split()).strip("\"'.")
         if not title:
-            return
+            return False
         title = title[: options.max_title_chars]
         topic = await store.get_topic(reply.user_id, reply.topic_id)
         if not topic.settings.get("title_locked"):  # the user may have renamed it meanwhile
@@ -46,5 +49,7 @@ async def auto_title(store: Store, llm: LLM, options: Options, reply: Message) -
             await store.update_topic_settings(
                 reply.user_id, reply.topic_id, {**topic.settings, "title_auto": True}
             )
+            return True
     except (TimeoutError, ChatAppError) as exc:
         log.info("no automatic title for topic %s: %s", reply.topic_id, exc)
+    return False

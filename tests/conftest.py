@@ -78,6 +78,17 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture
+def ui_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    """The fake model server for in-process UI tests; request it before `user`, so the app
+    NiceGUI's `user` fixture starts is pointed at it."""
+    with FakeOpenAI() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("CHATAPP_LLM_TIMEOUT", "5")
+        monkeypatch.setenv("CHATAPP_AUTO_TITLE", "false")
+        yield server
+
+
+@pytest.fixture
 def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
     """The real app in a child process, answering with the fake model server."""
     env = {"OPENAI_BASE_URL": fake.base_url, "CHATAPP_AUTO_TITLE": "false"}

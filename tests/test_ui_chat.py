@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from nicegui.testing import User
@@ -13,13 +12,9 @@ from tests.test_ui_auth import set_up_owner
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+def fake(ui_fake: FakeOpenAI) -> FakeOpenAI:
     """The model server; requested before `user` so the app starts pointed at it."""
-    with FakeOpenAI() as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("CHATAPP_LLM_TIMEOUT", "5")
-        monkeypatch.setenv("CHATAPP_AUTO_TITLE", "false")
-        yield server
+    return ui_fake
 
 
 async def send(user: User, text: str) -> None:

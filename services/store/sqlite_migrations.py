@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 import aiosqlite
@@ -22,12 +23,25 @@ def migration(version: int) -> Callable[[Migration], Migration]:
 
 
 async def run_script(db: aiosqlite.Connection, sql: str) -> None:
-    """Run a migration's SQL inside the transaction that also records its version.
+    """Run a migration's SQL, statement by statement, inside the transaction `migrate` holds.
 
-    sqlite3's executescript() commits whatever is pending and then runs in autocommit mode,
-    so the script has to open the transaction itself for a step to be all or nothing.
+    (sqlite3's executescript() would commit that transaction first and give up its lock.)
     """
-    await db.executescript("BEGIN IMMEDIATE;\n" + sql)
+    for statement in statements(sql):
+        await db.execute(statement)
+
+
+def statements(sql: str) -> list[str]:
+    """Split a script into whole statements; a trigger's body (with its `;`s) stays in one."""
+    found, pending = [], ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {pending.strip()[:60]}")
+    return found
 
 
 @migration(1)
@@ -145,8 +159,11 @@ async def _search_kept_by_triggers(db: aiosqlite.Connection) -> None:
 async def migrate(db: aiosqlite.Connection) -> None:
     """Apply the steps this file has not had yet, each recorded with the time it ran.
 
-    The caller commits; a step that fails is rolled back whole by its own transaction.
+    All steps run in one write transaction taken before reading what was done, so processes
+    opening a new file at the same moment take turns instead of racing. The caller commits;
+    a step that fails rolls back with everything else.
     """
+    await db.execute("BEGIN IMMEDIATE")
     await db.execute(
         "CREATE TABLE IF NOT EXISTS schema_version "
         "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
