@@ -7,9 +7,10 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from services.attachments import Upload, check_all, content_size, model_content
 from services.context import Options
 from services.errors import (
     ChatAppError,
@@ -22,7 +23,7 @@ from services.errors import (
 )
 from services.generation import Event, Finished, Generation, TextDelta
 from services.llm import LLM, Delta, Done
-from services.models import Message, MessageStatus, Role, SearchHit, Topic
+from services.models import Attachment, Message, MessageStatus, Role, SearchHit, Topic
 from services.store import Store
 from services.titles import NEW_TITLE, auto_title, first_words
 from services.watchers import Watchers
@@ -36,6 +37,7 @@ class Turn:
 
     message: Message
     sibling_ids: list[str]
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def index(self) -> int:
@@ -202,7 +204,10 @@ class ChatService:
                 replace(m, content=generation.text) if m.id == generation.message.id else m
                 for m in path
             ]
-        return [Turn(m, children[m.parent_id]) for m in path]
+        files = defaultdict(list)
+        for attachment in await self.store.list_attachments(user_id, topic_id):
+            files[attachment.message_id].append(attachment)
+        return [Turn(m, children[m.parent_id], files.get(m.id, [])) for m in path]
 
     async def select_branch(self, user_id: str, message_id: str) -> None:
         """Show the branch through `message_id`, down to its newest leaf."""
@@ -235,23 +240,45 @@ class ChatService:
     # ----- writing ----------------------------------------------------------------------------
 
     async def send(
-        self, user_id: str, topic_id: str, content: str, *, parent_id: str | None = None
+        self,
+        user_id: str,
+        topic_id: str,
+        content: str,
+        *,
+        parent_id: str | None = None,
+        files: list[Upload] | None = None,
     ) -> Generation:
-        """Save the user's message and start the reply; `parent_id` defaults to the active leaf."""
+        """Save the user's message (and its files) and start the reply; `parent_id` defaults
+        to the active leaf. A file that is refused stops it all before anything is saved."""
         topic = await self.store.get_topic(user_id, topic_id)
-        return await self._ask(topic, content, parent_id or topic.active_leaf_id)
+        return await self._ask(topic, content, parent_id or topic.active_leaf_id, files or [])
 
-    async def _ask(self, topic: Topic, content: str, parent_id: str | None) -> Generation:
+    async def _ask(
+        self, topic: Topic, content: str, parent_id: str | None, files: list[Upload]
+    ) -> Generation:
         """Save a question under `parent_id` (None: a new first message) and answer it."""
         user_id, topic_id = topic.user_id, topic.id
-        content = self._check_content(content)
+        checked = check_all(files)
+        content = self._check_content(content, allow_empty=bool(checked))
         self._check_idle(topic_id)
         self._check_rate(user_id)
         question = await self.store.add_message(
             Message(topic_id, user_id, Role.USER, content, parent_id=parent_id)
         )
+        for file in checked:
+            attachment = Attachment(
+                user_id,
+                topic_id,
+                question.id,
+                file.name,
+                file.media_type,
+                len(file.data),
+                text=file.text,
+            )
+            await self.store.add_attachment(attachment, file.data)
         if topic.title == NEW_TITLE and not topic.settings.get("title_locked"):
-            await self.store.rename_topic(user_id, topic_id, first_words(content))
+            title = first_words(content) or first_words(", ".join(f.name for f in checked))
+            await self.store.rename_topic(user_id, topic_id, title)
         return await self._answer(user_id, topic, question)
 
     async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
@@ -260,7 +287,12 @@ class ChatService:
         if original.role != Role.USER:
             raise InvalidInput("Only your own messages can be edited.")
         topic = await self.store.get_topic(user_id, original.topic_id)
-        return await self._ask(topic, content, original.parent_id)
+        files = [  # the edited question keeps the original's files
+            Upload(attachment.name, await self.store.read_attachment(user_id, attachment.id))
+            for attachment in await self.store.list_attachments(user_id, topic.id)
+            if attachment.message_id == original.id
+        ]
+        return await self._ask(topic, content, original.parent_id, files)
 
     async def regenerate(self, user_id: str, message_id: str) -> Generation:
         """Write a new reply to the question behind `message_id`, as a sibling branch."""
@@ -295,8 +327,8 @@ class ChatService:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
-    def _check_content(self, content: str) -> str:
-        if not content or not content.strip():
+    def _check_content(self, content: str, *, allow_empty: bool = False) -> str:
+        if not allow_empty and (not content or not content.strip()):
             raise InvalidInput("The message is empty.")
         if len(content) > self.options.max_message_chars:
             raise TooLarge(
@@ -348,15 +380,27 @@ class ChatService:
     async def _prompt(self, user_id: str, topic: Topic, question: Message) -> list[dict[str, Any]]:
         """The system prompt plus as much recent history as fits the budget."""
         path = await self.store.path_to(user_id, question.id)
+        files: defaultdict[str, list[Attachment]] = defaultdict(list)
+        for attachment in await self.store.list_attachments(user_id, topic.id):
+            files[attachment.message_id].append(attachment)
         budget = self.options.history_budget_chars
         kept: list[dict[str, Any]] = []
         for message in reversed(path):
-            if not message.content or message.role == Role.SYSTEM:
+            if message.role == Role.SYSTEM or not (message.content or message.id in files):
                 continue
-            if kept and len(message.content) > budget:
+            content: str | list[dict[str, Any]] = message.content
+            if attached := files.get(message.id):
+                content = model_content(
+                    message.content,
+                    [
+                        (a, await self.store.read_attachment(user_id, a.id) if a.is_image else None)
+                        for a in attached
+                    ],
+                )
+            if kept and content_size(content) > budget:
                 break
-            budget -= len(message.content)
-            kept.append({"role": message.role.value, "content": message.content})
+            budget -= content_size(content)
+            kept.append({"role": message.role.value, "content": content})
         kept.reverse()
         if system := topic.settings.get("system_prompt"):
             kept.insert(0, {"role": "system", "content": system})

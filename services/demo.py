@@ -41,6 +41,14 @@ Ollama, vLLM or llama.cpp) and restart chatapp.
 """
 
 
+def text_of(message: dict[str, Any]) -> str:
+    """A message's text, whether its content is a string or a list of parts (text, images)."""
+    content = message.get("content", "")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content)
+
+
 class DemoLLM:
     """Same interface as `LLMClient`; `pace` is the pause between words (tests use 0)."""
 
@@ -52,23 +60,22 @@ class DemoLLM:
     async def stream(
         self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
     ) -> AsyncIterator[StreamEvent]:
-        question = next(
-            (str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), ""
-        )
+        question = next((text_of(m) for m in reversed(messages) if m.get("role") == "user"), "")
+        question = question.split("<attached-file", 1)[0]  # quote the question, not its files
         words = " ".join(question.split()[:12]) or "nothing yet"
         text = REPLY.format(quote=words.replace("*", ""))
         for piece in re.findall(r"\S*\s*", text):
             if piece:
                 yield Delta(piece)
                 await asyncio.sleep(self.pace)
-        prompt = sum(len(str(m.get("content", "")).split()) for m in messages)
+        prompt = sum(len(text_of(m).split()) for m in messages)
         completion = len(text.split())
         yield Done(Usage(prompt, completion, prompt + completion), "stop")
 
     async def complete(
         self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
     ) -> str:
-        if messages and "short title" in str(messages[-1].get("content", "")):
+        if messages and "short title" in text_of(messages[-1]):
             return "Demo conversation"
         return await join(self.stream(messages, model=model, temperature=temperature))
 

@@ -115,6 +115,28 @@ class Message:
 
 
 @dataclass(slots=True)
+class Attachment:
+    """A file sent with a user's message; its bytes live in the store beside the record.
+
+    `text` is what a text file or PDF gives the model; images have none.
+    """
+
+    user_id: str
+    topic_id: str
+    message_id: str
+    name: str
+    media_type: str
+    size: int
+    text: str | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+@dataclass(slots=True)
 class SearchHit:
     """A topic that matched a search, with the message that matched (None: the title did)."""
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from chatapp.app import build_services, stop_services
+from chatapp.settings import load_settings
+from services.context import Services
+from services.models import User
 from tests.app_server import AppServer, run_app
 from tests.fake_openai import FakeOpenAI
 
@@ -94,3 +98,19 @@ def app(fake: FakeOpenAI, data_dir: Path) -> Iterator[AppServer]:
     env = {"OPENAI_BASE_URL": fake.base_url, "CHATAPP_AUTO_TITLE": "false"}
     with run_app(data_dir=data_dir, env=env) as server:
         yield server
+
+
+@pytest.fixture
+async def services(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Services]:
+    """The services in this process, on a real SQLite file and the fake model server."""
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("CHATAPP_LLM_TIMEOUT", "5")
+    monkeypatch.setenv("CHATAPP_AUTO_TITLE", "false")
+    built = await build_services(load_settings())
+    yield built
+    await stop_services(built)
+
+
+@pytest.fixture
+async def alice(services: Services) -> User:
+    return await services.auth.register(email="alice@example.com", password="correct horse")

@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from chatapp.app import build_services, stop_services
-from chatapp.settings import load_settings
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
 from services.errors import Conflict, InvalidInput, NotFound, Throttled, TooLarge
 from services.models import MessageStatus, Role, User
 from services.store import open_store
 from tests.fake_openai import FakeOpenAI, Reply
-
-
-@pytest.fixture
-async def services(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Services]:
-    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
-    monkeypatch.setenv("CHATAPP_LLM_TIMEOUT", "5")
-    monkeypatch.setenv("CHATAPP_AUTO_TITLE", "false")
-    built = await build_services(load_settings())
-    yield built
-    await stop_services(built)
-
-
-@pytest.fixture
-async def alice(services: Services) -> User:
-    return await services.auth.register(email="alice@example.com", password="correct horse")
 
 
 async def collect(generation: Generation) -> tuple[list[str], Finished]:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
-from mongomock_motor import AsyncMongoMockClient
+from mongomock_motor import AsyncMongoMockClient, enabled_gridfs_integration
 
 from services.errors import Conflict, NotFound, StoreUnavailable
-from services.models import Message, MessageStatus, Role, Topic, Usage, User, utcnow
+from services.models import Attachment, Message, MessageStatus, Role, Topic, Usage, User, utcnow
 from services.store import Store, UnknownDatabaseURL, open_store
 from services.store.mongo import MongoStore
 from services.store.sqlite import SqliteStore
@@ -53,7 +53,8 @@ async def opener(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         async def open_mock() -> Store:
             return await MongoStore.open("mongodb://localhost/contract", client=client)
 
-        yield open_mock
+        with enabled_gridfs_integration():  # GridFS (attachments' bytes) on mongomock
+            yield open_mock
     else:
         name = f"chatapp_test_{uuid.uuid4().hex[:8]}"
         base, _, query = REAL_MONGO.partition("?")
@@ -363,3 +364,42 @@ async def test_mongo_database_comes_from_the_url() -> None:
     named = await MongoStore.open("mongodb://u:p@localhost/chats?authSource=admin", client=client)
     plain = await MongoStore.open("mongodb://localhost", client=client)
     assert (named.db.name, plain.db.name) == ("chats", "chatapp")
+
+
+# ----- attachments ----------------------------------------------------------------------------
+
+
+async def test_attachments_are_kept_per_user_and_go_with_their_topic(store: Store) -> None:
+    alice, bob = await make_user(store, "a@example.com"), await make_user(store, "b@example.com")
+    topic = await store.create_topic(alice.id, "with files")
+    question = await store.add_message(Message(topic.id, alice.id, Role.USER, "look"))
+    data = bytes(range(256)) * 1000  # binary, 256 kB
+    image = await store.add_attachment(
+        Attachment(alice.id, topic.id, question.id, "pic.png", "image/png", len(data)), data
+    )
+    notes = await store.add_attachment(
+        Attachment(alice.id, topic.id, question.id, "a.md", "text/plain", 2, text="hi"), b"hi"
+    )
+    assert await store.read_attachment(alice.id, image.id) == data
+    assert (await store.get_attachment(alice.id, notes.id)).text == "hi"
+    assert [a.id for a in await store.list_attachments(alice.id, topic.id)] == [image.id, notes.id]
+    for attempt in (store.get_attachment, store.read_attachment):
+        with pytest.raises(NotFound):
+            await attempt(bob.id, image.id)
+    assert await store.list_attachments(bob.id, topic.id) == []
+
+    await store.delete_topic(alice.id, topic.id)
+    with pytest.raises(NotFound):
+        await store.read_attachment(alice.id, image.id)
+    assert await store.list_attachments(alice.id, topic.id) == []
+
+
+async def test_an_attachment_needs_its_message(store: Store) -> None:
+    alice, bob = await make_user(store, "a@example.com"), await make_user(store, "b@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    question = await store.add_message(Message(topic.id, alice.id, Role.USER, "q"))
+    with pytest.raises(NotFound):  # Bob cannot hang a file on Alice's message
+        await store.add_attachment(
+            Attachment(bob.id, topic.id, question.id, "x.txt", "text/plain", 1, text="x"), b"x"
+        )
+    assert await store.list_attachments(alice.id, topic.id) == []

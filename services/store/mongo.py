@@ -9,19 +9,29 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from motor.motor_asyncio import AsyncIOMotorClient
+from gridfs.errors import NoFile
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorGridFSBucket
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo import errors as mongo_errors
 
 from services.errors import Conflict, NotFound, StoreUnavailable
-from services.models import Message, MessageStatus, SearchHit, Topic, Usage, User, utcnow
+from services.models import (
+    Attachment,
+    Message,
+    MessageStatus,
+    SearchHit,
+    Topic,
+    Usage,
+    User,
+    utcnow,
+)
 from services.store._records import R, dump, email_key, given, load, message_changes, search_words
 
 SELECTION_TIMEOUT_MS = 5000  # how long open() waits for a server before saying it is down
 AFTER = ReturnDocument.AFTER
 
 
-def _doc(record: User | Topic | Message) -> dict[str, Any]:
+def _doc(record: User | Topic | Message | Attachment) -> dict[str, Any]:
     """A record as a document: our string id is the `_id`."""
     values = dump(record)
     values["_id"] = values.pop("id")
@@ -69,6 +79,15 @@ class MongoStore:
         self.topics = self.db["topics"]
         self.messages = self.db["messages"]
         self.revoked = self.db["revoked_tokens"]
+        self.attachments = self.db["attachments"]
+        self._files: AsyncIOMotorGridFSBucket | None = None
+
+    @property
+    def files(self) -> AsyncIOMotorGridFSBucket:
+        """The GridFS bucket of attachments' bytes, made on first use."""
+        if self._files is None:
+            self._files = AsyncIOMotorGridFSBucket(self.db, bucket_name="attachment_files")
+        return self._files
 
     @classmethod
     async def open(cls, url: str, *, client: Any = None) -> MongoStore:
@@ -102,6 +121,7 @@ class MongoStore:
         await self.messages.create_index([("user_id", ASCENDING), ("_id", DESCENDING)])
         await self.messages.create_index("status")
         await self.revoked.create_index("expires_at", expireAfterSeconds=0)
+        await self.attachments.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
@@ -253,6 +273,53 @@ class MongoStore:
             if result.deleted_count == 0:
                 raise NotFound("Topic not found.")
             await self.messages.delete_many({"topic_id": topic_id})
+            async for doc in self.attachments.find({"topic_id": topic_id}, {"_id": 1}):
+                await self._delete_file(doc["_id"])
+            await self.attachments.delete_many({"topic_id": topic_id})
+
+    # ----- attachments ------------------------------------------------------------------------
+
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
+        """The bytes into GridFS (under the attachment's id), then the record."""
+        await self.get_message(attachment.user_id, attachment.message_id)
+        async with self._guard():
+            await self.files.upload_from_stream_with_id(
+                attachment.id, attachment.name, data, metadata={"user_id": attachment.user_id}
+            )
+            try:
+                await self.attachments.insert_one(_doc(attachment))
+            except BaseException:
+                await self._delete_file(attachment.id)
+                raise
+        return attachment
+
+    async def get_attachment(self, user_id: str, attachment_id: str) -> Attachment:
+        async with self._guard():
+            doc = await self.attachments.find_one({"_id": attachment_id, "user_id": user_id})
+        if doc is None:
+            raise NotFound("Attachment not found.")
+        return _load(Attachment, doc)
+
+    async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
+        attachment = await self.get_attachment(user_id, attachment_id)
+        try:
+            async with self._guard():
+                stream = await self.files.open_download_stream(attachment.id)
+                return bytes(await stream.read())
+        except NoFile:
+            raise NotFound("The attachment's file is missing.") from None
+
+    async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]:
+        async with self._guard():
+            cursor = self.attachments.find({"topic_id": topic_id, "user_id": user_id})
+            docs = await cursor.sort("_id", ASCENDING).to_list(None)
+        return [_load(Attachment, doc) for doc in docs]
+
+    async def _delete_file(self, file_id: str) -> None:
+        try:
+            await self.files.delete(file_id)
+        except NoFile:
+            pass
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
         """Topics whose title has every word, then those with a message that has (newest first)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -14,7 +15,16 @@ from typing import Any
 import aiosqlite
 
 from services.errors import Conflict, NotFound, StoreUnavailable
-from services.models import Message, MessageStatus, SearchHit, Topic, Usage, User, utcnow
+from services.models import (
+    Attachment,
+    Message,
+    MessageStatus,
+    SearchHit,
+    Topic,
+    Usage,
+    User,
+    utcnow,
+)
 from services.store._records import R, dump, email_key, given, load, message_changes, search_words
 from services.store.sqlite_migrations import migrate
 
@@ -44,10 +54,14 @@ def _decode(row: sqlite3.Row) -> dict[str, Any]:
     return values
 
 
+def _db_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite://").removeprefix("/").partition("?")[0]).absolute()
+
+
 def _file_uri(url: str) -> str:
     """`sqlite:///path.db?mode=ro` as SQLite's `file:` URI, creating its folder on the way."""
-    name, _, query = url.removeprefix("sqlite://").removeprefix("/").partition("?")
-    path = Path(name).absolute()
+    query = url.partition("?")[2]
+    path = _db_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.as_uri() + (f"?{query}" if query else "")
 
@@ -58,11 +72,28 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{word}"' for word in words) + "*" if words else ""
 
 
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreUnavailable(f"Cannot save the attachment ({exc}).") from None
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 class SqliteStore:
     """The default store: one connection, writes serialised by a lock so none is lost."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, files: Path) -> None:
         self.db = db
+        self.files = files  # attachments' bytes, one file each, beside the database
         self._write_lock = asyncio.Lock()
         self._closed = False
 
@@ -73,11 +104,12 @@ class SqliteStore:
         A query passes on to SQLite as URI parameters: `?mode=ro` opens a file read-only.
         """
         try:
-            db = await aiosqlite.connect(_file_uri(url), uri=True)
+            uri = _file_uri(url)
+            db = await aiosqlite.connect(uri, uri=True)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"Cannot open the SQLite database {url}: {exc}") from None
         db.row_factory = sqlite3.Row
-        store = cls(db)
+        store = cls(db, _db_path(url).parent / "attachments")
         try:
             async with store._write():
                 for pragma in PRAGMAS:
@@ -261,12 +293,60 @@ class SqliteStore:
         return await self._change_topic(user_id, topic_id, {"settings": settings})
 
     async def delete_topic(self, user_id: str, topic_id: str) -> None:
-        # Its messages go by the foreign key's cascade, search entries by the triggers.
+        # Its messages and attachment records go by the foreign keys' cascade, search entries
+        # by the triggers; the attachments' files after the rows are gone.
+        files = [
+            row["id"]
+            for row in await self._all(
+                "SELECT id FROM attachments WHERE topic_id = ? AND user_id = ?", (topic_id, user_id)
+            )
+        ]
         async with self._write():
             if not await self._run(
                 "DELETE FROM topics WHERE id = ? AND user_id = ?", topic_id, user_id
             ):
                 raise NotFound("Topic not found.")
+        await asyncio.to_thread(_unlink_all, [self.files / name for name in files])
+
+    # ----- attachments ------------------------------------------------------------------------
+
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
+        """The file first (written whole, then renamed), then the record that points to it."""
+        path = self.files / attachment.id
+        await asyncio.to_thread(_write_file, path, data)
+        try:
+            async with self._write():
+                if not await self._count(
+                    "SELECT 1 FROM messages WHERE id = ? AND topic_id = ? AND user_id = ?",
+                    attachment.message_id,
+                    attachment.topic_id,
+                    attachment.user_id,
+                ):
+                    raise NotFound("The message to attach to is not there.")
+                await self._insert("attachments", dump(attachment))
+        except BaseException:
+            await asyncio.to_thread(_unlink_all, [path])
+            raise
+        return attachment
+
+    async def get_attachment(self, user_id: str, attachment_id: str) -> Attachment:
+        sql = "SELECT * FROM attachments WHERE id = ? AND user_id = ?"
+        if (found := await self._load(Attachment, sql, (attachment_id, user_id))) is None:
+            raise NotFound("Attachment not found.")
+        return found
+
+    async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
+        attachment = await self.get_attachment(user_id, attachment_id)
+        try:
+            return await asyncio.to_thread((self.files / attachment.id).read_bytes)
+        except FileNotFoundError:
+            raise NotFound("The attachment's file is missing.") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"Cannot read the attachment ({exc}).") from None
+
+    async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]:
+        sql = "SELECT * FROM attachments WHERE topic_id = ? AND user_id = ? ORDER BY id"
+        return await self._load_all(Attachment, sql, (topic_id, user_id))
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
         """The best match per topic, a title (message_id None) or a message with a snippet."""

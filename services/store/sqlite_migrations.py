@@ -174,3 +174,25 @@ async def migrate(db: aiosqlite.Connection) -> None:
         await db.execute(
             "INSERT INTO schema_version VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ'))", (version,)
         )
+
+
+@migration(10)
+async def _attachments(db: aiosqlite.Connection) -> None:
+    """Files sent with messages: the record here, the bytes in `attachments/` beside the file."""
+    await run_script(
+        db,
+        """
+        CREATE TABLE attachments (
+            id TEXT PRIMARY KEY,
+            topic_id TEXT NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+            message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            text TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX attachments_by_topic ON attachments (topic_id, id);
+        """,
+    )
