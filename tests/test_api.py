@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from tests.app_server import AppServer, run_app
 from tests.fake_openai import FakeOpenAI, Reply
+from tests.files import png
 
 ALICE = ("alice@example.com", "alice password")
 BOB = ("bob@example.com", "bob's password")
@@ -203,7 +205,7 @@ def test_bad_bodies(alice: httpx.Client) -> None:
     too_long = alice.post(f"/topics/{topic['id']}/messages", json={"content": "x" * 200_000})
     assert too_long.status_code == 413 and too_long.json()["error"]["code"] == "too_large"
     empty = alice.post(f"/topics/{topic['id']}/messages", json={"content": ""})
-    assert empty.status_code == 422 and "content" in empty.json()["error"]["message"]
+    assert empty.status_code == 422 and "some text or a file" in empty.json()["error"]["message"]
     huge = alice.post(
         "/topics",
         content=b"{" + b" " * 3_000_000 + b"}",
@@ -259,3 +261,63 @@ def test_another_user_gets_404_and_changes_nothing(
     assert all(t["id"] != tid for t in bob.get("/topics").json()["items"])
     assert alice.get(f"/topics/{tid}/messages").json() == before
     assert alice.get(f"/topics/{tid}").json()["title"] == "Alice's secrets"
+
+
+def test_attachments_reach_the_model_and_only_their_owner(
+    alice: httpx.Client, bob: httpx.Client, fake: FakeOpenAI
+) -> None:
+    image = png(4, 4)
+    topic = alice.post("/topics", json={}).json()
+    body = {
+        "content": "What is in these?",
+        "attachments": [
+            {"name": "dot.png", "data": base64.b64encode(image).decode()},
+            {"name": "data.csv", "data": base64.b64encode(b"city,people\nLyon,520000\n").decode()},
+        ],
+    }
+    with alice.stream("POST", f"/topics/{topic['id']}/messages", json=body) as response:
+        assert response.status_code == 200
+        assert [name for name, _ in events(response)][-1] == "done"
+    content = fake.chats[-1].json["messages"][-1]["content"]
+    assert content[0]["type"] == "text" and "Lyon,520000" in content[0]["text"]
+    assert (
+        content[1]["image_url"]["url"] == "data:image/png;base64," + body["attachments"][0]["data"]
+    )
+
+    listed = alice.get(f"/topics/{topic['id']}/messages").json()["attachments"]
+    assert [(a["name"], a["media_type"], a["size"]) for a in listed] == [
+        ("dot.png", "image/png", len(image)),
+        ("data.csv", "text/plain", 24),
+    ]
+    got = alice.get(listed[0]["url"].removeprefix("/api/v1"))
+    assert got.status_code == 200 and got.content == image
+    assert got.headers["content-type"] == "image/png"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    csv = alice.get(listed[1]["url"].removeprefix("/api/v1"))
+    assert csv.headers["content-type"].startswith("text/plain")
+    assert csv.headers["content-disposition"].startswith("attachment;")
+
+    stolen = bob.get(listed[0]["url"].removeprefix("/api/v1"))
+    assert stolen.status_code == 404
+    assert stolen.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("tool.exe", b"MZ\x90\x00", "not supported"),
+        ("big.png", png()[:16] + bytes(9 * 1024 * 1024), "images may be at most"),
+    ],
+)
+def test_refused_attachments_say_why_and_save_nothing(
+    alice: httpx.Client, name: str, data: bytes, words: str
+) -> None:
+    topic = alice.post("/topics", json={}).json()
+    body = {
+        "content": "look",
+        "attachments": [{"name": name, "data": base64.b64encode(data).decode()}],
+    }
+    response = alice.post(f"/topics/{topic['id']}/messages", json=body)
+    assert response.status_code in (400, 413), response.text
+    assert words in response.json()["error"]["message"]
+    assert alice.get(f"/topics/{topic['id']}/messages").json()["messages"] == []

@@ -63,7 +63,8 @@ def register(app: FastAPI) -> None:
             return await request_validation_exception_handler(request, exc)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-        message = f"{where}: {first.get('msg', 'invalid')}" if where else "Invalid request."
+        said = first.get("msg", "invalid").removeprefix("Value error, ")
+        message = f"{where}: {said}" if where else said
         return JSONResponse(error_body("invalid_request", message), status_code=422)
 
     async def on_http_error(request: Request, exc: Exception) -> Any:
@@ -85,17 +86,20 @@ def register(app: FastAPI) -> None:
 class BodyLimit:
     """Refuse API request bodies over `max_bytes` with 413, before they are read into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.upload_bytes = upload_bytes  # sending a message with files (base64) may be larger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "POST" and scope["path"].endswith("/messages")
+        max_bytes = self.upload_bytes if upload else self.default_bytes
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and int(declared or 0) > self.max_bytes:
-            too_large = errors.TooLarge(f"The request body is over {self.max_bytes} bytes.")
+        if declared is not None and int(declared or 0) > max_bytes:
+            too_large = errors.TooLarge(f"The request body is over {max_bytes} bytes.")
             await error_response(too_large)(scope, receive, send)
             return
         received = 0
@@ -104,8 +108,8 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise errors.TooLarge(f"The request body is over {self.max_bytes} bytes.")
+            if received > max_bytes:
+                raise errors.TooLarge(f"The request body is over {max_bytes} bytes.")
             return message
 
         await self.app(scope, counting_receive, send)

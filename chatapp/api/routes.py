@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordBearer
 
 from chatapp.api.schemas import (
+    AttachmentOut,
     Credentials,
     Health,
     MessageCreate,
@@ -28,6 +29,8 @@ from chatapp.api.schemas import (
     TopicPatch,
     UserOut,
 )
+from chatapp.files import attachment_response
+from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
 from services.errors import AuthError, InvalidInput, NotFound
@@ -217,18 +220,35 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
     async def list_messages(topic_id: str, user: CurrentUser) -> MessageList:
         topic = await services.store.get_topic(user.id, topic_id)
         messages = await services.store.list_messages(user.id, topic_id)
+        attachments = await services.store.list_attachments(user.id, topic_id)
         return MessageList(
             topic_id=topic.id,
             active_leaf_id=topic.active_leaf_id,
             messages=[MessageOut.of(m) for m in messages],
+            attachments=[AttachmentOut.of(a) for a in attachments],
         )
 
     @api.post("/topics/{topic_id}/messages", responses=SSE_RESPONSE)
     async def send(topic_id: str, body: MessageCreate, user: CurrentUser) -> StreamingResponse:
         generation = await services.chat.send(
-            user.id, topic_id, body.content, parent_id=body.parent_id
+            user.id,
+            topic_id,
+            body.content,
+            parent_id=body.parent_id,
+            files=[Upload(file.name, file.data) for file in body.attachments],
         )
         return started(generation)
+
+    @api.get(
+        "/attachments/{attachment_id}",
+        response_class=Response,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
+    async def attachment(attachment_id: str, user: CurrentUser) -> Response:
+        """A file sent with one of your messages, as it was sent."""
+        found = await services.store.get_attachment(user.id, attachment_id)
+        data = await services.store.read_attachment(user.id, attachment_id)
+        return attachment_response(found, data)
 
     @api.get("/topics/{topic_id}/stream", responses=SSE_RESPONSE)
     async def reattach(topic_id: str, user: CurrentUser) -> StreamingResponse:

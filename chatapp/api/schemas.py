@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Base64Bytes, BaseModel, Field, model_validator
 
-from services.models import Message, SearchHit, Topic, User
+from services.attachments import MAX_FILES
+from services.models import Attachment, Message, SearchHit, Topic, User
 
 MAX_CONTENT = 1_000_000  # a hard cap; the configured CHATAPP_MAX_MESSAGE_CHARS applies below it
 MAX_TITLE = 200
@@ -115,11 +116,53 @@ class MessageList(BaseModel):
     topic_id: str
     active_leaf_id: str | None
     messages: list[MessageOut]
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="Files sent with the messages (see message_id)."
+    )
+
+
+class AttachmentIn(BaseModel):
+    """A file sent with a message: its name and its bytes in base64."""
+
+    name: str = Field(min_length=1, max_length=200)
+    data: Base64Bytes = Field(description="The file's bytes, base64-encoded.")
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    message_id: str
+    name: str
+    media_type: str
+    size: int
+    url: str = Field(description="Where the owner downloads it (with the same bearer token).")
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> AttachmentOut:
+        return cls(
+            id=attachment.id,
+            message_id=attachment.message_id,
+            name=attachment.name,
+            media_type=attachment.media_type,
+            size=attachment.size,
+            url=f"/api/v1/attachments/{attachment.id}",
+        )
 
 
 class MessageCreate(BaseModel):
-    content: str = Field(min_length=1, max_length=MAX_CONTENT)
+    content: str = Field(default="", max_length=MAX_CONTENT)
     parent_id: str | None = Field(default=None, max_length=64)
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list,
+        max_length=MAX_FILES,
+        description="Images (PNG, JPEG, WebP, GIF), PDFs and text files; the text may then "
+        "be empty.",
+    )
+
+    @model_validator(mode="after")
+    def something_to_send(self) -> MessageCreate:
+        if not self.content.strip() and not self.attachments:
+            raise ValueError("Send some text or a file.")
+        return self
 
 
 class MessageEdit(BaseModel):
