@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
+from pages.attachments import PendingFiles
 from pages.conversation import ConversationView
 from pages.feedback import attempt
 from pages.frame import frame
@@ -77,7 +78,9 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
         await view.refresh()
 
     with ui.footer().classes("chat-footer p-2"):
-        with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-2 no-wrap"):
+        pending = PendingFiles()
+        with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-1 no-wrap"):
+            pending.button()
             box = ui.textarea(placeholder="Message chatapp (Enter sends, Shift+Enter: new line)")
             box.props('outlined autogrow dense autofocus aria-label="Message"').classes("grow")
             box.mark("composer")
@@ -89,7 +92,8 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
 
     async def send() -> None:
         text = box.value or ""
-        if not text.strip() or (view and view.generating):
+        files = pending.take()
+        if not (text.strip() or files) or (view and view.generating):
             return
         if await recheck(services) is None:  # the draft stays saved for after sign-in
             return
@@ -98,10 +102,11 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
             topic = await attempt(lambda: services.chat.create_topic(user.id))
             if topic is None:
                 return
-        if await attempt(lambda: services.chat.send(user.id, topic.id, text)) is None:
+        if await attempt(lambda: services.chat.send(user.id, topic.id, text, files=files)) is None:
             return
         drafts().pop(key, None)
         box.value = ""
+        pending.clear()
         if view is None:  # first message of a new topic: open its own page (it follows the reply)
             ui.navigate.to(f"/topic/{topic.id}")
             return

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
 
+from pages.attachments import show_attachments
 from pages.feedback import attempt
+from pages.frame import url_prefix
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
 from services.chat import Finished, Generation, TextDelta, Turn
@@ -105,11 +107,14 @@ class ConversationView:
             kind = "user-message" if mine else "assistant-message"
             with ui.element("div").classes(f"message {kind}"):
                 if mine:
-                    ui.label(message.content).classes("whitespace-pre-wrap break-words")
+                    if message.content:
+                        ui.label(message.content).classes("whitespace-pre-wrap break-words")
                 elif live:
                     box.live = LiveMarkdown()  # type: ignore[attr-defined]
                 else:
                     ui.html(render(message.content), sanitize=False).classes("markdown")
+            if turn.attachments:
+                show_attachments(turn.attachments, url_prefix())
             if not live:
                 self._notes(turn)
                 self._actions(turn)

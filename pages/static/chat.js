@@ -19,3 +19,34 @@ document.addEventListener("click", (event) => {
     placeholder.replaceWith(img);
   }
 });
+
+// Files dropped anywhere on the chat page, or pasted into it, go to the (hidden) uploader.
+(() => {
+  const uploader = () => {
+    const el = document.querySelector(".chat-uploader");
+    return el ? getElement(el.id.slice(1))?.$refs.qRef : null;
+  };
+  const hasFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
+  document.addEventListener("dragover", (event) => {
+    if (!hasFiles(event) || !uploader()) return;
+    event.preventDefault();
+    document.body.classList.add("dropping");
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (!event.relatedTarget) document.body.classList.remove("dropping");
+  });
+  document.addEventListener("drop", (event) => {
+    document.body.classList.remove("dropping");
+    const target = uploader();
+    if (!target || !event.dataTransfer?.files.length) return;
+    event.preventDefault();
+    target.addFiles(event.dataTransfer.files);
+  });
+  document.addEventListener("paste", (event) => {
+    const target = uploader();
+    const files = event.clipboardData?.files;
+    if (!target || !files || !files.length) return;
+    event.preventDefault();
+    target.addFiles(files);
+  });
+})();
