@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import pages
-from chatapp import __version__, api
+from chatapp import __version__, api, metrics
 from chatapp.security import SecurityHeaders
 from chatapp.settings import Settings
 from services.auth import AuthService
@@ -21,6 +21,7 @@ from services.chat import ChatService
 from services.context import Options, Services
 from services.llm import LLM, make_llm
 from services.store import Store, open_store
+from services.telemetry import timed_store
 
 log = logging.getLogger("chatapp")
 
@@ -64,6 +65,8 @@ async def start_services(
 ) -> Services:
     """Open the store and build every service; any part can be passed in instead (tests do)."""
     services.store = store or await open_store(settings.database)
+    if services.telemetry is not None:
+        services.store = timed_store(services.store, services.telemetry)
     interrupted = await services.store.mark_streaming_interrupted()
     if interrupted:
         log.warning(
@@ -79,7 +82,9 @@ async def start_services(
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
     )
-    services.chat = ChatService(services.store, services.llm, services.options)
+    services.chat = ChatService(
+        services.store, services.llm, services.options, telemetry=services.telemetry
+    )
     services.ready.set()
     return services
 
@@ -102,6 +107,8 @@ def create_app(
 ) -> Services:
     """Register pages and API routes on NiceGUI's app; the services open when it starts."""
     services = Services(options_from(settings))
+    if token := settings.metrics_token.get_secret_value():
+        services.telemetry = metrics.register(app, services, token)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WaitUntilReady, ready=services.ready)
     pages.register(services)

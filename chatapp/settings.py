@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     replies_per_minute: int = Field(20, ge=1)
     https_only: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
+    # /metrics (Prometheus) is off unless a token is set; scrapers send it as a bearer token.
+    metrics_token: SecretStr = SecretStr("")
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -7,9 +7,10 @@ from services.context import Services
 
 def register(services: Services) -> None:
     """Register every page; each receives the one `Services` object."""
-    from pages import attachments, auth_pages, chat_page, frame
+    from pages import attachments, auth_pages, chat_page, frame, usage_page
 
     frame.add_static()
     auth_pages.register(services)
     chat_page.register(services)
     attachments.register(services)
+    usage_page.register(services)

@@ -99,5 +99,6 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[Fr
             with ui.menu():
                 ui.menu_item(user.name).props("disable")
                 ui.menu_item("Account settings", on_click=lambda: ui.navigate.to("/account"))
+                ui.menu_item("Usage", on_click=lambda: ui.navigate.to("/usage")).mark("usage")
                 ui.menu_item("Sign out", on_click=lambda: log_out(services)).mark("sign-out")
     yield Frame(drawer, title_label)

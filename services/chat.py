@@ -8,6 +8,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from services.attachments import Upload, check_all, content_size, model_content
@@ -23,8 +24,19 @@ from services.errors import (
 )
 from services.generation import Event, Finished, Generation, TextDelta
 from services.llm import LLM, Delta, Done
-from services.models import Attachment, Message, MessageStatus, Role, SearchHit, Topic
+from services.models import (
+    Attachment,
+    Message,
+    MessageStatus,
+    Role,
+    SearchHit,
+    Topic,
+    UsageRecord,
+    UsageRow,
+    utcnow,
+)
 from services.store import Store
+from services.telemetry import NoTelemetry, Telemetry
 from services.titles import NEW_TITLE, auto_title, first_words
 from services.watchers import Watchers
 
@@ -55,7 +67,9 @@ class ChatService:
         *,
         save_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.store = store
         self.llm = llm
         self.options = options
@@ -171,6 +185,11 @@ class ChatService:
         except StoreUnavailable as exc:  # the topic shows again: kept rather than half-deleted
             log.warning("could not delete topic %s: %s", topic_id, exc)
             self._changed(user_id, topic_id)
+
+    async def usage(self, user_id: str, *, days: int = 30) -> list[UsageRow]:
+        """Tokens per day and model over the last `days` days (UTC), newest first."""
+        since = (utcnow().date() - timedelta(days=days - 1)).isoformat()
+        return await self.store.usage_summary(user_id, since_day=since)
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
         return await self.store.search(user_id, query[:200], limit=limit)
@@ -412,10 +431,13 @@ class ChatService:
         message = generation.message
         status, usage, error = MessageStatus.COMPLETE, None, None
         stream = self.llm.stream(prompt, model=model, temperature=temperature)
-        last_save = self.clock()
+        started = last_save = self.clock()
+        error_kind = None
         try:
             async for event in stream:
                 if isinstance(event, Delta) and event.text:
+                    if not generation.parts:
+                        self.telemetry.first_token(model, self.clock() - started)
                     generation.parts.append(event.text)
                     generation._publish(TextDelta(event.text))
                     if self.clock() - last_save >= self.save_interval:
@@ -425,16 +447,21 @@ class ChatService:
                     usage = event.usage
             if not generation.text:
                 status, error = MessageStatus.ERROR, "The model sent an empty reply."
+                error_kind = "EmptyReply"
         except asyncio.CancelledError:
             status = generation.stop_status
         except ChatAppError as exc:  # provider errors, and a store that failed mid-reply
-            status, error = MessageStatus.ERROR, exc.message
+            status, error, error_kind = MessageStatus.ERROR, exc.message, type(exc).__name__
         except Exception:
             log.exception("generation %s failed", message.id)
             status, error = MessageStatus.ERROR, "Something went wrong while writing the reply."
+            error_kind = "InternalError"
         finally:
             # Closing the stream closes the provider connection, so a local model stops too.
             await asyncio.shield(_aclose(stream))
+        self.telemetry.reply_finished(
+            model, status.value, usage, error_kind, self.clock() - started
+        )
         generation.message = replace(
             message, content=generation.text, status=status, usage=usage, error=error
         )
@@ -472,8 +499,23 @@ class ChatService:
         generation._publish(Finished(message))
         generation.listeners.clear()
         self._changed(message.user_id, message.topic_id)
+        if message.usage and message.usage.total_tokens:
+            await self._record_usage(message)
         if message.status == MessageStatus.COMPLETE and self.options.auto_title:
             self._spawn(self._title(message))
+
+    async def _record_usage(self, reply: Message) -> None:
+        assert reply.usage is not None
+        record = UsageRecord(
+            reply.user_id,
+            reply.model or self.options.default_model,
+            reply.usage.prompt_tokens,
+            reply.usage.completion_tokens,
+        )
+        try:
+            await self.store.record_usage(record)
+        except StoreUnavailable as exc:  # the reply itself is saved; only the tally misses it
+            log.warning("could not record usage of reply %s: %s", reply.id, exc)
 
     async def _title(self, reply: Message) -> None:
         if await auto_title(self.store, self.llm, self.options, reply):

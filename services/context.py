@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from services.chat import ChatService
     from services.llm import LLM
     from services.store import Store
+    from services.telemetry import Telemetry
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Services:
 
     options: Options
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    telemetry: Telemetry | None = None  # set by the app when metrics are on
     store: Store = field(init=False)
     auth: AuthService = field(init=False)
     llm: LLM = field(init=False)

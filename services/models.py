@@ -137,6 +137,33 @@ class Attachment:
 
 
 @dataclass(slots=True)
+class UsageRecord:
+    """The tokens one reply used, kept apart from the message so deleting a topic keeps it."""
+
+    user_id: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    day: str = field(default_factory=lambda: utcnow().date().isoformat())  # UTC, YYYY-MM-DD
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """Usage summed per day and model."""
+
+    day: str
+    model: str
+    replies: int
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(slots=True)
 class SearchHit:
     """A topic that matched a search, with the message that matched (None: the title did)."""
 

@@ -209,3 +209,18 @@ async def test_reply_is_saved_while_it_grows_and_interrupted_on_restart(
     finally:
         await other.close()
     await services.chat.stop(alice.id, topic.id)
+
+
+async def test_usage_is_recorded_per_reply_and_outlives_the_topic(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    topic = await services.chat.create_topic(alice.id)
+    await collect(await services.chat.send(alice.id, topic.id, "one two three"))
+    await collect(await services.chat.send(alice.id, topic.id, "four"))
+    (row,) = await services.chat.usage(alice.id)
+    assert row.replies == 2 and row.model == "gpt-4o-mini"
+    saved = [m.usage for m in await services.store.list_messages(alice.id, topic.id) if m.usage]
+    assert row.prompt_tokens == sum(u.prompt_tokens for u in saved) > 0
+    assert row.completion_tokens == sum(u.completion_tokens for u in saved) > 0
+    await services.chat.delete_topic(alice.id, topic.id)
+    assert await services.chat.usage(alice.id) == [row]

@@ -15,7 +15,18 @@ import pytest
 from mongomock_motor import AsyncMongoMockClient, enabled_gridfs_integration
 
 from services.errors import Conflict, NotFound, StoreUnavailable
-from services.models import Attachment, Message, MessageStatus, Role, Topic, Usage, User, utcnow
+from services.models import (
+    Attachment,
+    Message,
+    MessageStatus,
+    Role,
+    Topic,
+    Usage,
+    UsageRecord,
+    UsageRow,
+    User,
+    utcnow,
+)
 from services.store import Store, UnknownDatabaseURL, open_store
 from services.store.mongo import MongoStore
 from services.store.sqlite import SqliteStore
@@ -403,3 +414,22 @@ async def test_an_attachment_needs_its_message(store: Store) -> None:
             Attachment(bob.id, topic.id, question.id, "x.txt", "text/plain", 1, text="x"), b"x"
         )
     assert await store.list_attachments(alice.id, topic.id) == []
+
+
+async def test_usage_is_summed_per_day_and_model_per_user(store: Store) -> None:
+    for user, model, day, prompt, completion in [
+        ("u1", "gpt-a", "2026-11-20", 10, 5),
+        ("u1", "gpt-a", "2026-11-20", 1, 2),
+        ("u1", "gpt-b", "2026-11-20", 7, 7),
+        ("u1", "gpt-a", "2026-11-21", 3, 4),
+        ("u1", "gpt-a", "2026-10-01", 100, 100),  # before the window
+        ("u2", "gpt-a", "2026-11-21", 50, 50),  # someone else's
+    ]:
+        await store.record_usage(UsageRecord(user, model, prompt, completion, day=day))
+    rows = await store.usage_summary("u1", since_day="2026-11-01")
+    assert rows == [
+        UsageRow("2026-11-21", "gpt-a", 1, 3, 4),
+        UsageRow("2026-11-20", "gpt-a", 2, 11, 7),
+        UsageRow("2026-11-20", "gpt-b", 1, 7, 7),
+    ]
+    assert await store.usage_summary("nobody", since_day="2000-01-01") == []

@@ -105,3 +105,19 @@ async def test_topic_model_and_system_prompt_reach_the_model(fake: FakeOpenAI, u
     body = fake.chats[-1].json
     assert body["model"] == "fake-large"
     assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
+
+
+async def test_the_usage_page_sums_tokens_per_model_and_day(fake: FakeOpenAI, user: User) -> None:
+    await set_up_owner(user)
+    fake.enqueue(Reply("one two three"), Reply("four five"))
+    await send(user, "first question")
+    await user.should_see("one two three", retries=100)
+    await send(user, "second question")
+    await user.should_see("four five", retries=100)
+    user.find(marker="account-menu").click()
+    user.find(marker="usage").click()
+    await user.should_see("Tokens used in the last 30 days", retries=50)
+    (table,) = user.find(marker="usage-by-model").elements
+    (row,) = table.rows  # type: ignore[attr-defined]
+    assert row["model"] == "gpt-4o-mini" and row["replies"] == 2
+    assert row["total"] == row["prompt"] + row["completion"] > 0

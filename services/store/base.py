@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.models import Attachment, Message, MessageStatus, SearchHit, Topic, Usage, User
+from services.models import (
+    Attachment,
+    Message,
+    MessageStatus,
+    SearchHit,
+    Topic,
+    Usage,
+    UsageRecord,
+    UsageRow,
+    User,
+)
 
 
 class Store(Protocol):
@@ -58,6 +68,10 @@ class Store(Protocol):
     async def get_attachment(self, user_id: str, attachment_id: str) -> Attachment: ...
     async def read_attachment(self, user_id: str, attachment_id: str) -> bytes: ...
     async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]: ...
+
+    # usage: one record per reply, summed per day and model
+    async def record_usage(self, record: UsageRecord) -> None: ...
+    async def usage_summary(self, user_id: str, *, since_day: str) -> list[UsageRow]: ...
 
     # messages
     async def add_message(self, message: Message) -> Message: ...

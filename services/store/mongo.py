@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ from services.models import (
     SearchHit,
     Topic,
     Usage,
+    UsageRecord,
+    UsageRow,
     User,
     utcnow,
 )
@@ -80,6 +83,7 @@ class MongoStore:
         self.messages = self.db["messages"]
         self.revoked = self.db["revoked_tokens"]
         self.attachments = self.db["attachments"]
+        self.usage = self.db["usage"]
         self._files: AsyncIOMotorGridFSBucket | None = None
 
     @property
@@ -122,6 +126,7 @@ class MongoStore:
         await self.messages.create_index("status")
         await self.revoked.create_index("expires_at", expireAfterSeconds=0)
         await self.attachments.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
+        await self.usage.create_index([("user_id", ASCENDING), ("day", ASCENDING)])
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
@@ -276,6 +281,35 @@ class MongoStore:
             async for doc in self.attachments.find({"topic_id": topic_id}, {"_id": 1}):
                 await self._delete_file(doc["_id"])
             await self.attachments.delete_many({"topic_id": topic_id})
+
+    # ----- usage ------------------------------------------------------------------------------
+
+    async def record_usage(self, record: UsageRecord) -> None:
+        values = asdict(record)
+        values["_id"] = values.pop("id")
+        async with self._guard():
+            await self.usage.insert_one(values)
+
+    async def usage_summary(self, user_id: str, *, since_day: str) -> list[UsageRow]:
+        pipeline = [
+            {"$match": {"user_id": user_id, "day": {"$gte": since_day}}},
+            {
+                "$group": {
+                    "_id": {"day": "$day", "model": "$model"},
+                    "replies": {"$sum": 1},
+                    "prompt": {"$sum": "$prompt_tokens"},
+                    "completion": {"$sum": "$completion_tokens"},
+                }
+            },
+        ]
+        async with self._guard():
+            docs = await self.usage.aggregate(pipeline).to_list(None)
+        rows = [
+            UsageRow(d["_id"]["day"], d["_id"]["model"], d["replies"], d["prompt"], d["completion"])
+            for d in docs
+        ]
+        rows.sort(key=lambda r: r.model)
+        return sorted(rows, key=lambda r: r.day, reverse=True)  # newest day first, then model
 
     # ----- attachments ------------------------------------------------------------------------
 

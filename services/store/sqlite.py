@@ -8,6 +8,7 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from services.models import (
     SearchHit,
     Topic,
     Usage,
+    UsageRecord,
+    UsageRow,
     User,
     utcnow,
 )
@@ -307,6 +310,23 @@ class SqliteStore:
             ):
                 raise NotFound("Topic not found.")
         await asyncio.to_thread(_unlink_all, [self.files / name for name in files])
+
+    # ----- usage ------------------------------------------------------------------------------
+
+    async def record_usage(self, record: UsageRecord) -> None:
+        async with self._write():
+            await self._insert("usage", asdict(record))
+
+    async def usage_summary(self, user_id: str, *, since_day: str) -> list[UsageRow]:
+        rows = await self._all(
+            "SELECT day, model, COUNT(*) AS replies, SUM(prompt_tokens) AS prompt, "
+            "SUM(completion_tokens) AS completion FROM usage WHERE user_id = ? AND day >= ? "
+            "GROUP BY day, model ORDER BY day DESC, model",
+            (user_id, since_day),
+        )
+        return [
+            UsageRow(r["day"], r["model"], r["replies"], r["prompt"], r["completion"]) for r in rows
+        ]
 
     # ----- attachments ------------------------------------------------------------------------
 

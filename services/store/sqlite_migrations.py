@@ -196,3 +196,22 @@ async def _attachments(db: aiosqlite.Connection) -> None:
         CREATE INDEX attachments_by_topic ON attachments (topic_id, id);
         """,
     )
+
+
+@migration(11)
+async def _usage(db: aiosqlite.Connection) -> None:
+    """Tokens per reply, kept when topics are deleted, for the usage page."""
+    await run_script(
+        db,
+        """
+        CREATE TABLE usage (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL
+        );
+        CREATE INDEX usage_by_user_day ON usage (user_id, day);
+        """,
+    )
