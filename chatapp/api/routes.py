@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordBearer
 
 from chatapp.api.schemas import (
+    ERROR_RESPONSES,
     AttachmentOut,
     Credentials,
     Health,
@@ -115,7 +116,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
 
     Token = Annotated[str, Depends(bearer)]
     CurrentUser = Annotated[User, Depends(current_user)]
-    api = APIRouter(prefix="/api/v1", tags=["api"])
+    api = APIRouter(prefix="/api/v1", tags=["api"], responses=ERROR_RESPONSES)
 
     def stream(generation: Generation, start: dict[str, Any] | None) -> StreamingResponse:
         return StreamingResponse(

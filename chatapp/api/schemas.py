@@ -14,6 +14,35 @@ MAX_CONTENT = 1_000_000  # a hard cap; the configured CHATAPP_MAX_MESSAGE_CHARS 
 MAX_TITLE = 200
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="A stable word for the kind of error, e.g. not_found.")
+    message: str = Field(description="What went wrong, in a sentence for people.")
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers has this shape."""
+
+    error: ErrorDetail
+
+
+ERROR_MEANINGS = {
+    400: "The request is not valid (e.g. an empty message, a file of the wrong kind).",
+    401: "No valid bearer token (missing, expired, revoked), or wrong credentials.",
+    403: "The account may not do this (e.g. disabled).",
+    404: "Not found, or not yours (the two look the same).",
+    409: "Conflicts with the current state (e.g. a reply is still being written).",
+    413: "Too large (a message, a title, a file or the body).",
+    422: "The body or a parameter does not match the schema.",
+    429: "Too many requests; Retry-After says when to try again.",
+    502: "The model provider refused or failed (e.g. a wrong API key).",
+    503: "The database or the model provider cannot be reached right now.",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": meaning}
+    for status, meaning in ERROR_MEANINGS.items()
+}
+
+
 class Credentials(BaseModel):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024)
