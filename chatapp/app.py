@@ -16,6 +16,7 @@ import pages
 from chatapp import __version__, api, metrics
 from chatapp.security import SecurityHeaders
 from chatapp.settings import Settings
+from services.archive import ArchiveService
 from services.auth import AuthService
 from services.chat import ChatService
 from services.context import Options, Services
@@ -85,6 +86,7 @@ async def start_services(
     services.chat = ChatService(
         services.store, services.llm, services.options, telemetry=services.telemetry
     )
+    services.archive = ArchiveService(services.store, services.chat)
     services.ready.set()
     return services
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from services.archive import ArchiveService
     from services.auth import AuthService
     from services.chat import ChatService
     from services.llm import LLM
@@ -42,3 +43,4 @@ class Services:
     auth: AuthService = field(init=False)
     llm: LLM = field(init=False)
     chat: ChatService = field(init=False)
+    archive: ArchiveService = field(init=False)

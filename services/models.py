@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,15 @@ def new_id() -> str:
         now = max(time.time_ns(), _last_ns + 1)
         _last_ns = now
     return f"{now:016x}{os.urandom(4).hex()}"
+
+
+def id_at(moment: datetime, *, after: str = "") -> str:
+    """An id that sorts at `moment` (for imports keeping their original order), and after the
+    id `after` when given, so a reply still sorts after its question."""
+    nanoseconds = int(moment.timestamp() * 1_000_000_000)
+    if after:
+        nanoseconds = max(nanoseconds, int(after[:16], 16) + 1)
+    return f"{nanoseconds:016x}{os.urandom(4).hex()}"
 
 
 def utcnow() -> datetime:
@@ -161,6 +171,20 @@ class UsageRow:
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(slots=True)
+class Share:
+    """A read-only snapshot of a topic behind an unguessable link; revoking deletes it.
+
+    `snapshot` holds only the title and the shown messages (role, content, model, time).
+    """
+
+    user_id: str
+    topic_id: str
+    snapshot: dict[str, Any]
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    created_at: datetime = field(default_factory=utcnow)
 
 
 @dataclass(slots=True)

@@ -433,3 +433,24 @@ async def test_usage_is_summed_per_day_and_model_per_user(store: Store) -> None:
         UsageRow("2026-11-20", "gpt-b", 1, 7, 7),
     ]
     assert await store.usage_summary("nobody", since_day="2000-01-01") == []
+
+
+async def test_an_import_goes_in_whole_or_not_at_all(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    first = Topic(alice.id, "first", message_count=2)
+    question = Message(first.id, alice.id, Role.USER, "q")
+    answer = Message(first.id, alice.id, Role.ASSISTANT, "a", parent_id=question.id)
+    first.active_leaf_id = answer.id
+    await store.import_topics([(first, [question, answer])])
+    assert [t.title for t in await store.list_topics(alice.id)] == ["first"]
+    assert [m.content for m in await store.path_to(alice.id, answer.id)] == ["q", "a"]
+    assert [h.topic.id for h in await store.search(alice.id, "first")] == [first.id]
+
+    second = Topic(alice.id, "second")
+    clash = Topic(alice.id, "clash", id=first.id)  # an id already taken: the import fails
+    with pytest.raises(Conflict):
+        await store.import_topics(
+            [(second, [Message(second.id, alice.id, Role.USER, "x")]), (clash, [])]
+        )
+    assert [t.title for t in await store.list_topics(alice.id)] == ["first"]
+    assert await store.count_topics(alice.id) == 1

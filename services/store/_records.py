@@ -9,12 +9,22 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from services.models import Attachment, Message, MessageStatus, Role, Topic, Usage, User, utcnow
+from services.models import (
+    Attachment,
+    Message,
+    MessageStatus,
+    Role,
+    Share,
+    Topic,
+    Usage,
+    User,
+    utcnow,
+)
 
-R = TypeVar("R", User, Topic, Message, Attachment)
+R = TypeVar("R", User, Topic, Message, Attachment, Share)
 
 
-def dump(record: User | Topic | Message | Attachment) -> dict[str, Any]:
+def dump(record: User | Topic | Message | Attachment | Share) -> dict[str, Any]:
     """A record's fields as plain values: enums as their strings, usage as a dict or None."""
     return {k: v.value if isinstance(v, Enum) else v for k, v in asdict(record).items()}
 

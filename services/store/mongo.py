@@ -21,6 +21,7 @@ from services.models import (
     Message,
     MessageStatus,
     SearchHit,
+    Share,
     Topic,
     Usage,
     UsageRecord,
@@ -34,7 +35,7 @@ SELECTION_TIMEOUT_MS = 5000  # how long open() waits for a server before saying 
 AFTER = ReturnDocument.AFTER
 
 
-def _doc(record: User | Topic | Message | Attachment) -> dict[str, Any]:
+def _doc(record: User | Topic | Message | Attachment | Share) -> dict[str, Any]:
     """A record as a document: our string id is the `_id`."""
     values = dump(record)
     values["_id"] = values.pop("id")
@@ -84,6 +85,7 @@ class MongoStore:
         self.revoked = self.db["revoked_tokens"]
         self.attachments = self.db["attachments"]
         self.usage = self.db["usage"]
+        self.shares = self.db["shares"]
         self._files: AsyncIOMotorGridFSBucket | None = None
 
     @property
@@ -127,6 +129,7 @@ class MongoStore:
         await self.revoked.create_index("expires_at", expireAfterSeconds=0)
         await self.attachments.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
         await self.usage.create_index([("user_id", ASCENDING), ("day", ASCENDING)])
+        await self.shares.create_index("topic_id", unique=True)
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
@@ -281,6 +284,53 @@ class MongoStore:
             async for doc in self.attachments.find({"topic_id": topic_id}, {"_id": 1}):
                 await self._delete_file(doc["_id"])
             await self.attachments.delete_many({"topic_id": topic_id})
+            await self.shares.delete_many({"topic_id": topic_id})
+
+    # ----- import -----------------------------------------------------------------------------
+
+    async def import_topics(self, topics: list[tuple[Topic, list[Message]]]) -> None:
+        """All or nothing without transactions (standalone servers and mongomock have none):
+        anything inserted before a failure is deleted again."""
+        inserted: list[str] = []  # only what this import put in is taken out again
+        try:
+            async with self._guard():
+                for topic, messages in topics:
+                    activity = max([topic.id, *(m.id for m in messages)])
+                    await self.topics.insert_one({**_doc(topic), "activity": activity})
+                    inserted.append(topic.id)
+                    if messages:
+                        await self.messages.insert_many([_doc(m) for m in messages])
+        except BaseException:
+            async with self._guard():
+                await self.messages.delete_many({"topic_id": {"$in": inserted}})
+                await self.topics.delete_many({"_id": {"$in": inserted}})
+            raise
+
+    # ----- shares -----------------------------------------------------------------------------
+
+    async def save_share(self, share: Share) -> Share:
+        await self.get_topic(share.user_id, share.topic_id)
+        async with self._guard():
+            await self.shares.delete_many({"topic_id": share.topic_id})
+            await self.shares.insert_one(_doc(share))
+        return share
+
+    async def get_share(self, share_id: str) -> Share:
+        async with self._guard():
+            doc = await self.shares.find_one({"_id": share_id})
+        if doc is None:
+            raise NotFound("This shared link does not exist (or was revoked).")
+        return _load(Share, doc)
+
+    async def share_of_topic(self, user_id: str, topic_id: str) -> Share | None:
+        async with self._guard():
+            doc = await self.shares.find_one({"topic_id": topic_id, "user_id": user_id})
+        return _load(Share, doc) if doc else None
+
+    async def delete_share(self, user_id: str, topic_id: str) -> bool:
+        async with self._guard():
+            result = await self.shares.delete_many({"topic_id": topic_id, "user_id": user_id})
+        return bool(result.deleted_count)
 
     # ----- usage ------------------------------------------------------------------------------
 

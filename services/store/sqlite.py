@@ -21,6 +21,7 @@ from services.models import (
     Message,
     MessageStatus,
     SearchHit,
+    Share,
     Topic,
     Usage,
     UsageRecord,
@@ -31,7 +32,7 @@ from services.models import (
 from services.store._records import R, dump, email_key, given, load, message_changes, search_words
 from services.store.sqlite_migrations import migrate
 
-JSON_COLUMNS = frozenset({"settings", "usage"})
+JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
 # WAL lets pages read while a reply is saved; NORMAL sync is safe in WAL and much faster.
 PRAGMAS = ("busy_timeout = 5000", "foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL")
 
@@ -310,6 +311,43 @@ class SqliteStore:
             ):
                 raise NotFound("Topic not found.")
         await asyncio.to_thread(_unlink_all, [self.files / name for name in files])
+
+    # ----- import -----------------------------------------------------------------------------
+
+    async def import_topics(self, topics: list[tuple[Topic, list[Message]]]) -> None:
+        """One transaction: a failure anywhere leaves no topic of the import behind."""
+        async with self._write():
+            for topic, messages in topics:
+                activity = max((m.id for m in messages), default=topic.id)
+                await self._insert("topics", {**dump(topic), "activity": max(activity, topic.id)})
+                for message in messages:
+                    await self._insert("messages", dump(message))
+
+    # ----- shares -----------------------------------------------------------------------------
+
+    async def save_share(self, share: Share) -> Share:
+        async with self._write():
+            if not await self._count(
+                "SELECT 1 FROM topics WHERE id = ? AND user_id = ?", share.topic_id, share.user_id
+            ):
+                raise NotFound("Topic not found.")
+            await self._run("DELETE FROM shares WHERE topic_id = ?", share.topic_id)
+            await self._insert("shares", dump(share))
+        return share
+
+    async def get_share(self, share_id: str) -> Share:
+        if found := await self._load(Share, "SELECT * FROM shares WHERE id = ?", (share_id,)):
+            return found
+        raise NotFound("This shared link does not exist (or was revoked).")
+
+    async def share_of_topic(self, user_id: str, topic_id: str) -> Share | None:
+        sql = "SELECT * FROM shares WHERE topic_id = ? AND user_id = ?"
+        return await self._load(Share, sql, (topic_id, user_id))
+
+    async def delete_share(self, user_id: str, topic_id: str) -> bool:
+        async with self._write():
+            sql = "DELETE FROM shares WHERE topic_id = ? AND user_id = ?"
+            return bool(await self._run(sql, topic_id, user_id))
 
     # ----- usage ------------------------------------------------------------------------------
 

@@ -215,3 +215,20 @@ async def _usage(db: aiosqlite.Connection) -> None:
         CREATE INDEX usage_by_user_day ON usage (user_id, day);
         """,
     )
+
+
+@migration(12)
+async def _shares(db: aiosqlite.Connection) -> None:
+    """Read-only snapshots of topics behind unguessable links."""
+    await run_script(
+        db,
+        """
+        CREATE TABLE shares (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            topic_id TEXT NOT NULL UNIQUE REFERENCES topics(id) ON DELETE CASCADE,
+            snapshot TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    )

@@ -1,0 +1,414 @@
+"""Topics leaving and entering chatapp: Markdown and JSON exports, a whole-account archive,
+imports of such archives and of ChatGPT's `conversations.json`, and read-only share links.
+
+An import is checked whole before anything is written, and written all or nothing: a file
+that is not JSON, not an export we know, or whose messages do not form a tree gets an error
+naming what is wrong, and the account is as it was. Imported topics and messages get new
+ids made from their original times, so they sort where they belong and importing the same
+file twice makes copies instead of clashing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from services.chat import ChatService, Turn
+from services.errors import InvalidInput, TooLarge
+from services.models import Message, MessageStatus, Role, Share, Topic, id_at, utcnow
+from services.store import Store
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+MAX_TOPICS = 5_000
+MAX_MESSAGES = 20_000  # per topic
+MAX_CONTENT = 1_000_000
+ARCHIVE, TOPIC = "chatapp.archive", "chatapp.topic"
+
+
+# ----- what an import may contain ---------------------------------------------------------
+
+
+class MessageIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    parent_id: str | None = Field(default=None, max_length=64)
+    role: Role
+    content: str = Field(max_length=MAX_CONTENT)
+    status: MessageStatus = MessageStatus.COMPLETE
+    model: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+
+class TopicIn(BaseModel):
+    title: str = Field(max_length=500)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    active_leaf_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+    updated_at: datetime | None = None
+    messages: list[MessageIn] = Field(max_length=MAX_MESSAGES)
+
+
+class ArchiveIn(BaseModel):
+    format: Literal["chatapp.archive"]
+    version: Literal[1]
+    topics: list[TopicIn] = Field(max_length=MAX_TOPICS)
+
+
+class TopicFileIn(BaseModel):
+    format: Literal["chatapp.topic"]
+    version: Literal[1]
+    topic: TopicIn
+
+
+class GptAuthor(BaseModel):
+    role: str
+
+
+class GptContent(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    content_type: str = "text"
+    parts: list[Any] = Field(default_factory=list)
+    text: str | None = None
+
+
+class GptMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    author: GptAuthor
+    content: GptContent | None = None
+    create_time: float | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class GptNode(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    message: GptMessage | None = None
+    parent: str | None = None
+    children: list[str] = Field(default_factory=list)
+
+
+class GptConversation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    title: str | None = None
+    create_time: float | None = None
+    update_time: float | None = None
+    mapping: dict[str, GptNode]
+    current_node: str | None = None
+
+    @field_validator("mapping")
+    @classmethod
+    def _not_empty(cls, mapping: dict[str, GptNode]) -> dict[str, GptNode]:
+        if len(mapping) > MAX_MESSAGES * 2:
+            raise ValueError(f"more than {MAX_MESSAGES * 2} nodes")
+        return mapping
+
+
+# ----- the service --------------------------------------------------------------------------
+
+
+class ArchiveService:
+    """Exports, imports and shares, on the same store and chat service as everything else."""
+
+    def __init__(self, store: Store, chat: ChatService) -> None:
+        self.store = store
+        self.chat = chat
+
+    async def topic_markdown(self, user_id: str, topic_id: str) -> str:
+        topic = await self.store.get_topic(user_id, topic_id)
+        return markdown_of(topic, await self.chat.conversation(user_id, topic_id))
+
+    async def topic_json(self, user_id: str, topic_id: str) -> dict[str, Any]:
+        topic = await self.store.get_topic(user_id, topic_id)
+        return {"format": TOPIC, "version": 1, "topic": await self._topic_record(topic)}
+
+    async def archive(self, user_id: str) -> dict[str, Any]:
+        total = await self.store.count_topics(user_id)
+        topics = await self.store.list_topics(user_id, limit=total)
+        return {
+            "format": ARCHIVE,
+            "version": 1,
+            "exported_at": utcnow().isoformat(),
+            "topics": [await self._topic_record(topic) for topic in reversed(topics)],
+        }
+
+    async def import_file(self, user_id: str, data: bytes) -> list[Topic]:
+        """Import an archive, one topic, or ChatGPT's export; returns the new topics."""
+        topics = parse_import(user_id, data)
+        await self.store.import_topics(topics)
+        for topic, _ in topics:
+            self.chat._changed(user_id, topic.id)
+        return [topic for topic, _ in topics]
+
+    # shares
+
+    async def share(self, user_id: str, topic_id: str) -> Share:
+        """A new link to a snapshot of the topic as it is now (an older link stops working)."""
+        topic = await self.store.get_topic(user_id, topic_id)
+        turns = await self.chat.conversation(user_id, topic_id)
+        snapshot = {
+            "title": topic.title,
+            "messages": [
+                {
+                    "role": turn.message.role.value,
+                    "content": turn.message.content,
+                    "model": turn.message.model,
+                    "created_at": turn.message.created_at.isoformat(),
+                }
+                for turn in turns
+                if turn.message.role != Role.SYSTEM and turn.message.content
+            ],
+        }
+        return await self.store.save_share(Share(user_id, topic_id, snapshot))
+
+    async def shared(self, user_id: str, topic_id: str) -> Share | None:
+        await self.store.get_topic(user_id, topic_id)
+        return await self.store.share_of_topic(user_id, topic_id)
+
+    async def unshare(self, user_id: str, topic_id: str) -> bool:
+        await self.store.get_topic(user_id, topic_id)
+        return await self.store.delete_share(user_id, topic_id)
+
+    async def open_share(self, share_id: str) -> Share:
+        return await self.store.get_share(share_id[:64])
+
+    async def _topic_record(self, topic: Topic) -> dict[str, Any]:
+        messages = await self.store.list_messages(topic.user_id, topic.id)
+        return {
+            "title": topic.title,
+            "settings": topic.settings,
+            "active_leaf_id": topic.active_leaf_id,
+            "created_at": topic.created_at.isoformat(),
+            "updated_at": topic.updated_at.isoformat(),
+            "messages": [
+                {
+                    "id": m.id,
+                    "parent_id": m.parent_id,
+                    "role": m.role.value,
+                    "content": m.content,
+                    "status": m.status.value,
+                    "model": m.model,
+                    "created_at": m.created_at.isoformat(),
+                }
+                for m in messages
+            ],
+        }
+
+
+def markdown_of(topic: Topic, turns: list[Turn]) -> str:
+    lines = [f"# {topic.title}", "", f"*Exported from chatapp on {utcnow():%Y-%m-%d %H:%M} UTC*"]
+    for turn in turns:
+        message = turn.message
+        if message.role == Role.SYSTEM:
+            continue
+        who = "You" if message.role == Role.USER else f"Assistant ({message.model or 'model'})"
+        lines += ["", f"## {who} · {message.created_at:%Y-%m-%d %H:%M}", "", message.content]
+        for attachment in turn.attachments:
+            lines += ["", f"*Attached: {attachment.name}*"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ----- reading an import ----------------------------------------------------------------------
+
+
+def parse_import(user_id: str, data: bytes) -> list[tuple[Topic, list[Message]]]:
+    if len(data) > MAX_IMPORT_BYTES:
+        raise TooLarge(f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+    try:
+        raw = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"The file is not JSON ({exc}).") from None
+    try:
+        if isinstance(raw, list):
+            conversations = [GptConversation.model_validate(item) for item in raw]
+            if len(conversations) > MAX_TOPICS:
+                raise InvalidInput(f"At most {MAX_TOPICS} conversations per import.")
+            return [from_chatgpt(user_id, c, n) for n, c in enumerate(conversations, 1)]
+        if isinstance(raw, dict) and raw.get("format") == ARCHIVE:
+            archive = ArchiveIn.model_validate(raw)
+            return [from_chatapp(user_id, t, n) for n, t in enumerate(archive.topics, 1)]
+        if isinstance(raw, dict) and raw.get("format") == TOPIC:
+            return [from_chatapp(user_id, TopicFileIn.model_validate(raw).topic, 1)]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(
+            f"The file does not match its format at {where}: {first['msg']}."
+        ) from None
+    raise InvalidInput(
+        "This is not a chatapp export (archive or topic) nor ChatGPT's conversations.json."
+    )
+
+
+def from_chatapp(user_id: str, given: TopicIn, number: int) -> tuple[Topic, list[Message]]:
+    name = f"Topic {number} ({given.title[:40]!r})"
+    by_id = {m.id: m for m in given.messages}
+    if len(by_id) != len(given.messages):
+        raise InvalidInput(f"{name}: two messages share an id.")
+    for m in given.messages:
+        if m.parent_id is not None and m.parent_id not in by_id:
+            raise InvalidInput(f"{name}: message {m.id} answers {m.parent_id}, which is missing.")
+    nodes = [
+        (m.id, m.parent_id, m.role, m.content, m.model, m.status, aware(m.created_at))
+        for m in given.messages
+    ]
+    settings, leaf = given.settings, given.active_leaf_id
+    return build(user_id, name, given.title, settings, given.created_at, nodes, leaf)
+
+
+def from_chatgpt(user_id: str, given: GptConversation, number: int) -> tuple[Topic, list[Message]]:
+    title = (given.title or "Imported chat").strip() or "Imported chat"
+    name = f"Conversation {number} ({title[:40]!r})"
+    for node_id, node in given.mapping.items():
+        if node.parent is not None and node.parent not in given.mapping:
+            raise InvalidInput(f"{name}: node {node_id} has a parent that is not there.")
+
+    def kept(node_id: str) -> bool:
+        message = given.mapping[node_id].message
+        return (
+            message is not None
+            and message.author.role in ("user", "assistant")
+            and not message.metadata.get("is_visually_hidden_from_conversation")
+            and bool(text_of(message))
+        )
+
+    def kept_ancestor(node_id: str | None) -> str | None:
+        seen = set()
+        while node_id is not None and not kept(node_id):
+            if node_id in seen:
+                raise InvalidInput(f"{name}: its messages loop back on themselves.")
+            seen.add(node_id)
+            node_id = given.mapping[node_id].parent
+        return node_id
+
+    start = from_epoch(given.create_time)
+    nodes = []
+    for node_id, node in given.mapping.items():
+        if not kept(node_id):
+            continue
+        message = node.message
+        assert message is not None
+        nodes.append(
+            (
+                node_id,
+                kept_ancestor(node.parent),
+                Role(message.author.role),
+                text_of(message),
+                message.metadata.get("model_slug"),
+                MessageStatus.COMPLETE,
+                from_epoch(message.create_time) if message.create_time else start,
+            )
+        )
+    leaf = kept_ancestor(given.current_node) if given.current_node in given.mapping else None
+    return build(user_id, name, title, {}, start, nodes, leaf)
+
+
+def text_of(message: GptMessage) -> str:
+    content = message.content
+    if content is None:
+        return ""
+    if content.text:
+        return content.text
+    pieces = []
+    for part in content.parts:
+        if isinstance(part, str):
+            pieces.append(part)
+        elif isinstance(part, dict) and part.get("content_type") == "image_asset_pointer":
+            pieces.append("[image omitted]")
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            pieces.append(part["text"])
+        else:
+            pieces.append("[attachment omitted]")
+    return "\n".join(pieces).strip()
+
+
+Node = tuple[str, str | None, Role, str, str | None, MessageStatus, datetime]
+
+
+def build(
+    user_id: str,
+    name: str,
+    title: str,
+    settings: dict[str, Any],
+    created_at: datetime,
+    nodes: list[Node],
+    active_leaf: str | None,
+) -> tuple[Topic, list[Message]]:
+    """Topic and messages with new time-ordered ids, parents always before their replies."""
+    children: defaultdict[str | None, list[Node]] = defaultdict(list)
+    for node in nodes:
+        children[node[1]].append(node)
+    ordered: list[Node] = []
+    stack = sorted(children[None], key=lambda n: n[6], reverse=True)
+    while stack:  # depth first; every node reachable from a root is visited once
+        node = stack.pop()
+        ordered.append(node)
+        stack.extend(sorted(children[node[0]], key=lambda n: n[6], reverse=True))
+    if len(ordered) != len(nodes):
+        raise InvalidInput(f"{name}: some messages do not lead back to a first message.")
+    created_at = aware(created_at)
+    topic_id = id_at(created_at)
+    new_ids: dict[str, str] = {}
+    messages: list[Message] = []
+    last = topic_id
+    for old_id, parent, role, content, model, status, moment in _parents_first(ordered):
+        new_id = id_at(moment, after=last)
+        last = new_ids[old_id] = new_id
+        if status == MessageStatus.STREAMING:
+            status = MessageStatus.INTERRUPTED
+        messages.append(
+            Message(
+                topic_id,
+                user_id,
+                role,
+                content,
+                parent_id=new_ids[parent] if parent else None,
+                id=new_id,
+                status=status,
+                model=model,
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
+    leaf = new_ids.get(active_leaf or "") or (messages[-1].id if messages else None)
+    updated = messages[-1].created_at if messages else created_at
+    topic = Topic(
+        user_id,
+        " ".join(title.split())[:200] or "Imported chat",
+        id=topic_id,
+        settings={**settings, "title_locked": True},
+        active_leaf_id=leaf,
+        message_count=len(messages),
+        created_at=created_at,
+        updated_at=updated,
+    )
+    return topic, messages
+
+
+def _parents_first(ordered: list[Node]) -> list[Node]:
+    """By time, but never a reply before its question (a clock may have gone backwards)."""
+    placed: set[str] = set()
+    waiting: defaultdict[str, list[Node]] = defaultdict(list)
+    result: list[Node] = []
+
+    def place(node: Node) -> None:
+        result.append(node)
+        placed.add(node[0])
+        for child in waiting.pop(node[0], []):
+            place(child)
+
+    for node in sorted(ordered, key=lambda n: n[6]):
+        if node[1] is None or node[1] in placed:
+            place(node)
+        else:
+            waiting[node[1]].append(node)
+    return result
+
+
+def aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def from_epoch(seconds: float | None) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC) if seconds else utcnow()
