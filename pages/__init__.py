@@ -7,10 +7,11 @@ from services.context import Services
 
 def register(services: Services) -> None:
     """Register every page; each receives the one `Services` object."""
-    from pages import attachments, auth_pages, chat_page, frame, usage_page
+    from pages import attachments, auth_pages, chat_page, frame, sharing, usage_page
 
     frame.add_static()
     auth_pages.register(services)
     chat_page.register(services)
     attachments.register(services)
     usage_page.register(services)
+    sharing.register(services)

@@ -16,6 +16,7 @@ from pages.session import (
     sign_in,
     signed_in_page,
 )
+from pages.sharing import download_archive, import_box
 from services.context import Services
 from services.errors import ChatAppError
 from services.models import User
@@ -156,6 +157,16 @@ def register(services: Services) -> None:
                     value=user.settings.get("theme", "auto"),
                     on_change=set_theme,
                 )
+            with ui.card().classes("w-full").props("flat bordered"):
+                ui.label("Your chats").classes("text-h6")
+                ui.label(
+                    "Download every chat as one JSON file, or bring chats in: such a file, or "
+                    "the conversations.json of a ChatGPT data export."
+                ).classes("text-sm")
+                ui.button(
+                    "Export all chats", on_click=lambda: download_archive(services, user.id)
+                ).props("outline").mark("export-all")
+                import_box(services, user.id)
             with ui.card().classes("w-full").props("flat bordered"):
                 ui.label("Sessions").classes("text-h6")
 

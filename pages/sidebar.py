@@ -15,6 +15,7 @@ from nicegui import background_tasks, ui
 from pages.feedback import attempt
 from pages.frame import url_prefix
 from pages.session import recheck
+from pages.sharing import download_json, download_markdown, share_dialog
 from services.context import Services
 from services.models import SearchHit, Topic, utcnow
 
@@ -179,6 +180,17 @@ class Sidebar:
         with button.classes("topic-menu").mark("topic-menu", f"topic-menu-{topic.id}"):
             with ui.menu().props("auto-close"):
                 ui.menu_item("Rename", on_click=lambda: self._rename(row, topic)).mark("rename")
+                ui.menu_item(
+                    "Share…", on_click=lambda: share_dialog(self.services, self.user_id, topic)
+                ).mark("share")
+                ui.menu_item(
+                    "Export as Markdown",
+                    on_click=lambda: download_markdown(self.services, self.user_id, topic),
+                ).mark("export-markdown")
+                ui.menu_item(
+                    "Export as JSON",
+                    on_click=lambda: download_json(self.services, self.user_id, topic),
+                ).mark("export-json")
                 ui.menu_item("Delete", on_click=lambda: self._delete(topic)).mark("delete")
 
     # ----- acting -----------------------------------------------------------------------------

@@ -321,3 +321,43 @@ def test_refused_attachments_say_why_and_save_nothing(
     assert response.status_code in (400, 413), response.text
     assert words in response.json()["error"]["message"]
     assert alice.get(f"/topics/{topic['id']}/messages").json()["messages"] == []
+
+
+def test_export_import_and_share(
+    alice: httpx.Client, bob: httpx.Client, app: AppServer, fake: FakeOpenAI
+) -> None:
+    topic = alice.post("/topics", json={"title": "Round trip"}).json()
+    send(alice, topic["id"], "ping")
+    markdown = alice.get(f"/topics/{topic['id']}/export", params={"format": "markdown"})
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.text.startswith("# Round trip\n") and "ping" in markdown.text
+    one = alice.get(f"/topics/{topic['id']}/export").json()
+    assert one["format"] == "chatapp.topic"
+
+    archive = alice.get("/export").json()
+    before = bob.get("/topics").json()["total"]
+    imported = bob.post("/import", json=archive)
+    assert imported.status_code == 201, imported.text
+    assert "Round trip" in [t["title"] for t in imported.json()]
+    assert bob.get("/topics").json()["total"] == before + len(archive["topics"])
+    refused = bob.post("/import", content=b"[1, 2, 3]")
+    assert refused.status_code == 400 and "format" in refused.json()["error"]["message"]
+    assert bob.get("/topics").json()["total"] == before + len(archive["topics"])
+
+    shared = alice.post(f"/topics/{topic['id']}/share")
+    assert shared.status_code == 201
+    path = shared.json()["path"]
+    public = httpx.get(f"{app.url}/api/v1/shared/{shared.json()['id']}")  # no token
+    assert public.status_code == 200 and public.json()["title"] == "Round trip"
+    assert public.json()["messages"][0]["content"] == "ping"
+    assert httpx.get(f"{app.url}{path}").status_code == 200  # the read-only page
+
+    for method, url in [
+        ("GET", f"/topics/{topic['id']}/export"),
+        ("POST", f"/topics/{topic['id']}/share"),
+        ("DELETE", f"/topics/{topic['id']}/share"),
+    ]:
+        assert bob.request(method, url).status_code == 404, url
+    assert alice.delete(f"/topics/{topic['id']}/share").status_code == 204
+    assert httpx.get(f"{app.url}/api/v1/shared/{shared.json()['id']}").status_code == 404
+    assert httpx.get(f"{app.url}{path}").status_code == 404

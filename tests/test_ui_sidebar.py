@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from nicegui import ElementFilter, ui
+from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 import pages.sidebar
@@ -184,3 +187,81 @@ async def test_an_automatic_title_reaches_the_sidebar_and_header(
     await user.should_see("Here is how to bake bread.", retries=100)
     await wait_for(lambda: rows(user) and rows(user)[0][0] == "Baking Bread at Home", "title")
     await user.should_see("Baking Bread at Home", marker="chat-title")
+
+
+async def test_export_all_then_import_brings_the_chats_back(
+    ui_fake: FakeOpenAI, user: User, store: Store
+) -> None:
+    await set_up_owner(user)
+    await new_topic(user, "first chat")
+    second = await new_topic(user, "second chat")
+    await user.open("/account")
+    user.find(marker="export-all").click()
+    archive = json.loads((await user.download.next()).content)
+    assert [t["title"] for t in archive["topics"]] == ["first chat", "second chat"]
+
+    me = await owner_id(store)
+    for topic in await store.list_topics(me):
+        await store.delete_topic(me, topic.id)
+    (uploader,) = user.find(marker="import").elements
+    assert isinstance(uploader, ui.upload)
+    data = json.dumps(archive).encode()
+    await uploader.handle_uploads([SmallFileUpload("chatapp.json", "application/json", data)])
+    await user.should_see("Imported 2 chats.", retries=50)
+    restored = await store.list_topics(me)
+    assert [t.title for t in restored] == ["second chat", "first chat"]
+    assert second not in {t.id for t in restored}  # new ids
+    messages = await store.list_messages(me, restored[0].id)
+    assert [m.content for m in messages] == ["second chat", "You said: second chat"]
+
+    bad = b'{"format": "something else"}'
+    await uploader.handle_uploads([SmallFileUpload("x.json", "application/json", bad)])
+    await user.should_see("Nothing was imported.", retries=50)
+    assert await store.count_topics(me) == 2
+
+
+async def test_a_topic_exports_as_markdown_and_json(ui_fake: FakeOpenAI, user: User) -> None:
+    await set_up_owner(user)
+    topic_id = await new_topic(user, "export me please")
+    user.find(marker=f"topic-menu-{topic_id}").click()
+    user.find(marker="export-markdown").click()
+    text = (await user.download.next()).text
+    assert text.startswith("# export me please\n")
+    assert "## You · " in text and "You said: export me please" in text
+    user.find(marker=f"topic-menu-{topic_id}").click()
+    user.find(marker="export-json").click()
+    record = json.loads((await user.download.next()).content)
+    assert record["format"] == "chatapp.topic" and len(record["topic"]["messages"]) == 2
+
+
+async def test_share_link_shows_a_read_only_copy_until_revoked(
+    ui_fake: FakeOpenAI, user: User
+) -> None:
+    await set_up_owner(user)
+    topic_id = await new_topic(user, "share this chat")
+
+    async def open_share_dialog() -> None:
+        await user.open(f"/topic/{topic_id}")
+        user.find(marker=f"topic-menu-{topic_id}").click()
+        user.find(marker="share").click()
+
+    await open_share_dialog()
+    await user.should_see("This chat is not shared.", retries=50)
+    user.find(marker="create-share").click()
+    await user.should_see(marker="share-link", retries=50)
+    (link,) = user.find(marker="share-link").elements
+    path = "/share/" + link.value.rsplit("/share/", 1)[1]  # type: ignore[attr-defined]
+
+    # A visitor without a session (the simulated user's requests share one context, so the
+    # owner's page is opened again afterwards).
+    anonymous = httpx.AsyncClient(transport=user.http_client._transport, base_url="http://test")
+    page = await anonymous.get(path)
+    assert page.status_code == 200
+    assert "You said: share this chat" in page.text and "Olivia" not in page.text
+
+    await open_share_dialog()
+    await user.should_see(marker="revoke-share", retries=50)
+    user.find(marker="revoke-share").click()
+    await user.should_see("This chat is not shared.", retries=50)
+    assert (await anonymous.get(path)).status_code == 404
+    await anonymous.aclose()

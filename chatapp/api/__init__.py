@@ -20,5 +20,5 @@ def register(services: Services) -> None:
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.include_router(routes.router(services, healthz))
     errors.register(app)
-    # 2 MB for any body; a message with its files (up to 5, base64) up to 64 MB.
+    # 2 MB for any body; a message with its files (5, in base64) or an import up to 64 MB.
     app.add_middleware(errors.BodyLimit, max_bytes=2 * 1024 * 1024, upload_bytes=64 * 1024 * 1024)

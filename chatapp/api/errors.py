@@ -95,7 +95,7 @@ class BodyLimit:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
-        upload = scope["method"] == "POST" and scope["path"].endswith("/messages")
+        upload = scope["method"] == "POST" and scope["path"].endswith(("/messages", "/import"))
         max_bytes = self.upload_bytes if upload else self.default_bytes
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and int(declared or 0) > max_bytes:

@@ -6,10 +6,10 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import OAuth2PasswordBearer
 
 from chatapp.api.schemas import (
@@ -23,6 +23,8 @@ from chatapp.api.schemas import (
     MessageOut,
     ModelsOut,
     SearchHitOut,
+    SharedOut,
+    ShareOut,
     TokenOut,
     TopicCreate,
     TopicOut,
@@ -272,6 +274,61 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
     @api.post("/messages/{message_id}/edit", responses=SSE_RESPONSE)
     async def edit(message_id: str, body: MessageEdit, user: CurrentUser) -> StreamingResponse:
         return started(await services.chat.edit(user.id, message_id, body.content))
+
+    @api.get(
+        "/topics/{topic_id}/export",
+        response_class=Response,
+        responses={200: {"content": {"text/markdown": {}, "application/json": {}}}},
+    )
+    async def export_topic(
+        topic_id: str,
+        user: CurrentUser,
+        format: Annotated[Literal["markdown", "json"], Query()] = "json",
+    ) -> Response:
+        """One topic: Markdown (the branch on screen) or JSON (every branch)."""
+        if format == "markdown":
+            text = await services.archive.topic_markdown(user.id, topic_id)
+            return Response(text, media_type="text/markdown; charset=utf-8")
+        return JSONResponse(await services.archive.topic_json(user.id, topic_id))
+
+    @api.get("/export", response_class=JSONResponse)
+    async def export_all(user: CurrentUser) -> JSONResponse:
+        """Every topic of yours as one archive, which POST /import takes back."""
+        return JSONResponse(await services.archive.archive(user.id))
+
+    @api.post(
+        "/import",
+        response_model=list[TopicOut],
+        status_code=201,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
+                "description": "A chatapp archive or topic export, or ChatGPT's "
+                "conversations.json (up to 50 MB).",
+            }
+        },
+    )
+    async def import_topics(request: Request, user: CurrentUser) -> list[TopicOut]:
+        """Import all the file's topics, or none of them (with an error saying why)."""
+        topics = await services.archive.import_file(user.id, await request.body())
+        return [TopicOut.of(topic) for topic in topics]
+
+    @api.post("/topics/{topic_id}/share", response_model=ShareOut, status_code=201)
+    async def share(topic_id: str, user: CurrentUser) -> ShareOut:
+        """A read-only link to the topic as it is now; a new one replaces the old."""
+        return ShareOut.of(await services.archive.share(user.id, topic_id))
+
+    @api.delete("/topics/{topic_id}/share", status_code=204)
+    async def unshare(topic_id: str, user: CurrentUser) -> Response:
+        if not await services.archive.unshare(user.id, topic_id):
+            raise NotFound("This topic is not shared.")
+        return Response(status_code=204)
+
+    @api.get("/shared/{share_id}", response_model=SharedOut)
+    async def shared(share_id: str) -> SharedOut:
+        """A shared topic's snapshot; anyone with the link may read it (no token needed)."""
+        return SharedOut.of(await services.archive.open_share(share_id))
 
     @api.post("/messages/{message_id}/select", status_code=204)
     async def select(message_id: str, user: CurrentUser) -> Response:

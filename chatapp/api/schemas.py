@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Base64Bytes, BaseModel, Field, model_validator
 
 from services.attachments import MAX_FILES
-from services.models import Attachment, Message, SearchHit, Topic, User
+from services.models import Attachment, Message, SearchHit, Share, Topic, User
 
 MAX_CONTENT = 1_000_000  # a hard cap; the configured CHATAPP_MAX_MESSAGE_CHARS applies below it
 MAX_TITLE = 200
@@ -217,3 +217,40 @@ class Health(BaseModel):
     status: str
     database: str
     version: str
+
+
+class ShareOut(BaseModel):
+    id: str
+    topic_id: str
+    path: str = Field(description="The read-only page, relative to the site: /share/<id>.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, share: Share) -> ShareOut:
+        return cls(
+            id=share.id,
+            topic_id=share.topic_id,
+            path=f"/share/{share.id}",
+            created_at=share.created_at,
+        )
+
+
+class SharedMessage(BaseModel):
+    role: str
+    content: str
+    model: str | None = None
+    created_at: str
+
+
+class SharedOut(BaseModel):
+    title: str
+    created_at: datetime
+    messages: list[SharedMessage]
+
+    @classmethod
+    def of(cls, share: Share) -> SharedOut:
+        return cls(
+            title=share.snapshot["title"],
+            created_at=share.created_at,
+            messages=[SharedMessage(**m) for m in share.snapshot["messages"]],
+        )

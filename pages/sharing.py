@@ -1,0 +1,178 @@
+"""Topics leaving the app from the page: downloads (Markdown, JSON, the whole account),
+imports, share links, and the public read-only page a share link opens."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from nicegui import events, ui
+
+from pages.feedback import attempt
+from pages.frame import dark_mode, head, url_prefix
+from pages.session import open_page, recheck
+from services.archive import MAX_IMPORT_BYTES
+from services.context import Services
+from services.errors import NotFound
+from services.markdown import render
+from services.models import Topic, utcnow
+
+
+def register(services: Services) -> None:
+    @open_page("/share/{share_id}", title="Shared chat · chatapp")
+    async def shared(share_id: str) -> None:
+        head()
+        dark_mode(None)
+        ui.add_head_html('<meta name="robots" content="noindex">')
+        try:
+            share = await services.archive.open_share(share_id)
+        except NotFound:
+            ui.context.client.status_code = 404  # type: ignore[attr-defined]
+            with ui.column().classes("w-full items-center mt-24 gap-2"):
+                ui.label("This shared chat does not exist, or its owner stopped sharing it.")
+            return
+        snapshot = share.snapshot
+        with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4 messages shared-chat"):
+            ui.label(snapshot["title"]).classes("text-h5").props('role="heading" aria-level="1"')
+            ui.label(
+                f"A read-only copy, shared on {share.created_at:%Y-%m-%d}. Later messages "
+                "are not included."
+            ).classes("text-sm text-grey-7")
+            for message in snapshot["messages"]:
+                mine = message["role"] == "user"
+                with ui.column().classes("w-full " + ("items-end" if mine else "items-start")):
+                    if mine:
+                        ui.label(message["content"]).classes(
+                            "message user-message whitespace-pre-wrap break-words"
+                        )
+                    else:
+                        ui.html(render(message["content"]), sanitize=False).classes(
+                            "message assistant-message markdown"
+                        )
+
+
+def file_name(title: str, suffix: str) -> str:
+    stem = re.sub(r"[^\w\- ]+", "", title).strip().replace(" ", "-")[:60] or "chat"
+    return f"{stem}{suffix}"
+
+
+async def download_markdown(services: Services, user_id: str, topic: Topic) -> None:
+    if await recheck(services) is None:
+        return
+    text = await attempt(lambda: services.archive.topic_markdown(user_id, topic.id))
+    if text is not None:
+        ui.download.content(text.encode(), file_name(topic.title, ".md"), "text/markdown")
+
+
+async def download_json(services: Services, user_id: str, topic: Topic) -> None:
+    if await recheck(services) is None:
+        return
+    record = await attempt(lambda: services.archive.topic_json(user_id, topic.id))
+    if record is not None:
+        body = json.dumps(record, ensure_ascii=False, indent=1).encode()
+        ui.download.content(body, file_name(topic.title, ".json"), "application/json")
+
+
+async def download_archive(services: Services, user_id: str) -> None:
+    if await recheck(services) is None:
+        return
+    archive = await attempt(lambda: services.archive.archive(user_id))
+    if archive is not None:
+        body = json.dumps(archive, ensure_ascii=False).encode()
+        ui.download.content(body, f"chatapp-{utcnow():%Y-%m-%d}.json", "application/json")
+
+
+def import_box(services: Services, user_id: str) -> None:
+    """An upload for a chatapp archive or ChatGPT's conversations.json, with its outcome."""
+    outcome = ui.label().props('role="status"').classes("text-sm").mark("import-outcome")
+
+    async def received(event: events.UploadEventArguments) -> None:
+        upload.reset()
+        if await recheck(services) is None:
+            return
+        data = await event.file.read()
+        topics = await attempt(lambda: services.archive.import_file(user_id, data))
+        if topics is None:
+            outcome.text = "Nothing was imported."
+            return
+        outcome.text = f"Imported {len(topics)} chat{'s' if len(topics) != 1 else ''}."
+
+    upload = ui.upload(
+        label="Import chats (.json)",
+        auto_upload=True,
+        max_file_size=MAX_IMPORT_BYTES,
+        on_upload=received,
+        on_rejected=lambda: ui.notify(
+            f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.", type="warning"
+        ),
+    )
+    upload.props('accept=".json,application/json" flat bordered').classes("w-full")
+    upload.mark("import")
+
+
+async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
+    """Create, copy, refresh or revoke the topic's read-only link."""
+    if await recheck(services) is None:
+        return
+    base = share_base()
+    # In the page's layout, not in the menu that opened it (the list redraws on changes).
+    with ui.context.client.layout, ui.dialog() as dialog, ui.card().classes("w-full max-w-lg"):
+        ui.label(f"Share “{topic.title}”").classes("text-h6")
+        ui.label(
+            "Anyone with the link sees a read-only copy of this chat as it is now: no "
+            "sidebar, nothing else of yours. Messages sent later are not included."
+        ).classes("text-sm")
+        body = ui.column().classes("w-full gap-2")
+
+    async def draw() -> None:
+        current = await attempt(lambda: services.archive.shared(user_id, topic.id))
+        body.clear()
+        with body:
+            if current is None:
+                ui.label("This chat is not shared.").classes("text-grey-7")
+                with ui.row().classes("justify-end w-full"):
+                    ui.button("Close", on_click=dialog.close).props("flat")
+                    ui.button("Create link", on_click=create).mark("create-share")
+                return
+            link = ui.input("Link", value=f"{base}/share/{current.id}").props(
+                "readonly outlined dense"
+            )
+            link.classes("w-full").mark("share-link")
+            with ui.row().classes("justify-end w-full gap-1"):
+                ui.button("Stop sharing", on_click=revoke).props("flat color=negative").mark(
+                    "revoke-share"
+                )
+                ui.button("Update copy", on_click=create).props("flat").tooltip(
+                    "Share the chat as it is now (the old link stops working)"
+                )
+                ui.button("Copy link", on_click=lambda: copy(link.value)).mark("copy-share")
+
+    async def create() -> None:
+        if await recheck(services) is not None:
+            await attempt(lambda: services.archive.share(user_id, topic.id))
+            await draw()
+
+    async def revoke() -> None:
+        if await recheck(services) is not None:
+            await attempt(lambda: services.archive.unshare(user_id, topic.id))
+            ui.notify("The link no longer works.")
+            await draw()
+
+    def copy(text: str) -> None:
+        ui.clipboard.write(text)
+        ui.notify("Link copied", timeout=1500)
+
+    await draw()
+    dialog.on("hide", dialog.delete)
+    dialog.open()
+    print("DEBUG opened", dialog.value, dialog.is_deleted, dialog.parent_slot.parent, flush=True)
+
+
+def share_base() -> str:
+    """This site's address as the browser reached it (scheme, host, proxy sub-path)."""
+    request = ui.context.client.request
+    if request is None:
+        return url_prefix()
+    # The scheme is the proxy's when it is trusted (CHATAPP_FORWARDED_ALLOW_IPS); the host is
+    # the one the browser asked for (nginx passes it on with `proxy_set_header Host $host`).
+    return f"{request.url.scheme}://{request.headers.get('host', '')}{url_prefix()}"
