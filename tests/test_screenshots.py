@@ -13,10 +13,16 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 
 
 async def test_screenshots(browser, app: AppServer, fake: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
-    fake.enqueue(Reply(REPLY, chunk_size=40))
     context = await browser.new_context(viewport=SIZES["desktop"])
     page = await context.new_page()
     await set_up(page, app)
+    for question in ("Plan a weekend in Lisbon", "Explain Python decorators", "Sourdough tips"):
+        await page.get_by_label("Message").fill(question)  # a few topics for the sidebar
+        await page.keyboard.press("Enter")
+        await page.get_by_text(f"You said: {question}").wait_for()
+        await page.get_by_role("button", name="New chat").click()
+        await page.get_by_text("How can I help?").wait_for()
+    fake.enqueue(Reply(REPLY, chunk_size=40))
     await page.get_by_label("Message").fill("Show me an add function")
     await page.keyboard.press("Enter")
     await page.get_by_text("That is all.").wait_for()
