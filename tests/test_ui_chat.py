@@ -121,3 +121,29 @@ async def test_the_usage_page_sums_tokens_per_model_and_day(fake: FakeOpenAI, us
     (row,) = table.rows  # type: ignore[attr-defined]
     assert row["model"] == "gpt-4o-mini" and row["replies"] == 2
     assert row["total"] == row["prompt"] + row["completion"] > 0
+
+
+@pytest.mark.parametrize(
+    ("reply", "shown", "partial"),
+    [
+        (Reply("x", status=401), "check OPENAI_API_KEY", ""),
+        (Reply("x", status=429, retry_after=30), "Try again in 30 s", ""),
+        (Reply("x", status=500), "is unavailable (HTTP 500)", ""),
+        (Reply("first half, second half", chunk_size=5, fault="cut"), "ended the reply", "first"),
+        (Reply("alpha beta gamma delta", chunk_size=5, fault="malformed"), "could not read", "alp"),
+        (Reply("", fault="empty"), "empty reply", ""),
+        (Reply("slow start then", chunk_size=5, fault="stall"), "timed out", "slow"),
+    ],
+    ids=["401", "429", "500", "cut", "malformed", "empty", "stall"],
+)
+async def test_provider_faults_show_in_the_page_and_keep_what_arrived(
+    fake: FakeOpenAI, user: User, reply: Reply, shown: str, partial: str
+) -> None:
+    await set_up_owner(user)
+    fake.enqueue(reply)
+    await send(user, "my precious question")
+    await user.should_see(shown, retries=100)  # the stall ends at the 5 s read timeout
+    await user.should_see("my precious question")
+    await user.should_see("Retry")
+    if partial:
+        await user.should_see(partial)
