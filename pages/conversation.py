@@ -15,7 +15,7 @@ from pages.session import recheck
 from services.chat import Finished, Generation, TextDelta, Turn
 from services.context import Services
 from services.markdown import render
-from services.models import MessageStatus, Role
+from services.models import Message, MessageStatus, Role
 
 STATUS_NOTES = {
     MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
@@ -128,16 +128,24 @@ class ConversationView:
                 ui.button("Retry", on_click=lambda: self._regenerate(message.id)).props(
                     "dense outline color=negative"
                 )
+                self._continue_button(message)
         elif note := STATUS_NOTES.get(message.status):
             with ui.row().classes("items-center gap-2 text-grey-7 text-sm"):
                 ui.label(note)
                 ui.button("Regenerate", on_click=lambda: self._regenerate(message.id)).props(
                     "dense flat"
                 )
+                self._continue_button(message)
         if message.usage and message.usage.total_tokens:
             ui.label(
                 f"{message.usage.prompt_tokens} + {message.usage.completion_tokens} tokens"
             ).classes("text-xs text-grey-6").props('title="prompt + reply tokens"')
+
+    def _continue_button(self, message: Message) -> None:
+        if message.content.strip():  # an unfinished reply with text can be carried on
+            ui.button("Continue", on_click=lambda: self._continue(message.id)).props(
+                "dense flat"
+            ).mark("continue")
 
     def _actions(self, turn: Turn) -> None:
         message = turn.message
@@ -182,6 +190,11 @@ class ConversationView:
         if await recheck(self.services) is None:
             return
         await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
+
+    async def _continue(self, message_id: str) -> None:
+        if await recheck(self.services) is None:
+            return
+        await attempt(lambda: self.services.chat.continue_reply(self.user_id, message_id))
 
     async def _edit(self, turn: Turn) -> None:
         if await recheck(self.services) is None:

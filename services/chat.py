@@ -42,6 +42,11 @@ from services.watchers import Watchers
 
 log = logging.getLogger(__name__)
 
+CONTINUE_PROMPT = (
+    "Your previous reply was cut off. Continue it exactly where it stopped, without repeating "
+    "anything and without any preamble."
+)
+
 
 @dataclass(slots=True)
 class Turn:
@@ -326,6 +331,31 @@ class ChatService:
         self._check_rate(user_id)
         return await self._answer(user_id, topic, question)
 
+    async def continue_reply(self, user_id: str, message_id: str) -> Generation:
+        """Carry on writing a reply that ended early (stopped, interrupted by a restart, or
+        failed part-way), in place: the model sees its partial text and is asked to go on."""
+        reply = await self.store.get_message(user_id, message_id)
+        if reply.role != Role.ASSISTANT or reply.parent_id is None:
+            raise InvalidInput("Only a reply can be continued.")
+        if reply.status in (MessageStatus.COMPLETE, MessageStatus.STREAMING):
+            raise InvalidInput("This reply is not unfinished.")
+        if not reply.content.strip():
+            raise InvalidInput("This reply has no text to continue from: regenerate it instead.")
+        topic = await self.store.get_topic(user_id, reply.topic_id)
+        self._check_idle(topic.id)
+        self._check_rate(user_id)
+        question = await self.store.get_message(user_id, reply.parent_id)
+        prompt = await self._prompt(user_id, topic, question)
+        prompt += [
+            {"role": "assistant", "content": reply.content},
+            {"role": "user", "content": CONTINUE_PROMPT},
+        ]
+        model = reply.model or topic.settings.get("model") or self.options.default_model
+        await self.store.update_message(user_id, reply.id, status=MessageStatus.STREAMING, error="")
+        generation = Generation(replace(reply, status=MessageStatus.STREAMING, error=None))
+        generation.parts.append(reply.content)
+        return self._start(topic, generation, prompt, model)
+
     async def stop(self, user_id: str, topic_id: str) -> Message | None:
         """Stop the reply being written in a topic, keeping its text; None when none runs."""
         await self.store.get_topic(user_id, topic_id)
@@ -386,13 +416,17 @@ class ChatService:
                 model=model,
             )
         )
-        generation = Generation(reply)
+        return self._start(topic, Generation(reply), prompt, model)
+
+    def _start(
+        self, topic: Topic, generation: Generation, prompt: list[dict[str, Any]], model: str
+    ) -> Generation:
         self.generations[topic.id] = generation
         self._replies.notify(topic.id, generation)  # other tabs showing it follow the reply
-        self._changed(user_id, topic.id)  # its count and place in the list changed
+        self._changed(topic.user_id, topic.id)  # its count and place in the list changed
         generation.task = asyncio.create_task(
             self._run(generation, prompt, model, topic.settings.get("temperature")),
-            name=f"generation-{reply.id}",
+            name=f"generation-{generation.message.id}",
         )
         return generation
 

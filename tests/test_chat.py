@@ -224,3 +224,29 @@ async def test_usage_is_recorded_per_reply_and_outlives_the_topic(
     assert row.completion_tokens == sum(u.completion_tokens for u in saved) > 0
     await services.chat.delete_topic(alice.id, topic.id)
     assert await services.chat.usage(alice.id) == [row]
+
+
+async def test_continue_carries_on_an_unfinished_reply_in_place(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    topic = await services.chat.create_topic(alice.id)
+    fake.enqueue(Reply("The first part, cut", chunk_size=4, fault="cut"))
+    _, failed = await collect(await services.chat.send(alice.id, topic.id, "tell me"))
+    assert failed.message.status == MessageStatus.ERROR and failed.message.content
+    partial = failed.message.content
+    fake.enqueue(" and the rest.")
+    generation = await services.chat.continue_reply(alice.id, failed.message.id)
+    deltas, done = await collect(generation)
+    assert deltas[0] == partial  # a follower first gets the text so far
+    assert done.message.status == MessageStatus.COMPLETE
+    assert done.message.content == partial + " and the rest."
+    sent = fake.chats[-1].json["messages"]
+    assert sent[-2] == {"role": "assistant", "content": partial}
+    assert "Continue" in sent[-1]["content"]
+    messages = await services.store.list_messages(alice.id, topic.id)
+    assert len(messages) == 2 and messages[1].content == partial + " and the rest."
+    assert not messages[1].error
+    with pytest.raises(InvalidInput):  # a complete reply has nothing to continue
+        await services.chat.continue_reply(alice.id, failed.message.id)
+    with pytest.raises(InvalidInput):
+        await services.chat.continue_reply(alice.id, messages[0].id)

@@ -271,6 +271,11 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
     async def regenerate(message_id: str, user: CurrentUser) -> StreamingResponse:
         return started(await services.chat.regenerate(user.id, message_id))
 
+    @api.post("/messages/{message_id}/continue", responses=SSE_RESPONSE)
+    async def continue_reply(message_id: str, user: CurrentUser) -> StreamingResponse:
+        """Carry on writing a reply that stopped early, in place (streams like a new reply)."""
+        return started(await services.chat.continue_reply(user.id, message_id))
+
     @api.post("/messages/{message_id}/edit", responses=SSE_RESPONSE)
     async def edit(message_id: str, body: MessageEdit, user: CurrentUser) -> StreamingResponse:
         return started(await services.chat.edit(user.id, message_id, body.content))
