@@ -7,9 +7,10 @@ from services.context import Services
 
 def register(services: Services) -> None:
     """Register every page; each receives the one `Services` object."""
-    from pages import attachments, auth_pages, chat_page, frame, sharing, usage_page
+    from pages import attachments, auth_pages, chat_page, frame, session, sharing, usage_page
 
     frame.add_static()
+    session.register_session_routes()
     auth_pages.register(services)
     chat_page.register(services)
     attachments.register(services)

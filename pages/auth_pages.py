@@ -9,6 +9,7 @@ from pages.feedback import describe
 from pages.frame import centered, frame
 from pages.session import (
     current_user,
+    enter,
     log_out,
     open_page,
     recheck,
@@ -35,8 +36,7 @@ def new_account_fields() -> tuple[ui.input, ui.input, ui.input, ui.label]:
 
 def register(services: Services) -> None:
     async def start_session(user: User, next_path: str | None = None) -> None:
-        sign_in(services.auth.issue_token(user).token)
-        ui.navigate.to(safe_next(next_path))
+        enter(services.auth.issue_token(user).token, next_path)
 
     def account_form(*, owner: bool) -> None:
         """Name, email and password fields that create an account and sign it in."""

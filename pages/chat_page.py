@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from nicegui import app, ui
+from nicegui import ui
 
 from pages.attachments import PendingFiles
 from pages.conversation import ConversationView
 from pages.feedback import attempt
 from pages.frame import frame
-from pages.session import recheck, signed_in_page
+from pages.session import browser_storage, recheck, signed_in_page
 from pages.sidebar import Sidebar, undo_toast
 from pages.topic_settings import model_picker, settings_dialog
 from services.context import Services
@@ -47,7 +47,7 @@ def not_found(services: Services, user: User) -> None:
 
 def drafts() -> dict[str, str]:
     """Unsent text per topic, kept server-side for this browser across reloads and sign-ins."""
-    return app.storage.user.setdefault("drafts", {})
+    return browser_storage().setdefault("drafts", {})
 
 
 async def chat_screen(services: Services, user: User, topic: Topic | None) -> None:

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import inspect
+import secrets
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
+from nicegui import storage as nicegui_storage
 
 from services.context import Services
 from services.errors import AuthError
 from services.models import User
 
 # Pages anyone may open; everything else registered with `signed_in_page` needs a session.
-OPEN_ROUTES = frozenset({"/login", "/setup", "/signup", "/share/{share_id}"})
+OPEN_ROUTES = frozenset({"/login", "/setup", "/signup", "/share/{share_id}"})  # + /session/enter
 
 
 def safe_next(target: str | None) -> str:
@@ -35,19 +39,71 @@ def login_url(next_path: str) -> str:
     return "/login" if next_path == "/" else f"/login?next={quote(next_path, safe='/')}"
 
 
+def browser_storage() -> Any:
+    """`app.storage.user` of the browser this page belongs to.
+
+    NiceGUI finds it through the request of the moment; a handler can run outside the request
+    that built its page (a background task, a test's simulated click), so the page's own
+    request is made the current one first. In HTTP routes there is no page: the route's
+    request already is.
+    """
+    try:
+        request = ui.context.client.request
+    except RuntimeError:  # not in a page: an HTTP route
+        request = None
+    if request is not None:
+        nicegui_storage.request_contextvar.set(request)
+    return app.storage.user
+
+
 def sign_in(token: str) -> None:
     """Keep the token server-side: NiceGUI's user storage, keyed by a signed browser cookie."""
-    app.storage.user["token"] = token
+    browser_storage()["token"] = token
+
+
+TICKET_SECONDS = 60
+_tickets: dict[str, tuple[str, float]] = {}  # one-time ticket -> (token, expiry)
+
+
+def enter(token: str, next_path: str | None) -> None:
+    """Finish a sign-in: the browser is sent through /session/enter, which gives it a new
+    session id before the token is stored, so a session id planted before sign-in (session
+    fixation) never becomes a signed-in one. A page handler cannot set cookies; a request can.
+    """
+    now = time.monotonic()
+    for stale in [t for t, (_, expiry) in _tickets.items() if expiry < now]:
+        del _tickets[stale]
+    ticket = secrets.token_urlsafe(32)
+    _tickets[ticket] = (token, now + TICKET_SECONDS)
+    target = quote(safe_next(next_path), safe="/")
+    ui.navigate.to(f"/session/enter?ticket={ticket}&next={target}")
+
+
+def register_session_routes() -> None:
+    @app.get("/session/enter", include_in_schema=False)
+    async def session_enter(request: Request, ticket: str = "", next: str = "/") -> Response:
+        token, expiry = _tickets.pop(ticket, ("", 0.0))
+        if not token or expiry < time.monotonic():
+            return RedirectResponse(login_url(next), status_code=303)
+        kept = {k: v for k, v in app.storage.user.items() if k != "token"}  # drafts stay
+        fresh = str(uuid.uuid4())
+        # NiceGUI makes a browser's storage when a request with a new id arrives; this request
+        # changes the id half-way, so the storage is made here (NiceGUI's own helper).
+        await app.storage._create_user_storage(fresh)
+        request.session["id"] = fresh
+        app.storage.user.update(kept)
+        app.storage.user["token"] = token
+        return RedirectResponse(safe_next(next), status_code=303)
 
 
 def sign_out() -> None:
     """Forget the session, but keep drafts: they belong to the browser, not to the token."""
-    app.storage.user.pop("token", None)
+    browser_storage().pop("token", None)
 
 
 async def current_user(services: Services) -> User | None:
     """The signed-in user, renewing the token when it is half-way to expiry (sliding expiry)."""
-    token = app.storage.user.get("token")
+    token = browser_storage().get("token")
     if not token:
         return None
     try:
@@ -104,8 +160,9 @@ async def recheck(services: Services) -> User | None:
 
 async def log_out(services: Services) -> None:
     """Revoke this session's token and forget everything kept for this browser."""
-    token = app.storage.user.get("token")
+    storage = browser_storage()
+    token = storage.get("token")
     if token:
         await services.auth.revoke(token)
-    app.storage.user.clear()
+    storage.clear()
     ui.navigate.to("/login")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
+from nicegui import app
 from nicegui.testing import User
 
 pytestmark = pytest.mark.asyncio
@@ -88,3 +92,34 @@ async def test_open_redirect_lands_on_home(user: User, target: str) -> None:
     await user.open(f"/login?next={target}")
     await sign_in(user, *OWNER)
     await user.should_see("How can I help?", retries=50)
+
+
+def session_id(user: User) -> str:
+    """The browser id inside NiceGUI's signed session cookie (base64 JSON, then signature)."""
+    payload = user.http_client.cookies["session"].split(".", 1)[0]
+    return json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))["id"]
+
+
+async def test_signing_in_gives_the_browser_a_new_session_id(user: User) -> None:
+    await user.open("/")  # a session id exists before sign-in: one an attacker could plant
+    planted = session_id(user)
+    await user.should_see("Create the owner account")
+    user.find(marker="name").type("Olivia")
+    user.find(marker="email").type(OWNER[0])
+    user.find(marker="password").type(OWNER[1])
+    user.find(marker="create-account").click()
+    await user.should_see("How can I help?", retries=50)
+    signed_in = session_id(user)
+    assert signed_in != planted
+    assert "token" not in app.storage._users[planted]  # the planted id signs nobody in
+    await sign_out(user)
+    await sign_in(user, *OWNER)
+    await user.should_see("How can I help?", retries=50)
+    assert session_id(user) not in (planted, signed_in)
+
+
+async def test_a_used_or_made_up_ticket_signs_nobody_in(user: User) -> None:
+    await set_up_owner(user)
+    await sign_out(user)
+    await user.open("/session/enter?ticket=made-up&next=/account")
+    await user.should_see("Sign in")
