@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots bundle clean
+.PHONY: run test lint bench screenshots bundle audit clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+# Known vulnerabilities in the installed dependencies (needs pypi.org's JSON API or OSV).
+audit: $(STAMP)
+	$(BIN)/pip-audit --local --strict --progress-spinner off
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -250,3 +250,28 @@ async def test_continue_carries_on_an_unfinished_reply_in_place(
         await services.chat.continue_reply(alice.id, failed.message.id)
     with pytest.raises(InvalidInput):
         await services.chat.continue_reply(alice.id, messages[0].id)
+
+
+async def test_long_titles_deleting_mid_reply_and_shutdown(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    topic = await services.chat.create_topic(alice.id)
+    with pytest.raises(TooLarge, match="title is too long"):
+        await services.chat.rename_topic(alice.id, topic.id, "x" * 201)
+    fake.enqueue(Reply("tick " * 400, chunk_size=5, delay=0.01))
+    generation = await services.chat.send(alice.id, topic.id, "go on")
+    while not generation.text:
+        await asyncio.sleep(0.01)
+    await services.chat.delete_topic(alice.id, topic.id)  # while the reply streams
+    assert services.chat.generation(topic.id) is None
+    with pytest.raises(NotFound):
+        await services.store.list_messages(alice.id, topic.id)
+
+    other = await services.chat.create_topic(alice.id)
+    fake.enqueue(Reply("tock " * 400, chunk_size=5, delay=0.01))
+    running = await services.chat.send(alice.id, other.id, "and this")
+    while not running.text:
+        await asyncio.sleep(0.01)
+    await services.chat.close()  # a clean shutdown saves what arrived, as interrupted
+    saved = await services.store.get_message(alice.id, running.message.id)
+    assert saved.status == MessageStatus.INTERRUPTED and saved.content.startswith("tock")
