@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from tests.app_server import AppServer
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -79,3 +81,24 @@ async def test_stop_keeps_what_arrived(browser, app: AppServer, fake: FakeOpenAI
     kept = await page.locator("[data-role=assistant] .markdown").last.inner_text()
     assert 0 < len(kept) < len("word " * 2000)
     assert fake.disconnects
+
+
+async def test_the_topic_list_loads_more_as_it_scrolls(browser, app: AppServer) -> None:  # type: ignore[no-untyped-def]
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await set_up(page, app)
+    async with httpx.AsyncClient(base_url=f"{app.url}/api/v1") as api:
+        form = {"username": OWNER[0], "password": OWNER[1]}
+        token = (await api.post("/auth/token", data=form)).json()["access_token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        for n in range(130):
+            await api.post("/topics", json={"title": f"Topic number {n:03d}"})
+    await page.goto(f"{app.url}/")
+    rows = page.locator(".topic-row")
+    await rows.nth(49).wait_for()
+    assert await rows.count() == 50  # one page first
+    drawer = page.locator(".q-drawer__content")
+    for expected in (100, 130):  # scrolling to the end of the list loads the next page
+        await drawer.evaluate("element => element.scrollTo(0, element.scrollHeight)")
+        await rows.nth(expected - 1).wait_for()
+    assert await rows.count() == 130
+    assert await page.locator(".topic-link").last.inner_text() == "Topic number 000"
