@@ -139,6 +139,7 @@ def run(settings: Settings, *, native: bool = False) -> None:
         host=settings.host,
         port=settings.port,
         title="chatapp",
+        language="en-US",  # <html lang> for screen readers, and Quasar's own texts
         favicon=Path(pages.__file__).parent / "static" / "favicon.svg",
         storage_secret=settings.storage_secret.get_secret_value(),
         reload=False,

@@ -67,7 +67,7 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
                 ui.label(
                     "You are talking to the offline demo model. Set OPENAI_API_KEY (or "
                     "OPENAI_BASE_URL for Ollama, vLLM, llama.cpp) and restart to use a real model."
-                ).classes("text-grey-7 max-w-lg")
+                ).classes("muted max-w-lg")
     else:
         with ui.row().classes("w-full max-w-3xl mx-auto items-center gap-1 px-3 pt-2"):
             await model_picker(services, topic)

@@ -58,7 +58,7 @@ class ConversationView:
         self.container.clear()
         with self.container:
             if not turns:
-                ui.label("Send a message to start.").classes("text-grey-7 self-center mt-16")
+                ui.label("Send a message to start.").classes("muted self-center mt-16")
             for turn in turns:
                 live = generation is not None and turn.message.id == generation.message.id
                 self._draw(turn, live=live)
@@ -130,7 +130,7 @@ class ConversationView:
                 )
                 self._continue_button(message)
         elif note := STATUS_NOTES.get(message.status):
-            with ui.row().classes("items-center gap-2 text-grey-7 text-sm"):
+            with ui.row().classes("items-center gap-2 muted text-sm"):
                 ui.label(note)
                 ui.button("Regenerate", on_click=lambda: self._regenerate(message.id)).props(
                     "dense flat"
@@ -139,7 +139,7 @@ class ConversationView:
         if message.usage and message.usage.total_tokens:
             ui.label(
                 f"{message.usage.prompt_tokens} + {message.usage.completion_tokens} tokens"
-            ).classes("text-xs text-grey-6").props('title="prompt + reply tokens"')
+            ).classes("text-xs muted").props('title="prompt + reply tokens"')
 
     def _continue_button(self, message: Message) -> None:
         if message.content.strip():  # an unfinished reply with text can be carried on
@@ -169,7 +169,7 @@ class ConversationView:
         ui.button(icon="chevron_left", on_click=lambda: self._select(ids[index - 1])).props(
             'flat round dense size=sm aria-label="Previous version"'
         ).mark("previous-version").set_enabled(index > 0)
-        ui.label(f"{index + 1}/{len(ids)}").classes("text-xs text-grey-7")
+        ui.label(f"{index + 1}/{len(ids)}").classes("text-xs muted")
         ui.button(icon="chevron_right", on_click=lambda: self._select(ids[index + 1])).props(
             'flat round dense size=sm aria-label="Next version"'
         ).mark("next-version").set_enabled(index < len(ids) - 1)
@@ -199,7 +199,10 @@ class ConversationView:
     async def _edit(self, turn: Turn) -> None:
         if await recheck(self.services) is None:
             return
-        with ui.dialog() as dialog, ui.card().classes("w-full max-w-2xl"):
+        with (
+            ui.dialog().props('aria-label="Edit message"') as dialog,
+            ui.card().classes("w-full max-w-2xl"),
+        ):
             ui.label("Edit message").classes("text-h6")
             ui.label("Sending keeps the original as an earlier version.").classes("text-sm")
             text = ui.textarea(value=turn.message.content).props("outlined autogrow autofocus")

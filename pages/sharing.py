@@ -37,7 +37,7 @@ def register(services: Services) -> None:
             ui.label(
                 f"A read-only copy, shared on {share.created_at:%Y-%m-%d}. Later messages "
                 "are not included."
-            ).classes("text-sm text-grey-7")
+            ).classes("text-sm muted")
             for message in snapshot["messages"]:
                 mine = message["role"] == "user"
                 with ui.column().classes("w-full " + ("items-end" if mine else "items-start")):
@@ -98,7 +98,6 @@ def import_box(services: Services, user_id: str) -> None:
         outcome.text = f"Imported {len(topics)} chat{'s' if len(topics) != 1 else ''}."
 
     upload = ui.upload(
-        label="Import chats (.json)",
         auto_upload=True,
         max_file_size=MAX_IMPORT_BYTES,
         on_upload=received,
@@ -106,8 +105,11 @@ def import_box(services: Services, user_id: str) -> None:
             f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.", type="warning"
         ),
     )
-    upload.props('accept=".json,application/json" flat bordered').classes("w-full")
-    upload.mark("import")
+    # Hidden by style (a NiceGUI-hidden upload refuses files); the button opens its picker.
+    upload.props('accept=".json,application/json"').classes("chat-uploader").mark("import")
+    ui.button("Import chats…", on_click=lambda: upload.run_method("pickFiles")).props(
+        "outline"
+    ).mark("import-button")
 
 
 async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
@@ -117,6 +119,7 @@ async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
     base = share_base()
     # In the page's layout, not in the menu that opened it (the list redraws on changes).
     with ui.context.client.layout, ui.dialog() as dialog, ui.card().classes("w-full max-w-lg"):
+        dialog.props["aria-label"] = f"Share {topic.title}"
         ui.label(f"Share “{topic.title}”").classes("text-h6")
         ui.label(
             "Anyone with the link sees a read-only copy of this chat as it is now: no "
@@ -129,7 +132,7 @@ async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
         body.clear()
         with body:
             if current is None:
-                ui.label("This chat is not shared.").classes("text-grey-7")
+                ui.label("This chat is not shared.").classes("muted")
                 with ui.row().classes("justify-end w-full"):
                     ui.button("Close", on_click=dialog.close).props("flat")
                     ui.button("Create link", on_click=create).mark("create-share")

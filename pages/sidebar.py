@@ -13,7 +13,7 @@ from datetime import datetime
 from nicegui import background_tasks, ui
 
 from pages.feedback import attempt
-from pages.frame import url_prefix
+from pages.frame import menu_entry, url_prefix
 from pages.session import recheck
 from pages.sharing import download_json, download_markdown, share_dialog
 from services.context import Services
@@ -139,11 +139,11 @@ class Sidebar:
         group = None
         with self.list:
             if not topics:
-                ui.label("No chats yet.").classes("text-grey-7 p-2")
+                ui.label("No chats yet.").classes("muted p-2")
             for topic in topics:
                 if (label := group_of(topic.updated_at, now)) != group:
                     group = label
-                    ui.label(label).classes("text-xs text-grey-7 pt-3 pb-1 px-2 topic-group")
+                    ui.label(label).classes("text-xs muted pt-3 pb-1 px-2 topic-group")
                 self._row(
                     topic, f"{count_label(topic.message_count)} · {relative(topic.updated_at, now)}"
                 )
@@ -152,7 +152,7 @@ class Sidebar:
         self.list.clear()
         with self.list:
             ui.label(f"{len(hits)} found" if hits else f"Nothing matches “{query}”.").classes(
-                "text-xs text-grey-7 pt-2 pb-1 px-2"
+                "text-xs muted pt-2 pb-1 px-2"
             ).props('role="status"')
             for hit in hits:
                 where = "in the title" if hit.message_id is None else hit.snippet
@@ -170,7 +170,7 @@ class Sidebar:
                 if active:
                     link.props('aria-current="page"')
                 ui.label(caption).classes(
-                    "text-xs text-grey-7 ellipsis " + ("search-snippet" if snippet else "")
+                    "text-xs muted ellipsis " + ("search-snippet" if snippet else "")
                 )
             self._menu(row, topic)
 
@@ -179,19 +179,19 @@ class Sidebar:
         button.props["aria-label"] = f"Options for {topic.title}"
         with button.classes("topic-menu").mark("topic-menu", f"topic-menu-{topic.id}"):
             with ui.menu().props("auto-close"):
-                ui.menu_item("Rename", on_click=lambda: self._rename(row, topic)).mark("rename")
-                ui.menu_item(
+                menu_entry("Rename", on_click=lambda: self._rename(row, topic)).mark("rename")
+                menu_entry(
                     "Share…", on_click=lambda: share_dialog(self.services, self.user_id, topic)
                 ).mark("share")
-                ui.menu_item(
+                menu_entry(
                     "Export as Markdown",
                     on_click=lambda: download_markdown(self.services, self.user_id, topic),
                 ).mark("export-markdown")
-                ui.menu_item(
+                menu_entry(
                     "Export as JSON",
                     on_click=lambda: download_json(self.services, self.user_id, topic),
                 ).mark("export-json")
-                ui.menu_item("Delete", on_click=lambda: self._delete(topic)).mark("delete")
+                menu_entry("Delete", on_click=lambda: self._delete(topic)).mark("delete")
 
     # ----- acting -----------------------------------------------------------------------------
 

@@ -34,7 +34,10 @@ async def model_picker(services: Services, topic: Topic) -> None:
 async def settings_dialog(services: Services, topic: Topic) -> None:
     """System prompt and temperature for this topic."""
     fresh = await services.store.get_topic(topic.user_id, topic.id)
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-xl"):
+    with (
+        ui.dialog().props('aria-label="Topic settings"') as dialog,
+        ui.card().classes("w-full max-w-xl"),
+    ):
         ui.label("Topic settings").classes("text-h6")
         prompt = (
             ui.textarea("System prompt", value=fresh.settings.get("system_prompt", ""))

@@ -25,7 +25,7 @@ def register(services: Services) -> None:
                 'role="heading" aria-level="1"'
             )
             if not rows:
-                ui.label("No replies yet in this period.").classes("text-grey-7")
+                ui.label("No replies yet in this period.").classes("muted")
                 return
             per_model: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
             for row in rows:

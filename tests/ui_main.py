@@ -7,4 +7,4 @@ from chatapp.settings import load_settings
 
 settings = load_settings()
 create_app(settings)
-ui.run(storage_secret=settings.storage_secret.get_secret_value(), title="chatapp")
+ui.run(storage_secret=settings.storage_secret.get_secret_value(), title="chatapp", language="en-US")

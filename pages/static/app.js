@@ -38,3 +38,14 @@
   new MutationObserver(watch).observe(document.body, { childList: true, subtree: true });
   watch();
 })();
+
+// Quasar's page-loading bar is a progressbar without a name; give it one for screen readers.
+(() => {
+  const name = () => {
+    for (const bar of document.querySelectorAll(".q-loading-bar:not([aria-label])")) {
+      bar.setAttribute("aria-label", "Loading");
+    }
+  };
+  new MutationObserver(name).observe(document.body, { childList: true, subtree: true });
+  name();
+})();
