@@ -88,6 +88,8 @@ async def test_the_whole_journey(browser: Any, app: AppServer, fake: FakeOpenAI)
 
     # A second topic, then search finds the first by a word of a message.
     await page.get_by_role("button", name="New chat").click()
+    await page.get_by_text("How can I help?").wait_for()
+    await page.wait_for_load_state("networkidle")  # its websocket is up: keys count
     fake.enqueue("Lisbon has trams and custard tarts.")
     await send(page, "Ideas for Lisbon")
     await page.get_by_text("custard tarts").wait_for()
@@ -215,3 +217,19 @@ async def test_keyboard_only(browser: Any, app: AppServer, fake: FakeOpenAI) -> 
     link = next(r for r in reached if "topic-link" in r["cls"])
     assert link["outline"] != "none", names  # the row shows where the focus is
     assert any(r["name"] == "Options for first line second line" for r in reached), names
+
+
+async def test_reload_mid_stream_reattaches(browser: Any, app: AppServer, fake: FakeOpenAI) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await set_up(page, app)
+    words = " ".join(f"w{n:03d}" for n in range(300))
+    fake.enqueue(Reply(words, chunk_size=8, delay=0.02))
+    await send(page, "Stream and reload")
+    await page.get_by_text("w050").wait_for()
+    await page.reload()
+    reply = page.locator("[data-role=assistant] .markdown").last
+    await reply.wait_for()
+    first = len(await reply.inner_text())
+    await page.get_by_text("w299").wait_for()  # it kept growing after the reload, to the end
+    assert len(await reply.inner_text()) > first
+    await wait_idle(page)

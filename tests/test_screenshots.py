@@ -22,6 +22,7 @@ async def test_screenshots(browser, app: AppServer, fake: FakeOpenAI) -> None:  
         await page.get_by_text(f"You said: {question}").wait_for()
         await page.get_by_role("button", name="New chat").click()
         await page.get_by_text("How can I help?").wait_for()
+        await page.wait_for_load_state("networkidle")  # its websocket is up: keys count
     fake.enqueue(Reply(REPLY, chunk_size=40))
     await page.get_by_label("Message").fill("Show me an add function")
     await page.keyboard.press("Enter")
