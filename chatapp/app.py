@@ -124,7 +124,13 @@ def run(settings: Settings, *, native: bool = False) -> None:
     # NiceGUI keeps per-browser storage (our session tokens, drafts) in files: the data folder,
     # not whatever folder the process happened to start in.
     Storage.path = (settings.data_dir / "nicegui").resolve()
+    # With Redis, that storage is shared by every process using the same URL and prefix, so
+    # a browser signed in through one process is signed in on all (docs/scaling.md).
+    if settings.redis_url:
+        Storage.redis_url = settings.redis_url
+        Storage.redis_key_prefix = settings.redis_key_prefix
     app.storage = Storage()
+    app.storage.general.initialize_sync()
     create_app(settings)
     ui.run(
         host=settings.host,
