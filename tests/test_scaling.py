@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -61,11 +61,22 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+def log_lines(proxy: Nginx, enough: Callable[[list[str]], bool]) -> list[str]:
+    """The access log once `enough` holds for it: nginx writes a line after the response
+    has gone (and for a websocket, once it closes), so the client can be a step ahead."""
+    for _ in range(200):  # bounded by attempts
+        lines = proxy.access_log()
+        if enough(lines):
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"the access log never got there:\n{lines[-20:]}")
+
+
 def upstream_of(proxy: Nginx, affinity: str) -> str:
     """The app address nginx sent the (last) request carrying this affinity cookie to."""
-    hits = [line for line in proxy.access_log() if line.endswith(f" affinity={affinity}")]
-    assert hits, f"no request with affinity {affinity} in the access log"
-    return hits[-1].split()[0]
+    mark = f" affinity={affinity}"
+    lines = log_lines(proxy, lambda lines: any(line.endswith(mark) for line in lines))
+    return [line for line in lines if line.endswith(mark)][-1].split()[0]
 
 
 def affinity_for_each(proxy: Nginx, ports: list[int]) -> dict[int, str]:
@@ -91,10 +102,11 @@ def check_new_browsers_stick(proxy: Nginx) -> None:
     see their second request go to the other process (all eight alike by chance: 1 in 128).
     """
     for _ in range(8):
+        before = len(proxy.access_log())
         with httpx.Client(base_url=proxy.base, verify=False, timeout=10) as http:
             value = http.get("/chat/healthz").cookies["chatapp_affinity"]
             http.get("/chat/healthz").raise_for_status()  # the client sends the cookie back
-        first, second = proxy.access_log()[-2:]
+        first, second = log_lines(proxy, lambda lines, n=before: len(lines) >= n + 2)[-2:]
         assert first.endswith(" affinity=-") and second.endswith(f" affinity={value}")
         assert first.split()[0] == second.split()[0], (first, second)
 
@@ -188,12 +200,6 @@ async def _browse(  # type: ignore[no-untyped-def]
     await topics.get_by_text("Hello from the second process").wait_for()
     await topics.get_by_text("Hello from the first process").wait_for()
 
-    # nginx really did send each phase to its process, websockets included.
-    log = proxy.access_log()
-    for app in (first, second):
-        mine = [line for line in log if line.endswith(f"affinity={affinity[app.port]}")]
-        assert {line.split()[0] for line in mine} == {f"127.0.0.1:{app.port}"}, mine
-        assert any(" 101 " in line and "_nicegui_ws" in line for line in mine), mine
     # The sign-in lives in Redis, under the configured prefix.
     keys = redis.Redis.from_url(redis_url).keys("test-chatapp:user-*")
     assert keys, "no user storage in Redis"
@@ -201,6 +207,22 @@ async def _browse(  # type: ignore[no-untyped-def]
     assert len(session) == 1, session
     assert not problems, problems
     await context.close()
+
+    # nginx really did send each phase to its process, websockets included (a websocket is
+    # logged when it closes, as they all have now).
+    def websocket_of_each(lines: list[str]) -> bool:
+        return all(
+            any(
+                " 101 " in line and line.endswith(f"affinity={affinity[app.port]}")
+                for line in lines
+            )
+            for app in (first, second)
+        )
+
+    log = log_lines(proxy, websocket_of_each)
+    for app in (first, second):
+        mine = [line for line in log if line.endswith(f"affinity={affinity[app.port]}")]
+        assert {line.split()[0] for line in mine} == {f"127.0.0.1:{app.port}"}, mine
     return f"session={session[0]['value']}"
 
 
