@@ -33,13 +33,12 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_screenshots.py
 
-# A one-file desktop program in dist/. nicegui-pack runs `python -m PyInstaller`, so the
-# venv's python must come first on PATH.
+# The one-folder desktop program dist/chatapp/ (run dist/chatapp/chatapp: a window with no
+# arguments, the chatapp command with them). packaging/native/build.py runs PyInstaller as
+# nicegui-pack does, plus what chatapp needs; tests/test_bundle.py builds and runs it.
 bundle: $(STAMP)
-	$(BIN)/python -m pip install --quiet pyinstaller 'pywebview>=5'
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nicegui-pack --onefile --windowed --noconfirm \
-		--name chatapp --add-data "pages/static:pages/static" packaging/native/main.py
-	@echo "built dist/chatapp (on Linux the window also needs GTK and WebKitGTK: docs/deployment.md)"
+	$(BIN)/python packaging/native/build.py dist
+	@echo "on Linux the window also needs GTK and WebKitGTK: docs/deployment.md"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from services.archive import ArchiveService
 from services.auth import AuthService
 from services.chat import ChatService
 from services.context import Options, Services
+from services.launch import LaunchToken, new_launch_token
 from services.llm import LLM, make_llm
 from services.store import Store, open_store
 from services.telemetry import timed_store
@@ -105,15 +106,26 @@ async def stop_services(services: Services) -> None:
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, llm: LLM | None = None
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    llm: LLM | None = None,
+    launch: LaunchToken | None = None,
 ) -> Services:
-    """Register pages and API routes on NiceGUI's app; the services open when it starts."""
+    """Register pages and API routes on NiceGUI's app; the services open when it starts.
+
+    With a launch token (the desktop window) there is also /launch, which accepts it once.
+    """
     services = Services(options_from(settings))
     if token := settings.metrics_token.get_secret_value():
         services.telemetry = metrics.register(app, services, token)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WaitUntilReady, ready=services.ready)
     pages.register(services)
+    if launch is not None:
+        from pages import launch as launch_page
+
+        launch_page.register(services, launch)
     api.register(services)
 
     async def startup() -> None:
@@ -128,13 +140,27 @@ def create_app(
     return services
 
 
-def run(settings: Settings, *, native: bool = False) -> None:
-    """Serve the app until interrupted (blocking)."""
+def run(settings: Settings, *, native: bool = False, launch_token: str | None = None) -> None:
+    """Serve the app until interrupted (blocking).
+
+    `native` opens it in a desktop window, signed in by a one-time launch token that only the
+    window gets. `launch_token` enables /launch with a known token and no window (tests).
+    """
     # NiceGUI keeps per-browser storage (our session tokens, drafts) in files: the data folder,
     # not whatever folder the process happened to start in.
     Storage.path = (settings.data_dir / "nicegui").resolve()
+    # With Redis, that storage is shared by every process using the same URL and prefix, so
+    # a browser signed in through one process is signed in on all (docs/scaling.md).
+    if settings.redis_url:
+        Storage.redis_url = settings.redis_url
+        Storage.redis_key_prefix = settings.redis_key_prefix
     app.storage = Storage()
-    create_app(settings)
+    app.storage.general.initialize_sync()
+    if native and launch_token is None:
+        launch_token = new_launch_token()
+    create_app(settings, launch=LaunchToken(launch_token) if launch_token else None)
+    if native and launch_token:
+        open_window_signed_in(settings, launch_token)
     ui.run(
         host=settings.host,
         port=settings.port,
@@ -145,6 +171,7 @@ def run(settings: Settings, *, native: bool = False) -> None:
         reload=False,
         show=False,
         native=native,
+        window_size=(1100, 760) if native else None,
         fastapi_docs=True,
         show_welcome_message=False,
         uvicorn_logging_level=settings.log_level.lower(),
@@ -154,3 +181,16 @@ def run(settings: Settings, *, native: bool = False) -> None:
         forwarded_allow_ips=settings.forwarded_allow_ips,
         proxy_headers=True,
     )
+
+
+def open_window_signed_in(settings: Settings, launch_token: str) -> None:
+    """Have NiceGUI's window open /launch with the token, and then forget the token here.
+
+    NiceGUI starts the window as a child process and hands it these arguments through a
+    pipe, so the token is on no command line; /launch keeps only its hash. Once the server
+    starts (the window process has its copy by then) the URL is dropped from this process.
+    """
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    window_args = app.native.window_args
+    window_args["url"] = f"http://{host}:{settings.port}/launch?token={launch_token}"
+    app.on_startup(lambda: window_args.pop("url", None))

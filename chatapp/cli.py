@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except ChatAppError as exc:
         print(f"chatapp: {exc.message}", file=sys.stderr)
         return 1
+    except ConfigError as exc:
+        print(f"chatapp: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     from chatapp.app import run
@@ -74,6 +77,25 @@ async def _preflight(settings: Settings) -> None:
 
     store = await open_store(settings.database)
     await store.close()
+    if settings.redis_url:
+        await _check_redis(settings.redis_url)
+
+
+async def _check_redis(url: str) -> None:
+    """Redis is optional; when configured it must be importable and answer, or we say so."""
+    try:
+        import redis.asyncio as redis
+    except ImportError:
+        raise ConfigError(
+            "CHATAPP_REDIS_URL needs the redis package: pip install 'chatapp[redis]'"
+        ) from None
+    client = redis.from_url(url, socket_connect_timeout=5)
+    try:
+        await client.ping()
+    except redis.RedisError as exc:
+        raise ConfigError(f"CHATAPP_REDIS_URL: Redis does not answer ({exc})") from None
+    finally:
+        await client.aclose()
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 from pathlib import Path
+
+SECRET_PARAMETER = re.compile(r"(?<=[?&]token=)[^&\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Access-log lines show `token=…` instead of a token passed in a URL (/launch)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                SECRET_PARAMETER.sub("…", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -22,3 +38,6 @@ def setup_logging(level: str = "INFO", log_file: Path | None = None) -> None:
     logging.basicConfig(level=level, format=FORMAT, handlers=handlers, force=True)
     # Each request is already one line in our own log; httpx's per-request INFO lines are noise.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):
+        access.addFilter(RedactTokens())

@@ -12,6 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATABASE_SCHEMES = ("sqlite:///", "mongodb://", "mongodb+srv://")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(Exception):
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # /metrics (Prometheus) is off unless a token is set; scrapers send it as a bearer token.
     metrics_token: SecretStr = SecretStr("")
+    # Several processes behind one proxy share NiceGUI's per-browser storage (the sign-in)
+    # through Redis; empty keeps it in files in the data folder (docs/scaling.md).
+    redis_url: str = ""
+    redis_key_prefix: str = Field("chatapp:", min_length=1)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -63,6 +68,13 @@ class Settings(BaseSettings):
     def _known_scheme(cls, value: str) -> str:
         if value and not value.startswith(DATABASE_SCHEMES):
             raise ValueError("must start with sqlite:/// or mongodb://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @property
@@ -91,7 +103,9 @@ def _describe(exc: ValidationError) -> str:
     field = str(error["loc"][0]) if error["loc"] else "?"
     variable = field.upper() if field.startswith("OPENAI_") else f"CHATAPP_{field.upper()}"
     value = error.get("input")
-    shown = "" if "secret" in field or "key" in field else f" (got {value!r})"
+    # Secrets, keys and URLs (which may carry a password) are never echoed back.
+    hidden = "secret" in field or "key" in field or field.endswith("_url")
+    shown = "" if hidden else f" (got {value!r})"
     return f"{variable}: {error['msg']}{shown}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 import uuid
 from collections import defaultdict, deque
@@ -20,6 +21,7 @@ from services.models import User, utcnow
 from services.store import Store
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 1024
+LOCAL_OWNER_EMAIL = "local@localhost"
 MAX_TOKEN_CHARS = 4096
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 REQUIRED_CLAIMS = ["sub", "iat", "nbf", "exp", "jti", "ver"]
@@ -125,6 +127,32 @@ class AuthService:
             return await self.store.create_user(user)
         except Conflict:
             raise Conflict("An account with this email already exists.") from None
+
+    async def local_owner(self) -> User:
+        """The account a desktop window signs in: the site's owner, made on the first start.
+
+        With no owner yet, that is a new owner `local@localhost` with a random password nobody
+        knows (set one with `chatapp user reset-password local@localhost` to sign in from a
+        browser too). An existing owner is used as it is: the earliest, if there are several.
+        """
+        owners = [user for user in await self.store.list_users() if user.is_owner]
+        if not owners:
+            try:
+                owners = [
+                    await self.register(
+                        email=LOCAL_OWNER_EMAIL,
+                        password=secrets.token_urlsafe(32),
+                        display_name="Me",
+                        is_owner=True,
+                    )
+                ]
+            except Conflict:
+                raise AuthError(
+                    f"{LOCAL_OWNER_EMAIL} exists but is not the owner; sign in with a password."
+                ) from None
+        if owners[0].disabled:
+            raise AuthError("The owner account is disabled. Enable it with `chatapp user enable`.")
+        return owners[0]
 
     async def authenticate(self, *, email: str, password: str, client: str = "") -> User:
         """The user for these credentials, or InvalidCredentials / Throttled / AuthError."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +31,10 @@ class AppServer:
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    # Another entry point (tests.launch_server), more arguments, and a line for its stdin.
+    module: str = "chatapp"
+    args: list[str] = field(default_factory=list)
+    stdin: str = ""
 
     @property
     def url(self) -> str:
@@ -42,11 +48,17 @@ class AppServer:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "chatapp", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=env,
+                [sys.executable, "-m", self.module, "--port", str(self.port), *self.args],
+                env={"CHATAPP_HOST": "127.0.0.1", **env},
+                stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # Its own process group: stop() also ends a window it opened.
+                start_new_session=True,
             )
+        assert self.process.stdin is not None
+        self.process.stdin.write(self.stdin.encode() + b"\n")
+        self.process.stdin.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -70,6 +82,10 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process is not None:
+            # Whatever it started and left behind (a native window's process) goes too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def kill(self) -> None:
         """SIGKILL: a crash, with no chance to save anything."""

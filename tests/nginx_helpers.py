@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 SHIPPED_CONF = Path(__file__).resolve().parent.parent / "packaging" / "nginx" / "chatapp.conf"
+STICKY_UPSTREAM = SHIPPED_CONF.parent / "sticky-upstream.conf"
+SHIPPED_UPSTREAM = """upstream chatapp {
+    server 127.0.0.1:8080;
+    keepalive 16;
+}
+"""
 
 
 def free_port() -> int:
@@ -42,15 +49,41 @@ def _replace_once(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def render_conf(*, http_port: int, https_port: int, app_port: int, cert: Path, key: Path) -> str:
-    """The shipped server blocks with only addresses, ports and certificate paths changed."""
+def sticky(text: str, app_ports: Sequence[int]) -> str:
+    """chatapp.conf changed as sticky-upstream.conf says: its upstream, the two add_header lines."""
+    upstream = STICKY_UPSTREAM.read_text()
+    shipped_servers = re.findall(r"^    server 127\.0\.0\.1:\d+;\n", upstream, re.M)
+    assert len(shipped_servers) == 2, upstream
+    servers = "".join(f"    server 127.0.0.1:{port};\n" for port in app_ports)
+    upstream = upstream.replace("".join(shipped_servers), servers)
+    text = _replace_once(text, SHIPPED_UPSTREAM, upstream)
+    for line in ('# add_header Set-Cookie "chatapp_affinity=', "# add_header Strict-Transport"):
+        text = _replace_once(text, line, line.removeprefix("# "))
+    return text
+
+
+def render_conf(
+    *,
+    http_port: int,
+    https_port: int,
+    app_ports: Sequence[int],
+    cert: Path,
+    key: Path,
+) -> str:
+    """The shipped server blocks with only addresses, ports and certificate paths changed.
+
+    One app port: chatapp.conf as shipped. Several: with sticky-upstream.conf applied.
+    """
     text = SHIPPED_CONF.read_text()
+    if len(app_ports) > 1:
+        text = sticky(text, app_ports)
+    else:
+        text = _replace_once(text, "server 127.0.0.1:8080;", f"server 127.0.0.1:{app_ports[0]};")
     for old, new in [
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("listen [::]:80;", ""),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
         ("listen [::]:443 ssl http2;", ""),
-        ("server 127.0.0.1:8080;", f"server 127.0.0.1:{app_port};"),
         # A real site uses the default port, so its redirect needs none; this one does.
         ("https://$host$request_uri", f"https://$host:{https_port}$request_uri"),
         ("/etc/letsencrypt/live/chat.example.com/fullchain.pem", str(cert)),
@@ -75,7 +108,9 @@ pid {folder / "nginx.pid"};
 error_log {folder / "error.log"} notice;
 events {{ worker_connections 256; }}
 http {{
-    access_log {folder / "access.log"};
+    # Which process answered each request, for the tests of several processes.
+    log_format upstream '$upstream_addr $status "$request" affinity=$cookie_chatapp_affinity';
+    access_log {folder / "access.log"} upstream;
 {temp}
     include {site};
 }}
@@ -95,6 +130,9 @@ class Nginx:
     def error_log(self) -> str:
         return (self.folder / "error.log").read_text()
 
+    def access_log(self) -> list[str]:
+        return (self.folder / "access.log").read_text().splitlines()
+
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
     # Bounded by attempts rather than a clock threshold: nginx binds within milliseconds.
@@ -109,7 +147,9 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None
 
 
 @contextmanager
-def run_nginx(nginx: str, openssl: str, folder: Path, *, app_port: int) -> Iterator[Nginx]:
+def run_nginx(
+    nginx: str, openssl: str, folder: Path, *, app_port: int = 0, app_ports: Sequence[int] = ()
+) -> Iterator[Nginx]:
     """Start nginx with the rendered shipped config; stop it gracefully afterwards."""
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed_cert(openssl, folder)
@@ -119,7 +159,7 @@ def run_nginx(nginx: str, openssl: str, folder: Path, *, app_port: int) -> Itera
         render_conf(
             http_port=server.http_port,
             https_port=server.https_port,
-            app_port=app_port,
+            app_ports=list(app_ports) or [app_port],
             cert=cert,
             key=key,
         )
