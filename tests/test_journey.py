@@ -24,10 +24,20 @@ async def wait_idle(page: Any) -> None:
 
 
 async def row_menu(page: Any, title: str) -> Any:
-    """Open a topic's ⋯ menu; returns the menu (the newest one open)."""
-    await page.get_by_role("button", name=f"Options for {title}").click()
+    """Open a topic's ⋯ menu; returns the menu (the newest one open).
+
+    The list redraws when a topic changes (here or in another tab); a click that lands as
+    the row is replaced opens nothing, so, as a person would, it clicks again.
+    """
     menu = page.get_by_role("menu").last
-    await menu.wait_for()
+    for attempt in range(3):
+        await page.get_by_role("button", name=f"Options for {title}").click()
+        try:
+            await menu.wait_for(timeout=3000)
+            return menu
+        except Exception:
+            if attempt == 2:
+                raise
     return menu
 
 

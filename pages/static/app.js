@@ -11,6 +11,7 @@
   const showHit = () => {
     const hit = location.hash.startsWith("#m-") && document.getElementById(location.hash.slice(1));
     if (!hit) return false;
+    for (const old of document.querySelectorAll(".message-hit")) old.classList.remove("message-hit");
     hit.classList.add("message-hit");
     hit.scrollIntoView({ block: "center" });
     return true;
@@ -22,6 +23,8 @@
     if (!showHit()) window.scrollTo({ top: document.documentElement.scrollHeight });
   };
   start();
+  // A search hit in the topic already open only changes the hash: show that message too.
+  window.addEventListener("hashchange", () => { if (showHit()) stick = false; });
 })();
 
 // The topic list loads its next page when its "Show more" button scrolls into view.
