@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable
 from nicegui import background_tasks, ui
 
 from pages.attachments import show_attachments
-from pages.feedback import attempt
+from pages.feedback import attempt, show_error
 from pages.frame import url_prefix
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
 from services.chat import Finished, Generation, TextDelta, Turn
 from services.context import Services
+from services.errors import ChatAppError
 from services.markdown import render
 from services.models import Message, MessageStatus, Role
 
@@ -85,9 +86,22 @@ class ConversationView:
                 live.append(event.text)
             elif isinstance(event, Finished):
                 live.finish()
+                if event.unsaved:
+                    with self.client:
+                        ui.notify(
+                            f"The reply could not be saved yet: {event.unsaved} "
+                            "chatapp keeps it and tries again until the database takes it.",
+                            type="warning",
+                            multi_line=True,
+                            close_button="Dismiss",
+                        )
         self.generating = False
-        await self.refresh()
-        await self.on_finished()
+        try:
+            await self.refresh()
+            await self.on_finished()
+        except ChatAppError as exc:  # e.g. the database went away: the reply stays shown
+            with self.client:  # a background task: say which page the toast belongs to
+                show_error(exc)
 
     def _stop_following(self) -> None:
         if self._follower is not None and not self._follower.done():

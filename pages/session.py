@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import inspect
 import secrets
 import time
@@ -12,12 +13,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import app, ui
 from nicegui import storage as nicegui_storage
 
 from services.context import Services
-from services.errors import AuthError
+from services.errors import AuthError, StoreUnavailable
 from services.models import User
 
 # Pages anyone may open; everything else registered with `signed_in_page` needs a session.
@@ -117,11 +118,48 @@ async def current_user(services: Services) -> User | None:
     return user
 
 
+RETRY_SECONDS = 5  # how soon a page shown while the database is away loads itself again
+
+
+def unavailable(exc: StoreUnavailable) -> HTMLResponse:
+    """What a page is while the database cannot be reached: why, and a reload every few s."""
+    return HTMLResponse(
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f'<meta http-equiv=refresh content="{RETRY_SECONDS}">'
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        "<title>chatapp: the database is unavailable</title></head>"
+        '<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto">'
+        "<h1>The database is unavailable</h1>"
+        f"<p>{html.escape(exc.message)}</p>"
+        f"<p>This page tries again every {RETRY_SECONDS} seconds. What you typed before is "
+        "kept.</p></body></html>",
+        status_code=503,
+        headers={"Retry-After": str(RETRY_SECONDS)},
+    )
+
+
+def _while_store_unavailable(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    """Wrap a page function so a database outage is a page that retries, not a 500."""
+
+    @wraps(func)
+    async def page(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await func(*args, **kwargs)
+        except StoreUnavailable as exc:
+            return unavailable(exc)
+
+    return page
+
+
 def open_page(path: str, **page_kwargs: Any) -> Callable[..., Any]:
     """`ui.page` for the few routes anyone may open; they must be listed in OPEN_ROUTES."""
     if path not in OPEN_ROUTES:
         raise ValueError(f"{path} is not an open route; use signed_in_page")
-    return ui.page(path, **page_kwargs)
+
+    def decorator(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+        return ui.page(path, **page_kwargs)(_while_store_unavailable(func))
+
+    return decorator
 
 
 def signed_in_page(services: Services, path: str, **page_kwargs: Any) -> Callable[..., Any]:
@@ -129,6 +167,7 @@ def signed_in_page(services: Services, path: str, **page_kwargs: Any) -> Callabl
 
     def decorator(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         @wraps(func)
+        @_while_store_unavailable
         async def page(request: Request, **kwargs: Any) -> Any:
             if await services.auth.needs_setup():
                 return RedirectResponse("/setup")

@@ -42,6 +42,8 @@ from services.watchers import Watchers
 
 log = logging.getLogger(__name__)
 
+SAVE_RETRY_CAP = 10.0  # seconds: the longest wait between tries to save a finished reply
+
 CONTINUE_PROMPT = (
     "Your previous reply was cut off. Continue it exactly where it stopped, without repeating "
     "anything and without any preamble."
@@ -81,6 +83,9 @@ class ChatService:
         self.save_interval = save_interval
         self.clock = clock
         self.generations: dict[str, Generation] = {}
+        # Replies that ended while the database could not be written: shown from here, and
+        # saved by a background retry as soon as it can be.
+        self.unsaved: dict[str, Message] = {}
         self._started: dict[str, deque[float]] = defaultdict(deque)
         self._background: set[asyncio.Task[Any]] = set()
         self._replies = Watchers[Generation]()  # per topic: a reply started
@@ -223,15 +228,21 @@ class ChatService:
             path.append(node)
             node = by_id.get(node.parent_id) if node.parent_id else None
         path.reverse()
-        if generation := self.generations.get(topic_id):  # show the text not yet saved
-            path = [
-                replace(m, content=generation.text) if m.id == generation.message.id else m
-                for m in path
-            ]
+        path = self.with_unsaved(path)
         files = defaultdict(list)
         for attachment in await self.store.list_attachments(user_id, topic_id):
             files[attachment.message_id].append(attachment)
         return [Turn(m, children[m.parent_id], files.get(m.id, [])) for m in path]
+
+    def with_unsaved(self, messages: list[Message]) -> list[Message]:
+        """`messages` as read from the store, with the text of replies not saved yet."""
+        generating = {g.message.id: g for g in self.generations.values()}
+        shown = []
+        for message in messages:
+            if generation := generating.get(message.id):
+                message = replace(message, content=generation.text)
+            shown.append(self.unsaved.get(message.id, message))
+        return shown
 
     async def select_branch(self, user_id: str, message_id: str) -> None:
         """Show the branch through `message_id`, down to its newest leaf."""
@@ -512,31 +523,56 @@ class ChatService:
 
     async def _finish(self, generation: Generation) -> None:
         message = generation.message
-        for attempt in range(6):
-            try:
-                await self.store.update_message(
-                    message.user_id,
-                    message.id,
-                    content=message.content,
-                    status=message.status,
-                    usage=message.usage,
-                    error=message.error,
-                )
-                break
-            except NotFound:  # the topic was deleted meanwhile
-                break
-            except StoreUnavailable as exc:
-                log.warning("saving reply %s failed (%s); retrying", message.id, exc)
-                await asyncio.sleep(0.5 * 2**attempt)
+        problem = await self._save_final(message)
+        if problem:  # keep it shown and keep trying; the topic is free for the next message
+            self.unsaved[message.id] = message
+            self._spawn(self._keep_saving(message))
         self.generations.pop(message.topic_id, None)
         generation.finished.set()
-        generation._publish(Finished(message))
+        generation._publish(Finished(message, unsaved=problem))
         generation.listeners.clear()
+        self._changed(message.user_id, message.topic_id)
+        if message.usage and message.usage.total_tokens and not problem:
+            await self._record_usage(message)
+        if message.status == MessageStatus.COMPLETE and self.options.auto_title and not problem:
+            self._spawn(self._title(message))
+
+    async def _save_final(self, message: Message) -> str:
+        """Save a reply that ended; "" when saved (or its topic is gone), else why not."""
+        try:
+            await self.store.update_message(
+                message.user_id,
+                message.id,
+                content=message.content,
+                status=message.status,
+                usage=message.usage,
+                error=message.error,
+            )
+        except NotFound:  # the topic was deleted meanwhile
+            pass
+        except StoreUnavailable as exc:
+            log.warning("saving reply %s failed (%s); retrying", message.id, exc)
+            return exc.message
+        self.unsaved.pop(message.id, None)
+        return ""
+
+    async def _keep_saving(self, message: Message) -> None:
+        """Retry saving a finished reply until the database takes it (at shutdown: once more)."""
+        delay = 0.5
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SAVE_RETRY_CAP)
+                if not await self._save_final(message):
+                    break
+        except asyncio.CancelledError:
+            if await self._save_final(message):
+                log.error("reply %s could not be saved before shutdown", message.id)
+            raise
+        log.info("reply %s saved after the database came back", message.id)
         self._changed(message.user_id, message.topic_id)
         if message.usage and message.usage.total_tokens:
             await self._record_usage(message)
-        if message.status == MessageStatus.COMPLETE and self.options.auto_title:
-            self._spawn(self._title(message))
 
     async def _record_usage(self, reply: Message) -> None:
         assert reply.usage is not None

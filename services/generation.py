@@ -18,9 +18,14 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """The reply ended: `message.status` says how (complete, stopped, error, interrupted)."""
+    """The reply ended: `message.status` says how (complete, stopped, error, interrupted).
+
+    `unsaved` says why the database did not take it yet ("" once saved); the service keeps
+    the reply and retries until it does.
+    """
 
     message: Message
+    unsaved: str = ""
 
 
 Event = TextDelta | Finished

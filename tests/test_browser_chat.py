@@ -25,6 +25,20 @@ def add(a: int, b: int) -> int:
 That is all."""
 
 
+GROWTH_RECORDER = """
+new MutationObserver(() => {
+  const replies = document.querySelectorAll('[data-role=assistant] .markdown');
+  const reply = replies[replies.length - 1];
+  if (!reply) return;
+  const seen = (window.__growth = window.__growth || []);
+  const state = [reply.innerText.length, reply.querySelectorAll('table').length,
+                 reply.querySelectorAll('.code-block').length];
+  const last = seen[seen.length - 1];
+  if (!last || last.join() !== state.join()) seen.push(state);
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
 async def set_up(page, app: AppServer) -> None:  # type: ignore[no-untyped-def]
     await page.goto(f"{app.url}/")
     await page.wait_for_load_state("networkidle")  # the page's websocket is up
@@ -41,21 +55,21 @@ async def test_send_streams_a_highlighted_code_block(browser, app: AppServer, fa
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Record every state the reply goes through in the browser itself: polling from here
+    # misses the steps when a loaded machine delays this process.
+    await page.add_init_script(GROWTH_RECORDER)
     await set_up(page, app)
     await page.get_by_label("Message").fill("Show me an add function")
     await page.keyboard.press("Enter")
 
     reply = page.locator("[data-role=assistant] .markdown").last
-    await reply.wait_for()
-    lengths: list[int] = []
-    while "That is all." not in (text := await reply.inner_text()):
-        if not lengths or len(text) != lengths[-1]:
-            lengths.append(len(text))
-        # A block frozen mid-stream must never show twice (frozen copy and stale tail).
-        assert await reply.locator("table").count() <= 1
-        assert await reply.locator(".code-block").count() <= 1
-        await page.wait_for_timeout(30)
-    assert len(lengths) >= 3, f"the reply did not grow in steps: {lengths}"
+    await reply.get_by_text("That is all.").wait_for(timeout=30_000)
+    growth = await page.evaluate("window.__growth")
+    lengths = [length for length, _, _ in growth]
+    assert len(lengths) >= 3 and lengths[0] < lengths[-1], f"did not grow in steps: {lengths}"
+    # A block frozen mid-stream must never show twice (frozen copy and stale tail).
+    assert max(tables for _, tables, _ in growth) <= 1
+    assert max(blocks for _, _, blocks in growth) <= 1
 
     await page.locator(".codehilite .k").first.wait_for()  # Pygments marked a keyword
     assert await page.locator(".code-lang").first.inner_text() == "python"

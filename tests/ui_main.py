@@ -4,7 +4,8 @@ from nicegui import ui
 
 from chatapp.app import create_app
 from chatapp.settings import load_settings
+from tests import ui_state
 
 settings = load_settings()
-create_app(settings)
+ui_state.services = create_app(settings)
 ui.run(storage_secret=settings.storage_secret.get_secret_value(), title="chatapp", language="en-US")

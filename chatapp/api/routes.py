@@ -227,7 +227,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         return MessageList(
             topic_id=topic.id,
             active_leaf_id=topic.active_leaf_id,
-            messages=[MessageOut.of(m) for m in messages],
+            messages=[MessageOut.of(m) for m in services.chat.with_unsaved(messages)],
             attachments=[AttachmentOut.of(a) for a in attachments],
         )
 

@@ -137,7 +137,7 @@ class SqliteStore:
         except sqlite3.ProgrammingError:
             raise  # our own bug: let it be seen
         except sqlite3.DatabaseError as exc:
-            raise StoreUnavailable(f"The database cannot be used right now ({exc}).") from None
+            raise StoreUnavailable(_explain(exc)) from None
         except ValueError:
             if self._closed:  # aiosqlite's word for a closed connection
                 raise StoreUnavailable("The database has been closed.") from None
@@ -534,3 +534,16 @@ class SqliteStore:
                 "status = ?",
                 MessageStatus.STREAMING.value,
             )
+
+
+def _explain(exc: sqlite3.DatabaseError) -> str:
+    """A sentence for the user and the operator: what failed and what to check."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")):
+        return (
+            f"The database could not be written ({exc}): check the disk has room and the "
+            "database file is writable. Nothing already saved is lost."
+        )
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return f"The database is busy ({exc}); try again in a moment."
+    return f"The database cannot be used right now ({exc})."
