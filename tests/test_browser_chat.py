@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -97,6 +98,32 @@ async def test_stop_keeps_what_arrived(browser, app: AppServer, fake: FakeOpenAI
     kept = await page.locator("[data-role=assistant] .markdown").last.inner_text()
     assert 0 < len(kept) < len("word " * 2000)
     assert fake.disconnects
+
+
+async def test_closing_the_tab_mid_reply_lets_it_finish_and_be_saved(  # type: ignore[no-untyped-def]
+    browser, app: AppServer, fake: FakeOpenAI
+) -> None:
+    full = "".join(f"step{n:03d} " for n in range(150))  # about 1.5 s of reply
+    fake.enqueue(Reply(full, chunk_size=8, delay=0.01))
+    page = await browser.new_page()
+    await set_up(page, app)
+    await page.get_by_label("Message").fill("Keep going without me")
+    await page.keyboard.press("Enter")
+    await page.get_by_text("step005").wait_for()
+    await page.close()  # the reply belongs to the server, not to the tab
+    assert not fake.disconnects
+    async with httpx.AsyncClient(base_url=f"{app.url}/api/v1", timeout=30) as api:
+        form = {"username": OWNER[0], "password": OWNER[1]}
+        token = (await api.post("/auth/token", data=form)).json()["access_token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        (topic,) = (await api.get("/topics")).json()["items"]
+        for _ in range(150):
+            reply = (await api.get(f"/topics/{topic['id']}/messages")).json()["messages"][-1]
+            if reply["status"] != "streaming":
+                break
+            await asyncio.sleep(0.1)
+    assert reply["status"] == "complete" and reply["content"] == full
+    assert not fake.disconnects  # the model was never cut off
 
 
 async def test_the_topic_list_loads_more_as_it_scrolls(browser, app: AppServer) -> None:  # type: ignore[no-untyped-def]
