@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from nicegui import background_tasks, ui
 
@@ -70,6 +71,9 @@ class Sidebar:
         self.prefix = url_prefix()
         self.client = ui.context.client
         self._redraw: asyncio.Task[None] | None = None
+        # What the list shows now: a refresh that would draw the same leaves it alone, so a
+        # row menu someone has open is not closed under them by a change elsewhere.
+        self._drawn: tuple[Any, ...] | None = None
         with ui.column().classes("w-full gap-2 p-2 no-wrap"):
             ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/")).props(
                 "outline no-caps"
@@ -133,23 +137,39 @@ class Sidebar:
 
     # ----- drawing ----------------------------------------------------------------------------
 
+    def _unchanged(self, *shown: Any) -> bool:
+        if shown == self._drawn:
+            return True
+        self._drawn = shown
+        self.list.clear()
+        return False
+
     def _draw_topics(self, topics: list[Topic]) -> None:
         now = utcnow()
-        self.list.clear()
+        rows = [
+            (
+                topic,
+                group_of(topic.updated_at, now),
+                f"{count_label(topic.message_count)} · {relative(topic.updated_at, now)}",
+            )
+            for topic in topics
+        ]
+        if self._unchanged("topics", [(t.id, t.title, g, c) for t, g, c in rows], self.active_id):
+            return
         group = None
         with self.list:
             if not topics:
                 ui.label("No chats yet.").classes("muted p-2")
-            for topic in topics:
-                if (label := group_of(topic.updated_at, now)) != group:
+            for topic, label, caption in rows:
+                if label != group:
                     group = label
                     ui.label(label).classes("text-xs muted pt-3 pb-1 px-2 topic-group")
-                self._row(
-                    topic, f"{count_label(topic.message_count)} · {relative(topic.updated_at, now)}"
-                )
+                self._row(topic, caption)
 
     def _draw_hits(self, hits: list[SearchHit], query: str) -> None:
-        self.list.clear()
+        shown = [(h.topic.id, h.topic.title, h.message_id, h.snippet) for h in hits]
+        if self._unchanged("hits", query, shown):
+            return
         with self.list:
             ui.label(f"{len(hits)} found" if hits else f"Nothing matches “{query}”.").classes(
                 "text-xs muted pt-2 pb-1 px-2"
@@ -196,6 +216,7 @@ class Sidebar:
     # ----- acting -----------------------------------------------------------------------------
 
     def _rename(self, row: ui.row, topic: Topic) -> None:
+        self._drawn = None  # this row is an input now: the next refresh draws the list again
         row.clear()
         with row:
             box = ui.input(value=topic.title).props(

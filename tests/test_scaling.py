@@ -175,6 +175,7 @@ async def _browse(  # type: ignore[no-untyped-def]
     await page.get_by_label("Password (8 characters or more)").fill(OWNER[1])
     await page.get_by_role("button", name="Create account").click()
     await page.get_by_text("How can I help?").wait_for()
+    await page.wait_for_load_state("networkidle")
     fake.enqueue(Reply("Answer from the first process"))
     await page.get_by_label("Message").fill("Hello from the first process")
     await page.keyboard.press("Enter")
@@ -187,6 +188,7 @@ async def _browse(  # type: ignore[no-untyped-def]
     assert page.url == f"{base}/", "the second process sent the browser to sign in"
     topics = page.locator(".topic-list")
     await topics.get_by_text("Hello from the first process").wait_for()
+    await page.wait_for_load_state("networkidle")  # keys pressed before it connects are lost
     fake.enqueue(Reply("Answer from the second process"))
     await page.get_by_label("Message").fill("Hello from the second process")
     await page.keyboard.press("Enter")

@@ -34,7 +34,9 @@ from services.store.sqlite_migrations import migrate
 
 JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
 # WAL lets pages read while a reply is saved; NORMAL sync is safe in WAL and much faster.
-PRAGMAS = ("busy_timeout = 5000", "foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL")
+PRAGMAS = ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL")
+BUSY_MS = 5_000  # how long a statement waits for another process's write lock
+OPEN_BUSY_MS = 60_000  # at open: another process may be migrating the file (a slow machine)
 
 
 def _ts(value: datetime) -> str:
@@ -116,9 +118,11 @@ class SqliteStore:
         store = cls(db, _db_path(url).parent / "attachments")
         try:
             async with store._write():
+                await db.execute(f"PRAGMA busy_timeout = {OPEN_BUSY_MS}")
                 for pragma in PRAGMAS:
                     await db.execute(f"PRAGMA {pragma}")
                 await migrate(db)
+                await db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
         except BaseException:
             await db.close()
             raise
