@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from benchmarks.common import Figure, median, write_results
-from benchmarks.seed import conversation, owner, seed
 from services.store import Store, open_store
+from tests.seed import conversation, owner, seed
 
 TOPICS = 1_000
 MESSAGES_PER_TOPIC = 100

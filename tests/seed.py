@@ -1,4 +1,4 @@
-"""Seeding a store fast: whole topics with their messages through `Store.import_topics`."""
+"""Seeding a store fast (tests and benchmarks): whole topics with their messages at once."""
 
 from __future__ import annotations
 
