@@ -19,8 +19,8 @@ from services.models import Message, MessageStatus, Role
 
 # A long topic opens with its most recent messages; older ones load, a page at a time, when
 # the "Load older messages" button at the top scrolls into view (pages/static/app.js).
-WINDOW = 40
-OLDER_PAGE = 40
+WINDOW = 20
+OLDER_PAGE = 20
 
 STATUS_NOTES = {
     MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
