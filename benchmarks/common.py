@@ -11,8 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,11 @@ from typing import Any
 import httpx
 
 from tests.app_server import AppServer, free_port
+from tests.chromium import chromium
+
+__all__ = ["chromium"]  # the benchmarks' Chromium is the tests' one
 
 RESULTS = Path(__file__).parent / "results"
-CHROMIUM = os.environ.get("CHATAPP_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"]
 OWNER = ("bench@example.com", "bench password 1")
 
 
@@ -233,21 +234,6 @@ class Reply:
 
 
 # ----- Chromium -------------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Any]:
-    """Debian's Chromium through Playwright (never a downloaded browser)."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def signed_in_page(browser: Any, server: AppServer) -> Any:
