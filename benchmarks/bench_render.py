@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
+from benchmarks.common import Figure, write_results
 from pages.live_markdown import TAIL_INTERVAL
 from services.markdown import CACHE, render
 from services.markdown_blocks import BlockSplitter
 
-RESULTS = Path(__file__).parent / "results"
 CHUNK = 20
 CHUNK_INTERVAL = 0.010  # a fast model: one 20-character chunk every 10 ms
 
@@ -68,7 +66,7 @@ def throughput(size: int = 1_000_000) -> float:
     return len(document) / (time.perf_counter() - start) / 1e6
 
 
-def main() -> None:
+def main() -> list[Figure]:
     text = realistic_reply()
     naive_cpu, naive_bytes = naive(text)
     live_cpu, live_bytes = live(text)
@@ -89,8 +87,13 @@ def main() -> None:
     cpu, sent = figures["cpu_ratio"], figures["bytes_ratio"]
     print(f"  ratio (target <= 2 %): CPU {cpu:.2%}, bytes {sent:.2%}")
     print(f"render throughput, 1 MB document: {figures['render_mb_per_s']} MB/s")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "render.json").write_text(json.dumps(figures, indent=2))
+    table = [
+        Figure("render: CPU vs naive re-render", round(cpu * 100, 2), "%", 2),
+        Figure("render: bytes vs naive re-render", round(sent * 100, 2), "%", 2),
+        Figure("render: 1 MB document", figures["render_mb_per_s"], "MB/s"),
+    ]
+    write_results("render", figures, table)
+    return table
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import pages
 from chatapp import __version__, api, metrics
+from chatapp.probe import probe_loop
 from chatapp.security import SecurityHeaders
 from chatapp.settings import Settings
 from services.archive import ArchiveService
@@ -117,8 +118,9 @@ def create_app(
     With a launch token (the desktop window) there is also /launch, which accepts it once.
     """
     services = Services(options_from(settings))
+    prometheus = None
     if token := settings.metrics_token.get_secret_value():
-        services.telemetry = metrics.register(app, services, token)
+        services.telemetry = prometheus = metrics.register(app, services, token)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WaitUntilReady, ready=services.ready)
     pages.register(services)
@@ -128,11 +130,18 @@ def create_app(
         launch_page.register(services, launch)
     api.register(services)
 
+    probe: list[asyncio.Task[None]] = []
+
     async def startup() -> None:
         await start_services(services, settings, store=store, llm=llm)
+        if settings.loop_probe is not None or prometheus is not None:
+            observe = prometheus.loop_lag.observe if prometheus is not None else None
+            probe.append(asyncio.create_task(probe_loop(path=settings.loop_probe, observe=observe)))
         log.info("chatapp %s ready, database: %s", __version__, services.options.database_kind)
 
     async def shutdown() -> None:
+        for task in probe:
+            task.cancel()
         await stop_services(services)
 
     app.on_startup(startup)

@@ -24,6 +24,7 @@ from services.context import Services
 from services.models import Usage
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
+LOOP_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5)
 
 
@@ -78,6 +79,12 @@ class PrometheusTelemetry:
             "Time per database call, by operation.",
             ["operation"],
             buckets=STORE_BUCKETS,
+            registry=registry,
+        )
+        self.loop_lag = Histogram(
+            "chatapp_event_loop_lag_seconds",
+            "How late a 10 ms sleep of the event loop wakes up (sampled continuously).",
+            buckets=LOOP_LAG_BUCKETS,
             registry=registry,
         )
         self.store_errors = Counter(

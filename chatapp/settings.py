@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # /metrics (Prometheus) is off unless a token is set; scrapers send it as a bearer token.
     metrics_token: SecretStr = SecretStr("")
+    # A file to which the event-loop lag probe appends its samples (benchmarks); empty: off.
+    loop_probe: Path | None = None
     # Several processes behind one proxy share NiceGUI's per-browser storage (the sign-in)
     # through Redis; empty keeps it in files in the data folder (docs/scaling.md).
     redis_url: str = ""

@@ -18,6 +18,11 @@ from services.errors import ChatAppError
 from services.markdown import render
 from services.models import Message, MessageStatus, Role
 
+# A long topic opens with its most recent messages; older ones load, a page at a time, when
+# the "Load older messages" button at the top scrolls into view (pages/static/app.js).
+WINDOW = 20
+OLDER_PAGE = 20
+
 STATUS_NOTES = {
     MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
     MessageStatus.INTERRUPTED: "Interrupted: the server stopped while this reply was written.",
@@ -43,6 +48,9 @@ class ConversationView:
         self.container = ui.column().classes("w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages")
         self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
         self._follower: asyncio.Task[None] | None = None
+        self.turns: list[Turn] = []
+        self.shown = WINDOW  # how many of the latest turns are drawn
+        self.older: ui.button | None = None
         self.client = client = ui.context.client
         unwatch = services.chat.watch(topic_id, self._started_elsewhere)
         client.on_delete(unwatch)
@@ -54,18 +62,41 @@ class ConversationView:
             background_tasks.create(self.refresh(), name="show reply started elsewhere")
 
     async def refresh(self) -> None:
-        turns = await self.services.chat.conversation(self.user_id, self.topic_id)
+        self.turns = turns = await self.services.chat.conversation(self.user_id, self.topic_id)
         generation = self.services.chat.generation(self.topic_id)
+        first = self.first_shown
         self.container.clear()
         with self.container:
+            self.older = ui.button("Load older messages", on_click=self.load_older)
+            self.older.props("flat no-caps").classes("self-center messages-older")
+            self.older.mark("older-messages").set_visibility(first > 0)
             if not turns:
                 ui.label("Send a message to start.").classes("muted self-center mt-16")
-            for turn in turns:
+            for turn in turns[first:]:
                 live = generation is not None and turn.message.id == generation.message.id
                 self._draw(turn, live=live)
         self.generating = generation is not None
         if generation is not None:
             self.follow(generation)
+
+    @property
+    def first_shown(self) -> int:
+        """The index in `turns` of the oldest turn drawn."""
+        return max(0, len(self.turns) - self.shown)
+
+    async def load_older(self) -> None:
+        """Draw the next page of older turns above those shown, without redrawing the rest."""
+        first = self.first_shown
+        if first == 0 or self.older is None:
+            return
+        self.shown += OLDER_PAGE
+        with self.container:
+            batch = ui.column().classes("w-full gap-4")
+            with batch:
+                for turn in self.turns[self.first_shown : first]:
+                    self._draw(turn, live=False)
+        batch.move(target_index=1)  # under the button: the button stays the first child
+        self.older.set_visibility(self.first_shown > 0)
 
     def follow(self, generation: Generation) -> None:
         """Show a reply as it grows: text so far first, then each delta (LiveMarkdown throttles)."""

@@ -14,19 +14,8 @@ from chatapp.settings import load_settings
 from services.context import Services
 from services.models import User
 from tests.app_server import AppServer, run_app
+from tests.chromium import CHROMIUM, chromium
 from tests.fake_openai import FakeOpenAI
-
-CHROMIUM = os.environ.get("CHATAPP_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -62,16 +51,8 @@ def chromium_path() -> str:
 @pytest.fixture
 async def browser(chromium_path: str) -> AsyncIterator[object]:
     """A real headless Chromium (Debian's), driven by Playwright's async API."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium(chromium_path) as launched:
+        yield launched
 
 
 @pytest.fixture

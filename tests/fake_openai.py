@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import uvicorn
@@ -49,6 +49,8 @@ class Seen:
     json: dict[str, Any]
     headers: dict[str, str]
     closed_early: bool = False
+    # time.monotonic() of each text chunk sent (system-wide, so comparable across processes)
+    sent_at: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class FakeOpenAI:
 
     models: list[str] = field(default_factory=lambda: ["fake-small", "fake-large"])
     default: str | None = None  # None: echo the last user message
+    default_reply: Reply | None = None  # wins over `default`: text with its chunking and pace
     requests: list[Seen] = field(default_factory=list)
     disconnects: list[Seen] = field(default_factory=list)
     port: int = 0
@@ -86,6 +89,8 @@ class FakeOpenAI:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+        if self.default_reply is not None:
+            return replace(self.default_reply)
         if self.default is not None:
             return Reply(self.default)
         last = next((m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {})
@@ -135,6 +140,7 @@ class FakeOpenAI:
             routes=[
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/chat/completions", self._completions, methods=["POST"]),
+                Route("/fake/sent", self._sent, methods=["GET"]),
             ]
         )
 
@@ -142,6 +148,10 @@ class FakeOpenAI:
         self.requests.append(Seen("/v1/models", {}, dict(request.headers)))
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
         return JSONResponse({"object": "list", "data": data})
+
+    async def _sent(self, request: Request) -> Response:
+        """When each chat reply's text chunks went out (benchmarks read it from another process)."""
+        return JSONResponse([{"sent_at": seen.sent_at} for seen in self.chats])
 
     async def _completions(self, request: Request) -> Response:
         body = await request.json()
@@ -176,6 +186,7 @@ class FakeOpenAI:
                 if reply.fault == "stall" and index == len(pieces) // 2:
                     await asyncio.sleep(reply.stall_seconds)
                 yield _frame(_chunk(model, {"content": piece}))
+                seen.sent_at.append(time.monotonic())
                 if reply.delay:
                     await asyncio.sleep(reply.delay)
             yield _frame(_chunk(model, {}, finish_reason="stop"))
@@ -254,3 +265,29 @@ def _completion(model: str, text: str, body: dict[str, Any]) -> dict[str, Any]:
         ],
         "usage": _usage(body, text),
     }
+
+
+def main() -> None:
+    """`python -m tests.fake_openai --port P --chars N --chunk-size C --delay S`: serve every chat
+    request with the same paced reply until SIGTERM (benchmarks run it in its own process)."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--chars", type=int, default=400)
+    parser.add_argument("--chunk-size", type=int, default=8)
+    parser.add_argument("--delay", type=float, default=0.02)
+    args = parser.parse_args()
+    text = ("lorem ipsum dolor sit amet " * (args.chars // 27 + 1))[: args.chars]
+    fake = FakeOpenAI(port=args.port, default_reply=Reply(text, args.chunk_size, args.delay))
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    with fake:
+        print(f"serving {fake.base_url}", flush=True)
+        while not done.wait(0.5):
+            pass
+
+
+if __name__ == "__main__":
+    main()

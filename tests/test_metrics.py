@@ -49,6 +49,7 @@ def test_metrics_count_requests_replies_tokens_errors_and_store_calls(
     assert found[("chatapp_active_generations", ())] == 0
     assert found[("chatapp_http_requests_total", (("method", "POST"), ("status", "200")))] >= 3
     assert found[("chatapp_store_seconds_count", (("operation", "add_message"),))] == 4
+    assert found[("chatapp_event_loop_lag_seconds_count", ())] > 0  # the probe runs
     alice.close()
 
 

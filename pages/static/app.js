@@ -1,13 +1,20 @@
 // Follow a streaming reply: keep the page scrolled to the bottom until the user scrolls up.
-// A link to one message (#m-<id>, from search) shows that message instead.
+// A link to one message (#m-<id>, from search) shows that message instead, loading older
+// messages of a long topic until it is there.
 (() => {
   let stick = !location.hash.startsWith("#m-");
+  let lastY = window.scrollY;
   const nearBottom = () =>
     window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
-  window.addEventListener("scroll", () => { stick = nearBottom(); }, { passive: true });
-  const observer = new MutationObserver(() => {
-    if (stick) window.scrollTo({ top: document.documentElement.scrollHeight });
-  });
+  window.addEventListener("scroll", () => {
+    stick = nearBottom();
+    if (window.scrollY < lastY) window.chatScrolledUp = true;
+    lastY = window.scrollY;
+  }, { passive: true });
+  const older = () => {
+    const button = document.querySelector(".messages-older");
+    return button && button.offsetParent !== null ? button : null;
+  };
   const showHit = () => {
     const hit = location.hash.startsWith("#m-") && document.getElementById(location.hash.slice(1));
     if (!hit) return false;
@@ -16,25 +23,55 @@
     hit.scrollIntoView({ block: "center" });
     return true;
   };
+  // Older messages load above the first one shown: keep that one where the reader sees it
+  // (the browser's own scroll anchoring does nothing at the very top of the page).
+  let anchor = null;
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest(".messages-older")) return;
+    const first = document.querySelector(".messages [data-message-id]");
+    anchor = first && { element: first, top: first.getBoundingClientRect().top };
+  }, { capture: true });
+  const observer = new MutationObserver(() => {
+    if (anchor && anchor.element.isConnected) {
+      const moved = anchor.element.getBoundingClientRect().top - anchor.top;
+      if (moved) { window.scrollBy(0, moved); anchor = null; }
+    }
+    if (stick) window.scrollTo({ top: document.documentElement.scrollHeight });
+  });
+  // The linked message is older than those drawn: load older ones until it is there (a
+  // click made before the page's websocket is up is lost, so keep asking for a while).
+  const seek = (tries) => {
+    if (showHit()) { stick = false; return; }
+    const more = older();
+    if (!more || tries <= 0) return;
+    more.click();
+    setTimeout(() => seek(tries - 1), 300);
+  };
   const start = () => {
     const log = document.querySelector(".messages");
     if (!log) return setTimeout(start, 200);
     observer.observe(log, { childList: true, subtree: true, characterData: true });
-    if (!showHit()) window.scrollTo({ top: document.documentElement.scrollHeight });
+    if (location.hash.startsWith("#m-")) seek(100);
+    else window.scrollTo({ top: document.documentElement.scrollHeight });
   };
   start();
   // A search hit in the topic already open only changes the hash: show that message too.
-  window.addEventListener("hashchange", () => { if (showHit()) stick = false; });
+  window.addEventListener("hashchange", () => seek(100));
 })();
 
-// The topic list loads its next page when its "Show more" button scrolls into view.
+// The topic list loads its next page when its "Show more" button scrolls into view; a long
+// topic loads older messages when its "Load older messages" button does, once the reader has
+// scrolled up (the page opens at the bottom, so the button is in view only for a moment).
 (() => {
   const seen = new WeakSet();
   const visible = new IntersectionObserver((entries) => {
-    for (const entry of entries) if (entry.isIntersecting) entry.target.click();
+    for (const entry of entries) {
+      const older = entry.target.classList.contains("messages-older");
+      if (entry.isIntersecting && (!older || window.chatScrolledUp)) entry.target.click();
+    }
   });
   const watch = () => {
-    for (const button of document.querySelectorAll(".topic-more")) {
+    for (const button of document.querySelectorAll(".topic-more, .messages-older")) {
       if (!seen.has(button)) { seen.add(button); visible.observe(button); }
     }
   };

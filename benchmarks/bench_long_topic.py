@@ -1,0 +1,125 @@
+"""Long topic: a topic of 1,000 messages (about 1 MB of markdown) opening in Chromium.
+
+Timed from asking for the page to its latest message on screen: the first time (nothing of
+the topic rendered yet in the server's cache) and again. The baseline, in the same run, is
+the new-chat page, which shows no messages at all. The page draws a window of recent
+messages; the time to load the next page of older ones on scroll up is shown too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from benchmarks.bench_render import realistic_reply
+from benchmarks.common import (
+    Figure,
+    app_server,
+    chromium,
+    fake_server,
+    median,
+    signed_in_page,
+    write_results,
+)
+from services.store import open_store
+from tests.seed import conversation, seed
+
+COUNT = 1_000
+AGAIN = 5
+
+
+def text(index: int) -> str:
+    if index % 2 == 0:
+        return f"Question {index}: how would you sum a list of numbers in Python, and why?"
+    return f"Reply {index}.\n\n" + realistic_reply(1_900)
+
+
+async def seed_topic(server: Any) -> tuple[str, int]:
+    store = await open_store(f"sqlite:///{server.data_dir / 'chatapp.db'}")
+    try:
+        user = await store.get_user_by_email("bench@example.com")
+        assert user is not None
+        topic, messages = conversation(user.id, "A long topic", COUNT, text)
+        await seed(store, [(topic, messages)])
+    finally:
+        await store.close()
+    return topic.id, sum(len(m.content) for m in messages)
+
+
+SERVED: list[float] = []  # ms until the page's HTML started to arrive, per open
+
+
+async def open_ms(page: Any, url: str, selector: str) -> float:
+    start = time.perf_counter()
+    await page.goto(url, wait_until="commit")
+    SERVED.append((time.perf_counter() - start) * 1000)
+    await page.locator(selector).last.wait_for()
+    return (time.perf_counter() - start) * 1000
+
+
+async def measure() -> dict[str, Any]:
+    with (
+        fake_server(chars=100, chunk_size=8, delay=0) as fake,  # the page lists its models
+        app_server(fake) as (server, _token),
+    ):
+        topic_id, size = await seed_topic(server)
+        async with chromium() as browser:
+            page = await signed_in_page(browser, server)
+            last = f"text=Reply {COUNT - 1}."
+            url = f"{server.url}/topic/{topic_id}"
+            first = await open_ms(page, url, last)
+            again = [await open_ms(page, url, last) for _ in range(AGAIN)]
+            served = SERVED[-AGAIN:]
+            empty = [
+                await open_ms(page, f"{server.url}/", "text=How can I help?") for _ in range(AGAIN)
+            ]
+            await open_ms(page, url, last)
+            await page.wait_for_load_state("networkidle")
+            messages = page.locator(".messages [data-message-id]")
+            shown = await messages.count()
+            start = time.perf_counter()
+            await page.evaluate("window.scrollTo({ top: 0 })")
+            await page.wait_for_function(
+                f"document.querySelectorAll('.messages [data-message-id]').length > {shown}"
+            )
+            older = (time.perf_counter() - start) * 1000
+            html = len(await page.content())
+    return {
+        "messages": COUNT,
+        "markdown_chars": size,
+        "shown_at_first": shown,
+        "first_open_ms": round(first, 1),
+        "again_ms": round(median(again), 1),
+        "again_served_ms": round(median(served), 1),
+        "new_chat_page_ms": round(median(empty), 1),
+        "load_older_ms": round(older, 1),
+        "page_html_chars": html,
+    }
+
+
+def main() -> list[Figure]:
+    got = asyncio.run(measure())
+    print(
+        f"long topic: {got['messages']:,} messages, {got['markdown_chars'] / 1e6:.2f} MB of "
+        f"markdown; the page draws the latest {got['shown_at_first']}"
+    )
+    print(f"  first open:          {got['first_open_ms']} ms")
+    print(
+        f"  again (median of {AGAIN}): {got['again_ms']} ms "
+        f"(the server answered in {got['again_served_ms']} ms)"
+    )
+    print(f"  new-chat page:       {got['new_chat_page_ms']} ms (baseline: no messages)")
+    print(f"  older messages load: {got['load_older_ms']} ms after scrolling to the top")
+    figures = [
+        Figure("long topic: first open", got["first_open_ms"], "ms", 1000),
+        Figure("long topic: open again", got["again_ms"], "ms", 300),
+        Figure("long topic: new-chat page (baseline)", got["new_chat_page_ms"], "ms"),
+        Figure("long topic: older messages on scroll up", got["load_older_ms"], "ms"),
+    ]
+    write_results("long_topic", got, figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
