@@ -57,20 +57,46 @@ class Generation:
         for queue in self.listeners:
             queue.put_nowait(event)
 
+    def subscribe(self) -> Subscription:
+        """Follow this reply: the text so far, then what arrives, then `Finished`."""
+        return Subscription(self)
+
     async def events(self) -> AsyncIterator[Event]:
-        """Follow this reply: the text so far, then each delta, then `Finished`."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        if self.text:
-            queue.put_nowait(TextDelta(self.text))
-        if self.finished.is_set():
-            queue.put_nowait(Finished(self.message))
-        else:
-            self.listeners.add(queue)
-        try:
+        """The events of `subscribe()`, one at a time (text that piled up comes as one)."""
+        with self.subscribe() as subscription:
             while True:
-                event = await queue.get()
-                yield event
-                if isinstance(event, Finished):
-                    return
-        finally:
-            self.listeners.discard(queue)
+                for event in await subscription.next():
+                    yield event
+                    if isinstance(event, Finished):
+                        return
+
+
+class Subscription:
+    """One listener's queue. `next()` returns everything that arrived since it last asked,
+    the text joined into one delta: a listener that fell behind (a busy process, a slow
+    client) catches up in one step instead of one per chunk. Use it as a context manager."""
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        if generation.text:
+            self.queue.put_nowait(TextDelta(generation.text))
+        if generation.finished.is_set():
+            self.queue.put_nowait(Finished(generation.message))
+        else:
+            generation.listeners.add(self.queue)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.generation.listeners.discard(self.queue)
+
+    async def next(self) -> list[Event]:
+        """Wait for at least one event; cancelling the wait loses nothing."""
+        events = [await self.queue.get()]
+        while not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        text = "".join(e.text for e in events if isinstance(e, TextDelta))
+        rest: list[Event] = [e for e in events if not isinstance(e, TextDelta)]
+        return [TextDelta(text), *rest] if text else rest

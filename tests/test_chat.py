@@ -28,7 +28,7 @@ async def collect(generation: Generation) -> tuple[list[str], Finished]:
 async def test_send_streams_in_steps_and_saves(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    fake.enqueue(Reply("Hello there, how are you today?", chunk_size=5))
+    fake.enqueue(Reply("Hello there, how are you today?", chunk_size=5, delay=0.02))
     topic = await services.chat.create_topic(alice.id)
     generation = await services.chat.send(alice.id, topic.id, "Hi!")
     deltas, finished = await collect(generation)

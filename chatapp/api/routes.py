@@ -73,25 +73,20 @@ async def sse(generation: Generation, start: dict[str, Any] | None) -> AsyncIter
     """Follow a reply as SSE. A client going away stops the stream, never the reply."""
     if start is not None:
         yield frame("start", start)
-    events = generation.events()
-    pending: asyncio.Future[Any] | None = None
-    try:
+    with generation.subscribe() as subscription:
         while True:
-            pending = pending or asyncio.ensure_future(anext(events))
-            done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT)
-            if not done:
+            try:
+                async with asyncio.timeout(HEARTBEAT):
+                    events = await subscription.next()
+            except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
-            event, pending = pending.result(), None
-            if isinstance(event, TextDelta):
-                yield frame("delta", {"text": event.text})
-            elif isinstance(event, Finished):
-                yield final_frame(event)
-                return
-    finally:
-        if pending is not None:
-            pending.cancel()
-        await events.aclose()
+            for event in events:  # text that piled up is one frame: a slow client catches up
+                if isinstance(event, TextDelta):
+                    yield frame("delta", {"text": event.text})
+                elif isinstance(event, Finished):
+                    yield final_frame(event)
+                    return
 
 
 def final_frame(event: Finished) -> bytes:
