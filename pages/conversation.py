@@ -62,9 +62,33 @@ class ConversationView:
             background_tasks.create(self.refresh(), name="show reply started elsewhere")
 
     async def refresh(self) -> None:
-        self.turns = turns = await self.services.chat.conversation(self.user_id, self.topic_id)
+        turns = await self.services.chat.conversation(self.user_id, self.topic_id)
         generation = self.services.chat.generation(self.topic_id)
-        first = self.first_shown
+        if self._only_added(turns):  # a new question and reply: draw just those
+            added, self.turns = turns[len(self.turns) :], turns
+            self.shown += len(added)
+            with self.container:
+                for turn in added:
+                    self._draw(
+                        turn,
+                        live=generation is not None and turn.message.id == generation.message.id,
+                    )
+        else:
+            self.turns = turns
+            self._redraw(generation)
+        self.generating = generation is not None
+        if generation is not None:
+            self.follow(generation)
+
+    def _only_added(self, turns: list[Turn]) -> bool:
+        """Whether `turns` is what is drawn plus turns after it, the drawn ones unchanged."""
+        drawn = self.turns
+        return 0 < len(drawn) < len(turns) and all(
+            _looks(old) == _looks(new) for old, new in zip(drawn, turns, strict=False)
+        )
+
+    def _redraw(self, generation: Generation | None) -> None:
+        turns, first = self.turns, self.first_shown
         self.container.clear()
         with self.container:
             self.older = ui.button("Load older messages", on_click=self.load_older)
@@ -75,9 +99,6 @@ class ConversationView:
             for turn in turns[first:]:
                 live = generation is not None and turn.message.id == generation.message.id
                 self._draw(turn, live=live)
-        self.generating = generation is not None
-        if generation is not None:
-            self.follow(generation)
 
     @property
     def first_shown(self) -> int:
@@ -259,3 +280,17 @@ class ConversationView:
         if content is None or await recheck(self.services) is None:
             return
         await attempt(lambda: self.services.chat.edit(self.user_id, turn.message.id, content))
+
+
+def _looks(turn: Turn) -> tuple[object, ...]:
+    """What decides how a turn is drawn: the same tuple draws the same."""
+    message = turn.message
+    return (
+        message.id,
+        message.status,
+        message.content,
+        message.error,
+        message.usage,
+        tuple(turn.sibling_ids),
+        tuple(a.id for a in turn.attachments),
+    )
