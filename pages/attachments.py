@@ -7,7 +7,7 @@ from fastapi import Response
 from nicegui import app, events, ui
 
 from chatapp.files import attachment_response
-from pages.feedback import describe
+from pages.feedback import show_error
 from pages.session import current_user
 from services.attachments import ACCEPT, MAX_FILE_BYTES, MAX_FILES, Upload, check, mb
 from services.context import Services
@@ -65,7 +65,7 @@ class PendingFiles:
         try:
             check(upload)  # say at once what is wrong; sending checks again
         except ChatAppError as exc:
-            ui.notify(describe(exc), type="negative", multi_line=True, close_button="Dismiss")
+            show_error(exc)
             return
         if len(self.files) >= MAX_FILES:
             ui.notify(f"At most {MAX_FILES} files per message.", type="warning")

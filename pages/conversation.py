@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import background_tasks, ui
 
 from pages.attachments import show_attachments
-from pages.feedback import attempt, show_error
+from pages.feedback import attempt, show_error, toast
 from pages.frame import url_prefix
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
@@ -68,11 +68,7 @@ class ConversationView:
             added, self.turns = turns[len(self.turns) :], turns
             self.shown += len(added)
             with self.container:
-                for turn in added:
-                    self._draw(
-                        turn,
-                        live=generation is not None and turn.message.id == generation.message.id,
-                    )
+                self._draw_turns(added, generation)
         else:
             self.turns = turns
             self._redraw(generation)
@@ -96,9 +92,13 @@ class ConversationView:
             self.older.mark("older-messages").set_visibility(first > 0)
             if not turns:
                 ui.label("Send a message to start.").classes("muted self-center mt-16")
-            for turn in turns[first:]:
-                live = generation is not None and turn.message.id == generation.message.id
-                self._draw(turn, live=live)
+            self._draw_turns(turns[first:], generation)
+
+    def _draw_turns(self, turns: list[Turn], generation: Generation | None) -> None:
+        """Draw `turns` in order; the one being written (if any) is drawn live."""
+        for turn in turns:
+            live = generation is not None and turn.message.id == generation.message.id
+            self._draw(turn, live=live)
 
     @property
     def first_shown(self) -> int:
@@ -140,12 +140,10 @@ class ConversationView:
                 live.finish()
                 if event.unsaved:
                     with self.client:
-                        ui.notify(
+                        toast(
                             f"The reply could not be saved yet: {event.unsaved} "
                             "chatapp keeps it and tries again until the database takes it.",
-                            type="warning",
-                            multi_line=True,
-                            close_button="Dismiss",
+                            "warning",
                         )
         self.generating = False
         try:

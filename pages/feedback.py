@@ -19,7 +19,12 @@ def describe(exc: ChatAppError) -> str:
 
 
 def show_error(exc: ChatAppError) -> None:
-    ui.notify(describe(exc), type="negative", multi_line=True, close_button="Dismiss")
+    toast(describe(exc), "negative")
+
+
+def toast(message: str, kind: str) -> None:
+    """A message that stays until dismissed (kind: Quasar's negative, warning, …)."""
+    ui.notify(message, type=kind, multi_line=True, close_button="Dismiss")
 
 
 async def attempt(action: Callable[[], Awaitable[Any]]) -> Any:

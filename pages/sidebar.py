@@ -138,6 +138,7 @@ class Sidebar:
     # ----- drawing ----------------------------------------------------------------------------
 
     def _unchanged(self, *shown: Any) -> bool:
+        """True when the list already shows `shown`; else remember it and clear the list."""
         if shown == self._drawn:
             return True
         self._drawn = shown

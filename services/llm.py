@@ -210,7 +210,8 @@ class LLMClient:
             raise ProviderUnavailable(
                 f"The model server at {self.host} timed out (no data within the timeout)."
             ) from None
-        except openai.APIConnectionError:
+        except (openai.APIConnectionError, *TRANSPORT_ERRORS):  # type: ignore[misc]
+            # Errors read from the stream come from the transport: the SDK does not wrap them.
             raise ProviderUnavailable(
                 f"Cannot reach the model server at {self.host}, or it ended the reply early."
             ) from None
@@ -231,10 +232,6 @@ class LLMClient:
         ):
             raise ProviderMalformed(
                 f"The model server at {self.host} sent a reply chatapp could not read."
-            ) from None
-        except TRANSPORT_ERRORS:  # read from the stream: the SDK does not wrap these
-            raise ProviderUnavailable(
-                f"Cannot reach the model server at {self.host}, or it ended the reply early."
             ) from None
 
 

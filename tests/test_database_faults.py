@@ -243,6 +243,8 @@ async def test_real_mongodb_going_away_mid_session_and_coming_back(
                 break
             except StoreUnavailable:
                 await asyncio.sleep(0.2)
+        else:
+            pytest.fail("sending still failed 20 s after the server came back")
         await generation.finished.wait()
         assert generation.message.status == MessageStatus.COMPLETE
         turns = await chat.conversation(user.id, topic.id)
