@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -34,7 +35,7 @@ from services.store.sqlite_migrations import migrate
 
 JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
 # WAL lets pages read while a reply is saved; NORMAL sync is safe in WAL and much faster.
-PRAGMAS = ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL")
+PRAGMAS = ("foreign_keys = ON", "synchronous = NORMAL")
 BUSY_MS = 5_000  # how long a statement waits for another process's write lock
 OPEN_BUSY_MS = 60_000  # at open: another process may be migrating the file (a slow machine)
 
@@ -121,7 +122,7 @@ class SqliteStore:
                 await db.execute(f"PRAGMA busy_timeout = {OPEN_BUSY_MS}")
                 for pragma in PRAGMAS:
                     await db.execute(f"PRAGMA {pragma}")
-                await migrate(db)
+                await _use_wal_and_migrate(db)
                 await db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
         except BaseException:
             await db.close()
@@ -551,3 +552,20 @@ def _explain(exc: sqlite3.DatabaseError) -> str:
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return f"The database is busy ({exc}); try again in a moment."
     return f"The database cannot be used right now ({exc})."
+
+
+async def _use_wal_and_migrate(db: aiosqlite.Connection) -> None:
+    """WAL mode, then the migrations. While another process is creating the file, SQLite can
+    refuse either at once ("database is locked") without waiting out the busy timeout, so
+    try again until it goes through or OPEN_BUSY_MS has passed."""
+    deadline = time.monotonic() + OPEN_BUSY_MS / 1000
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            await migrate(db)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            await db.rollback()
+        await asyncio.sleep(0.05)
