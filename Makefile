@@ -5,36 +5,53 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots bundle audit clean
+.PHONY: run test lint bench screenshots bundle audit lock clean
+
+# requirements.lock pins every package make run and make test install (pip constraints): a new
+# release reaches a machine only through `make lock`, then make test proves it.
+LOCK := requirements.lock
 
 # `make run` needs only the app: no test tools, and none of the desktop window's packages
 # that pip builds against system libraries (README: Two commands).
-$(RUN_STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e .
 	touch $(RUN_STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
 run: $(RUN_STAMP)
 	$(BIN)/chatapp
 
 lint: $(STAMP)
-	$(BIN)/ruff check --no-cache chatapp pages services tests benchmarks
-	$(BIN)/ruff format --no-cache --check chatapp pages services tests benchmarks
+	$(BIN)/ruff check --no-cache chatapp pages services tests benchmarks tools
+	$(BIN)/ruff format --no-cache --check chatapp pages services tests benchmarks tools
 	$(BIN)/mypy services
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
-# Known vulnerabilities in the installed dependencies (needs pypi.org's JSON API or OSV).
+# Known vulnerabilities in the locked dependencies: pip-audit against OSV where it answers,
+# else PyPI's JSON API (tools/audit.py says what each can tell). CI runs it after make test.
 audit: $(STAMP)
-	$(BIN)/pip-audit --local --strict --progress-spinner off
+	$(BIN)/python tools/audit.py $(LOCK)
+
+# Move the pins to the newest releases the project's ranges allow, from a fresh venv.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	{ echo "# make lock: what make run and make test install (as pip constraints) and make audit checks."; \
+	  echo "# From a fresh venv with chatapp[dev] on Python 3.11, Linux x86_64."; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^chatapp @'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .lock-venv
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -50,4 +67,4 @@ bundle: $(STAMP)
 	@echo "on Linux the window also needs GTK and WebKitGTK: docs/deployment.md"
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .lock-venv build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
