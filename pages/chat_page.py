@@ -109,8 +109,8 @@ async def chat_screen(services: Services, user: User, topic: Topic | None) -> No
         pending.clear()
         if view is None:  # first message of a new topic: open its own page (it follows the reply)
             ui.navigate.to(f"/topic/{topic.id}")
-            return
-        await sidebar.refresh()  # the view follows the new reply through its topic watch
+        # The view follows the new reply, and the sidebar the topic's new place, through their
+        # watches: redrawing the sidebar here delayed the reply's first words (`make bench`).
 
     async def stop() -> None:
         if topic is not None and await recheck(services) is not None:

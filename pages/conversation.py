@@ -57,8 +57,21 @@ class ConversationView:
         client.on_delete(self._stop_following)
 
     def _started_elsewhere(self, generation: Generation) -> None:
-        """A reply started from another tab (or the API): redraw and follow it here too."""
-        if self._follower is None or self._follower.done():
+        """A reply started in this topic (from this tab, another, or the API): show and follow
+        it. A question just asked under the last turn drawn is drawn at once with its reply,
+        without reading the topic again: the reply's first words show that much sooner."""
+        if self._follower is not None and not self._follower.done():
+            return
+        question = generation.question
+        if question is not None and self.turns and question.parent_id == self.turns[-1].message.id:
+            asked = Turn(question, [question.id], generation.question_files)
+            added = [asked, Turn(generation.message, [generation.message.id])]
+            self.turns = [*self.turns, *added]
+            self.shown += len(added)
+            with self.container:
+                self._draw_turns(added, generation)
+            self.follow(generation)
+        else:
             background_tasks.create(self.refresh(), name="show reply started elsewhere")
 
     async def refresh(self) -> None:

@@ -108,11 +108,10 @@ async def current_user(services: Services) -> User | None:
     if not token:
         return None
     try:
-        user, _claims = await services.auth.verify_token(token)
+        user, renewed = await services.auth.check_session(token)
     except AuthError:
         sign_out()
         return None
-    renewed = await services.auth.refresh_if_old(token)
     if renewed is not None:
         sign_in(renewed.token)
     return user

@@ -269,13 +269,19 @@ class AuthService:
 
     async def refresh_if_old(self, token: str) -> IssuedToken | None:
         """Sliding expiry: past half its life, swap a valid token for a fresh one."""
+        _user, fresh = await self.check_session(token)
+        return fresh
+
+    async def check_session(self, token: str) -> tuple[User, IssuedToken | None]:
+        """A browser session's user, and the token that replaces its own once that is past
+        half its life (else None): `verify_token` and `refresh_if_old` with one look-up."""
         user, claims = await self.verify_token(token)
         age = self.clock().timestamp() - claims["iat"]
         if age < self.token_ttl.total_seconds() / 2:
-            return None
+            return user, None
         fresh = self.issue_token(user)
         await self.revoke(token)
-        return fresh
+        return user, fresh
 
 
 def normalise_email(email: str) -> str:

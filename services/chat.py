@@ -300,6 +300,7 @@ class ChatService:
         question = await self.store.add_message(
             Message(topic_id, user_id, Role.USER, content, parent_id=parent_id)
         )
+        attachments = []
         for file in checked:
             attachment = Attachment(
                 user_id,
@@ -310,11 +311,11 @@ class ChatService:
                 len(file.data),
                 text=file.text,
             )
-            await self.store.add_attachment(attachment, file.data)
+            attachments.append(await self.store.add_attachment(attachment, file.data))
         if topic.title == NEW_TITLE and not topic.settings.get("title_locked"):
             title = first_words(content) or first_words(", ".join(f.name for f in checked))
             await self.store.rename_topic(user_id, topic_id, title)
-        return await self._answer(user_id, topic, question)
+        return await self._answer(user_id, topic, question, asked=attachments)
 
     async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
         """Ask an edited question as a sibling of the original, keeping the original branch."""
@@ -413,7 +414,16 @@ class ChatService:
             )
         window.append(now)
 
-    async def _answer(self, user_id: str, topic: Topic, question: Message) -> Generation:
+    async def _answer(
+        self,
+        user_id: str,
+        topic: Topic,
+        question: Message,
+        *,
+        asked: list[Attachment] | None = None,
+    ) -> Generation:
+        """Start a new reply to `question`; `asked`: its files when it was just asked (else
+        None: a question asked before, as when regenerating)."""
         model = topic.settings.get("model") or self.options.default_model
         prompt = await self._prompt(user_id, topic, question)
         reply = await self.store.add_message(
@@ -427,18 +437,23 @@ class ChatService:
                 model=model,
             )
         )
-        return self._start(topic, Generation(reply), prompt, model)
+        generation = Generation(reply)
+        if asked is not None:
+            generation.question, generation.question_files = question, asked
+        return self._start(topic, generation, prompt, model)
 
     def _start(
         self, topic: Topic, generation: Generation, prompt: list[dict[str, Any]], model: str
     ) -> Generation:
         self.generations[topic.id] = generation
-        self._replies.notify(topic.id, generation)  # other tabs showing it follow the reply
-        self._changed(topic.user_id, topic.id)  # its count and place in the list changed
+        # The task first, so that the model request goes out before the work that pages
+        # watching the topic start (drawing the new turns), not after it.
         generation.task = asyncio.create_task(
             self._run(generation, prompt, model, topic.settings.get("temperature")),
             name=f"generation-{generation.message.id}",
         )
+        self._replies.notify(topic.id, generation)  # other tabs showing it follow the reply
+        self._changed(topic.user_id, topic.id)  # its count and place in the list changed
         return generation
 
     async def _prompt(self, user_id: str, topic: Topic, question: Message) -> list[dict[str, Any]]:

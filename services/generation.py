@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from services.models import Message, MessageStatus
+from services.models import Attachment, Message, MessageStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,16 @@ Event = TextDelta | Finished
 
 @dataclass(eq=False)
 class Generation:
-    """One reply being written. It belongs to the service, not to any page or request."""
+    """One reply being written. It belongs to the service, not to any page or request.
+
+    `question` is the question asked with this reply (send, edit), with its files, so that a
+    page can draw the new turn without reading the topic again; None when the reply answers
+    a question asked before (regenerate) or continues in place.
+    """
 
     message: Message
+    question: Message | None = None
+    question_files: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     listeners: set[asyncio.Queue[Event]] = field(default_factory=set)
     task: asyncio.Task[None] | None = None

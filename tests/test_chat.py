@@ -128,6 +128,31 @@ async def test_regenerate_and_edit_make_sibling_branches(
     assert len(await services.store.list_messages(alice.id, topic.id)) == 5  # nothing lost
 
 
+async def test_a_reply_carries_the_question_just_asked_with_it(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    """Pages draw a new question and its reply from the generation, without a store read."""
+    topic = await services.chat.create_topic(alice.id)
+    fake.enqueue("answer one")
+    sent = await services.chat.send(alice.id, topic.id, "question")
+    await collect(sent)
+    saved = await services.store.list_messages(alice.id, topic.id)
+    assert sent.question is not None
+    assert (sent.question.id, sent.question.content) == (saved[0].id, "question")
+    assert sent.message.parent_id == sent.question.id and sent.question_files == []
+
+    fake.enqueue("answer two")
+    again = await services.chat.regenerate(alice.id, sent.message.id)
+    await collect(again)
+    assert again.question is None  # its question was asked before: pages have it drawn
+
+    fake.enqueue("answer to the edit")
+    edited = await services.chat.edit(alice.id, sent.question.id, "better question")
+    await collect(edited)
+    assert edited.question is not None and edited.question.content == "better question"
+    assert edited.question.parent_id is None and edited.message.parent_id == edited.question.id
+
+
 @pytest.mark.parametrize(
     ("reply", "words"),
     [
