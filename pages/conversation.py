@@ -121,12 +121,15 @@ class ConversationView:
         if self._loading_older or not self._more_above or self.older is None:
             return
         self._loading_older = True  # the button can be clicked again while the page is read
+        oldest = self.turns[0].message.id
         try:
             older = await self.services.chat.conversation(
-                self.user_id, self.topic_id, limit=OLDER_PAGE, before=self.turns[0].message.id
+                self.user_id, self.topic_id, limit=OLDER_PAGE, before=oldest
             )
         finally:
             self._loading_older = False
+        if not self.turns or self.turns[0].message.id != oldest:
+            return  # redrawn meanwhile (another branch chosen): these are not above it now
         self.turns = older + self.turns
         self.shown += len(older)
         with self.container:
