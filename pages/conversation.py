@@ -48,9 +48,10 @@ class ConversationView:
         self.container = ui.column().classes("w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages")
         self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
         self._follower: asyncio.Task[None] | None = None
-        self.turns: list[Turn] = []
-        self.shown = WINDOW  # how many of the latest turns are drawn
+        self.turns: list[Turn] = []  # those drawn: the latest of the active branch
+        self.shown = WINDOW  # how many of the latest turns to draw
         self.older: ui.button | None = None
+        self._loading_older = False
         self.client = client = ui.context.client
         unwatch = services.chat.watch(topic_id, self._started_elsewhere)
         client.on_delete(unwatch)
@@ -75,37 +76,47 @@ class ConversationView:
             background_tasks.create(self.refresh(), name="show reply started elsewhere")
 
     async def refresh(self) -> None:
-        turns = await self.services.chat.conversation(self.user_id, self.topic_id)
+        # Only the end of the branch is read: what is drawn, and room for what was added.
+        turns = await self.services.chat.conversation(
+            self.user_id, self.topic_id, limit=max(self.shown, len(self.turns)) + WINDOW
+        )
         generation = self.services.chat.generation(self.topic_id)
-        if self._only_added(turns):  # a new question and reply: draw just those
-            added, self.turns = turns[len(self.turns) :], turns
+        if added := self._added(turns):  # a new question and reply: draw just those
+            self.turns += added
             self.shown += len(added)
             with self.container:
                 self._draw_turns(added, generation)
         else:
-            self.turns = turns
+            self.turns = turns[-self.shown :]
             self._redraw(generation)
         self.generating = generation is not None
         if generation is not None:
             self.follow(generation)
 
-    def _only_added(self, turns: list[Turn]) -> bool:
-        """Whether `turns` is what is drawn plus turns after it, the drawn ones unchanged."""
+    def _added(self, turns: list[Turn]) -> list[Turn]:
+        """The turns after those drawn, when `turns` ends with the drawn ones, unchanged, and
+        then those; otherwise none (and the view is redrawn)."""
         drawn = self.turns
-        return 0 < len(drawn) < len(turns) and all(
-            _looks(old) == _looks(new) for old, new in zip(drawn, turns, strict=False)
-        )
+        ids = [turn.message.id for turn in turns]
+        if not drawn or drawn[0].message.id not in ids:
+            return []
+        start = ids.index(drawn[0].message.id)
+        after = start + len(drawn)
+        if after >= len(turns) or any(
+            _looks(old) != _looks(new) for old, new in zip(drawn, turns[start:after], strict=True)
+        ):
+            return []
+        return turns[after:]
 
     def _redraw(self, generation: Generation | None) -> None:
-        turns, first = self.turns, self.first_shown
         self.container.clear()
         with self.container:
             self.older = ui.button("Load older messages", on_click=self.load_older)
             self.older.props("flat no-caps").classes("self-center messages-older")
-            self.older.mark("older-messages").set_visibility(first > 0)
-            if not turns:
+            self.older.mark("older-messages").set_visibility(self._more_above)
+            if not self.turns:
                 ui.label("Send a message to start.").classes("muted self-center mt-16")
-            self._draw_turns(turns[first:], generation)
+            self._draw_turns(self.turns, generation)
 
     def _draw_turns(self, turns: list[Turn], generation: Generation | None) -> None:
         """Draw `turns` in order; the one being written (if any) is drawn live."""
@@ -114,23 +125,33 @@ class ConversationView:
             self._draw(turn, live=live)
 
     @property
-    def first_shown(self) -> int:
-        """The index in `turns` of the oldest turn drawn."""
-        return max(0, len(self.turns) - self.shown)
+    def _more_above(self) -> bool:
+        """Whether the branch goes on above the oldest turn drawn."""
+        return bool(self.turns) and self.turns[0].message.parent_id is not None
 
     async def load_older(self) -> None:
         """Draw the next page of older turns above those shown, without redrawing the rest."""
-        first = self.first_shown
-        if first == 0 or self.older is None:
+        if self._loading_older or not self._more_above or self.older is None:
             return
-        self.shown += OLDER_PAGE
+        self._loading_older = True  # the button can be clicked again while the page is read
+        oldest = self.turns[0].message.id
+        try:
+            older = await self.services.chat.conversation(
+                self.user_id, self.topic_id, limit=OLDER_PAGE, before=oldest
+            )
+        finally:
+            self._loading_older = False
+        if not self.turns or self.turns[0].message.id != oldest:
+            return  # redrawn meanwhile (another branch chosen): these are not above it now
+        self.turns = older + self.turns
+        self.shown += len(older)
         with self.container:
             batch = ui.column().classes("w-full gap-4")
             with batch:
-                for turn in self.turns[self.first_shown : first]:
+                for turn in older:
                     self._draw(turn, live=False)
         batch.move(target_index=1)  # under the button: the button stays the first child
-        self.older.set_visibility(self.first_shown > 0)
+        self.older.set_visibility(self._more_above)
 
     def follow(self, generation: Generation) -> None:
         """Show a reply as it grows: text so far first, then each delta (LiveMarkdown throttles)."""

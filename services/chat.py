@@ -214,25 +214,41 @@ class ChatService:
 
     # ----- reading a conversation -------------------------------------------------------------
 
-    async def conversation(self, user_id: str, topic_id: str) -> list[Turn]:
-        """The active branch from the first message to the topic's active leaf."""
+    async def conversation(
+        self, user_id: str, topic_id: str, *, limit: int | None = None, before: str | None = None
+    ) -> list[Turn]:
+        """The active branch from the first message to the topic's active leaf.
+
+        With `limit`, only its last `limit` turns, read without the rest of the topic (a long
+        topic opens at its end); with `before` (a message id on the branch), the turns just
+        above that message instead. A first turn with a `parent_id` means more lie above it.
+        """
         topic = await self.store.get_topic(user_id, topic_id)
-        messages = await self.store.list_messages(user_id, topic_id)
-        by_id = {m.id: m for m in messages}
-        children: dict[str | None, list[str]] = defaultdict(list)
-        for message in messages:  # already in id (creation) order
-            children[message.parent_id].append(message.id)
-        path: list[Message] = []
-        node = by_id.get(topic.active_leaf_id or "") or (messages[-1] if messages else None)
-        while node is not None:
-            path.append(node)
-            node = by_id.get(node.parent_id) if node.parent_id else None
-        path.reverse()
+        if before is not None:
+            below = await self.store.get_message(user_id, before)
+            if below.topic_id != topic_id:
+                raise NotFound("Message not found.")
+            above = below.parent_id
+            path = await self.store.path_to(user_id, above, limit=limit) if above else []
+        else:
+            path = await self._active_path(user_id, topic, limit)
         path = self.with_unsaved(path)
+        siblings = await self.store.child_ids(user_id, topic_id, {m.parent_id for m in path})
         files = defaultdict(list)
         for attachment in await self.store.list_attachments(user_id, topic_id):
             files[attachment.message_id].append(attachment)
-        return [Turn(m, children[m.parent_id], files.get(m.id, [])) for m in path]
+        return [Turn(m, siblings[m.parent_id], files.get(m.id, [])) for m in path]
+
+    async def _active_path(self, user_id: str, topic: Topic, limit: int | None) -> list[Message]:
+        if topic.active_leaf_id is not None:
+            try:
+                return await self.store.path_to(user_id, topic.active_leaf_id, limit=limit)
+            except NotFound:  # a leaf that is gone: the newest message's branch, as with none
+                pass
+        messages = await self.store.list_messages(user_id, topic.id)
+        if not messages:
+            return []
+        return await self.store.path_to(user_id, messages[-1].id, limit=limit)
 
     def with_unsaved(self, messages: list[Message]) -> list[Message]:
         """`messages` as read from the store, with the text of replies not saved yet."""

@@ -104,6 +104,36 @@ async def test_stop_keeps_partial_text_and_closes_the_provider_stream(
     assert services.chat.generation(topic.id) is None
 
 
+async def test_a_window_of_the_conversation_is_its_end_with_the_same_branches(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    topic = await services.chat.create_topic(alice.id)
+    for n in range(3):
+        fake.enqueue(f"answer {n}")
+        await collect(await services.chat.send(alice.id, topic.id, f"question {n}"))
+    whole = await services.chat.conversation(alice.id, topic.id)
+    fake.enqueue("answer 1, again")
+    await collect(await services.chat.regenerate(alice.id, whole[3].message.id))
+    await services.chat.select_branch(alice.id, whole[3].message.id)  # back to the first one
+    whole = await services.chat.conversation(alice.id, topic.id)
+
+    latest = await services.chat.conversation(alice.id, topic.id, limit=3)
+    assert [t.message.content for t in latest] == ["answer 1", "question 2", "answer 2"]
+    assert latest == whole[-3:]  # the same turns, with the same ‹ 1/2 › siblings
+    assert len(latest[0].sibling_ids) == 2
+    above = await services.chat.conversation(
+        alice.id, topic.id, limit=2, before=latest[0].message.id
+    )
+    assert above == whole[1:3]
+    first = await services.chat.conversation(
+        alice.id, topic.id, limit=5, before=above[0].message.id
+    )
+    assert first == whole[:1] and first[0].message.parent_id is None  # nothing above it
+    other = await services.chat.create_topic(alice.id)
+    with pytest.raises(NotFound):  # a message of another topic is not a place in this one
+        await services.chat.conversation(alice.id, other.id, before=latest[0].message.id)
+
+
 async def test_regenerate_and_edit_make_sibling_branches(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -23,3 +24,21 @@ def test_the_session_cookie_is_httponly_lax_and_secure_behind_tls(
     assert ("secure" in cookie.split("; ")) == https_only
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'self'" in response.headers["content-security-policy"]
+
+
+def test_pages_are_never_cached_but_their_static_files_are(data_dir: Path) -> None:
+    """A page holds one user's data: no-store. The files it loads are the same for everyone, so
+    a page opened again loads them from the browser's cache; NiceGUI's are versioned in their
+    URL, so they never change under it."""
+    with run_app(data_dir=data_dir) as app:
+        page = httpx.get(f"{app.url}/login", follow_redirects=True)  # no account yet: /setup
+        assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
+        versioned = re.search(r'src="(/_nicegui/[^/"]+/static/quasar[^"]*\.js)"', page.text)
+        assert versioned is not None
+        nicegui = httpx.get(f"{app.url}{versioned[1]}")
+        ours = [httpx.get(f"{app.url}{path}") for path in ("/static/app.css", "/static/app.js")]
+    assert nicegui.status_code == 200 and "immutable" in nicegui.headers["cache-control"]
+    for response in ours:
+        assert response.status_code == 200
+        assert "max-age=" in response.headers["cache-control"]
+        assert "no-store" not in response.headers["cache-control"]

@@ -124,6 +124,35 @@ async def test_topics_newest_activity_first_with_counts_and_pages(store: Store) 
     assert settings.settings == {"model": "m"}
 
 
+async def test_the_end_of_a_long_branch_and_the_answers_to_given_messages(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    root = await say(store, alice, topic.id, "q0")
+    other_root = await say(store, alice, topic.id, "q0 edited")
+    branch = [root]
+    for n in range(1, 8):
+        branch.append(await say(store, alice, topic.id, f"m{n}", branch[-1].id))
+    side = await say(store, alice, topic.id, "m3 again", branch[2].id)
+    leaf = branch[-1]
+    latest = await store.path_to(alice.id, leaf.id, limit=3)
+    assert [m.content for m in latest] == ["m5", "m6", "m7"]
+    assert [m.id for m in await store.path_to(alice.id, leaf.id, limit=100)] == [
+        m.id for m in branch
+    ]
+    assert [m.id for m in await store.path_to(alice.id, leaf.id)] == [m.id for m in branch]
+    children = await store.child_ids(alice.id, topic.id, {None, branch[2].id, leaf.id})
+    assert children == {
+        None: [root.id, other_root.id],
+        branch[2].id: [branch[3].id, side.id],
+        leaf.id: [],
+    }
+    bob = await make_user(store, "b@example.com")
+    with pytest.raises(NotFound):
+        await store.child_ids(bob.id, topic.id, {None})
+    with pytest.raises(NotFound):
+        await store.path_to(bob.id, leaf.id, limit=3)
+
+
 async def test_branches_path_and_siblings(store: Store) -> None:
     alice = await make_user(store, "a@example.com")
     topic = await store.create_topic(alice.id, "t")

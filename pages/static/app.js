@@ -31,13 +31,17 @@
     const first = document.querySelector(".messages [data-message-id]");
     anchor = first && { element: first, top: first.getBoundingClientRect().top };
   }, { capture: true });
+  const toBottom = () => window.scrollTo({ top: document.documentElement.scrollHeight });
   const observer = new MutationObserver(() => {
     if (anchor && anchor.element.isConnected) {
       const moved = anchor.element.getBoundingClientRect().top - anchor.top;
       if (moved) { window.scrollBy(0, moved); anchor = null; }
     }
-    if (stick) window.scrollTo({ top: document.documentElement.scrollHeight });
+    if (stick) toBottom();
   });
+  // The log also grows with no change to its elements: a message off screen is laid out
+  // only when it comes near (app.css), and then takes its real height instead of a guess.
+  const resized = new ResizeObserver(() => { if (stick) toBottom(); });
   // The linked message is older than those drawn: load older ones until it is there (a
   // click made before the page's websocket is up is lost, so keep asking for a while).
   const seek = (tries) => {
@@ -51,10 +55,14 @@
     const log = document.querySelector(".messages");
     if (!log) return setTimeout(start, 200);
     observer.observe(log, { childList: true, subtree: true, characterData: true });
+    resized.observe(log);
     if (location.hash.startsWith("#m-")) seek(100);
-    else window.scrollTo({ top: document.documentElement.scrollHeight });
+    else toBottom();
   };
-  start();
+  // The page's elements are made by its module script, which has run by DOMContentLoaded:
+  // start then, so the page shows its end at once rather than its top first.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
   // A search hit in the topic already open only changes the hash: show that message too.
   window.addEventListener("hashchange", () => seek(100));
 })();

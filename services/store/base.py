@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -87,7 +88,14 @@ class Store(Protocol):
     async def add_message(self, message: Message) -> Message: ...
     async def get_message(self, user_id: str, message_id: str) -> Message: ...
     async def list_messages(self, user_id: str, topic_id: str) -> list[Message]: ...
-    async def path_to(self, user_id: str, leaf_id: str) -> list[Message]: ...
+    # the branch from the first message down to `leaf_id`; with `limit`, only its last ones
+    async def path_to(
+        self, user_id: str, leaf_id: str, *, limit: int | None = None
+    ) -> list[Message]: ...
+    # ids of the messages answering each of `parent_ids` (None: the topic's first messages)
+    async def child_ids(
+        self, user_id: str, topic_id: str, parent_ids: Collection[str | None]
+    ) -> dict[str | None, list[str]]: ...
     async def siblings(self, user_id: str, message_id: str) -> list[Message]: ...
     async def update_message(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -125,6 +125,7 @@ class MongoStore:
         await self.topics.create_index([("user_id", ASCENDING), ("activity", DESCENDING)])
         await self.messages.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
         await self.messages.create_index([("user_id", ASCENDING), ("_id", DESCENDING)])
+        await self.messages.create_index([("topic_id", ASCENDING), ("parent_id", ASCENDING)])
         await self.messages.create_index("status")
         await self.revoked.create_index("expires_at", expireAfterSeconds=0)
         await self.attachments.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
@@ -477,13 +478,38 @@ class MongoStore:
         await self.get_topic(user_id, topic_id)
         return await self._messages({"topic_id": topic_id})
 
-    async def path_to(self, user_id: str, leaf_id: str) -> list[Message]:
+    async def path_to(
+        self, user_id: str, leaf_id: str, *, limit: int | None = None
+    ) -> list[Message]:
         leaf = await self.get_message(user_id, leaf_id)
-        by_id = {m.id: m for m in await self._messages({"topic_id": leaf.topic_id})}
         path = [leaf]
-        while (parent := by_id.get(path[-1].parent_id or "")) is not None:
-            path.append(parent)
+        if limit is None:
+            by_id = {m.id: m for m in await self._messages({"topic_id": leaf.topic_id})}
+            while (parent := by_id.get(path[-1].parent_id or "")) is not None:
+                path.append(parent)
+        else:  # a window of a long branch: one parent at a time, not the whole topic
+            while len(path) < limit and (parent_id := path[-1].parent_id) is not None:
+                async with self._guard():
+                    doc = await self.messages.find_one(
+                        {"_id": parent_id, "topic_id": leaf.topic_id}
+                    )
+                if doc is None:
+                    break
+                path.append(_load(Message, doc))
         return path[::-1]
+
+    async def child_ids(
+        self, user_id: str, topic_id: str, parent_ids: Collection[str | None]
+    ) -> dict[str | None, list[str]]:
+        await self.get_topic(user_id, topic_id)
+        query = {"topic_id": topic_id, "parent_id": {"$in": list(parent_ids)}}
+        async with self._guard():
+            cursor = self.messages.find(query, {"_id": 1, "parent_id": 1}).sort("_id", ASCENDING)
+            docs = await cursor.to_list(None)
+        children: dict[str | None, list[str]] = {parent: [] for parent in parent_ids}
+        for doc in docs:
+            children[doc.get("parent_id")].append(doc["_id"])
+        return children
 
     async def siblings(self, user_id: str, message_id: str) -> list[Message]:
         message = await self.get_message(user_id, message_id)

@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -466,17 +466,36 @@ class SqliteStore:
         sql = "SELECT * FROM messages WHERE topic_id = ? ORDER BY id"
         return await self._load_all(Message, sql, (topic_id,))
 
-    async def path_to(self, user_id: str, leaf_id: str) -> list[Message]:
+    async def path_to(
+        self, user_id: str, leaf_id: str, *, limit: int | None = None
+    ) -> list[Message]:
         leaf = await self.get_message(user_id, leaf_id)
         return await self._load_all(
             Message,
-            "WITH RECURSIVE path(id, depth) AS (SELECT ?, 0 UNION ALL "
+            "WITH RECURSIVE path(id, depth) AS (SELECT :leaf, 0 UNION ALL "
             "SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id "
-            "WHERE m.parent_id IS NOT NULL) "
+            "WHERE m.parent_id IS NOT NULL AND (:limit IS NULL OR p.depth + 1 < :limit)) "
             "SELECT m.* FROM messages m JOIN path p ON m.id = p.id "
-            "WHERE m.topic_id = ? ORDER BY p.depth DESC",
-            (leaf.id, leaf.topic_id),
+            "WHERE m.topic_id = :topic ORDER BY p.depth DESC",
+            {"leaf": leaf.id, "topic": leaf.topic_id, "limit": limit},
         )
+
+    async def child_ids(
+        self, user_id: str, topic_id: str, parent_ids: Collection[str | None]
+    ) -> dict[str | None, list[str]]:
+        await self.get_topic(user_id, topic_id)
+        wanted = [p for p in parent_ids if p is not None]
+        marks = ", ".join("?" * len(wanted))
+        roots = " OR parent_id IS NULL" if None in parent_ids else ""
+        rows = await self._all(
+            "SELECT id, parent_id FROM messages WHERE topic_id = ? "
+            f"AND (parent_id IN ({marks}){roots}) ORDER BY id",
+            (topic_id, *wanted),
+        )
+        children: dict[str | None, list[str]] = {parent: [] for parent in parent_ids}
+        for row in rows:
+            children[row["parent_id"]].append(row["id"])
+        return children
 
     async def siblings(self, user_id: str, message_id: str) -> list[Message]:
         message = await self.get_message(user_id, message_id)

@@ -232,3 +232,9 @@ async def _shares(db: aiosqlite.Connection) -> None:
         );
         """,
     )
+
+
+@migration(13)
+async def _messages_by_parent(db: aiosqlite.Connection) -> None:
+    """Answers to given messages (a window's ‹ 2/3 › switchers) without reading the topic."""
+    await run_script(db, "CREATE INDEX messages_by_parent ON messages (topic_id, parent_id);")
