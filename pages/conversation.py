@@ -81,11 +81,15 @@ class ConversationView:
             self.user_id, self.topic_id, limit=max(self.shown, len(self.turns)) + WINDOW
         )
         generation = self.services.chat.generation(self.topic_id)
-        if added := self._added(turns):  # a new question and reply: draw just those
-            self.turns += added
-            self.shown += len(added)
+        if (change := self._tail_change(turns)) is not None:
+            stale, tail = change  # redraw only the turns from the first that changed on
+            boxes = self.container.default_slot.children
+            for box in boxes[len(boxes) - stale :]:
+                self.container.remove(box)
+            self.turns = self.turns[: len(self.turns) - stale] + tail
+            self.shown += len(tail) - stale
             with self.container:
-                self._draw_turns(added, generation)
+                self._draw_turns(tail, generation)
         else:
             self.turns = turns[-self.shown :]
             self._redraw(generation)
@@ -93,20 +97,31 @@ class ConversationView:
         if generation is not None:
             self.follow(generation)
 
-    def _added(self, turns: list[Turn]) -> list[Turn]:
-        """The turns after those drawn, when `turns` ends with the drawn ones, unchanged, and
-        then those; otherwise none (and the view is redrawn)."""
+    def _tail_change(self, turns: list[Turn]) -> tuple[int, list[Turn]] | None:
+        """How to bring what is drawn up to `turns` (the end of the branch, read again) by
+        redrawing only its end: how many of the last turns drawn to take away, and which turns
+        to draw after the rest. A reply that finished, a new question and reply, another
+        version chosen below the top: each changes only the end of the conversation. None
+        when the oldest turn drawn changed or is gone, or the page does not hold the turns
+        to take away as its last elements: then the view is drawn anew."""
         drawn = self.turns
-        ids = [turn.message.id for turn in turns]
+        ids = ids_of(turns)
         if not drawn or drawn[0].message.id not in ids:
-            return []
+            return None
         start = ids.index(drawn[0].message.id)
-        after = start + len(drawn)
-        if after >= len(turns) or any(
-            _looks(old) != _looks(new) for old, new in zip(drawn, turns[start:after], strict=True)
-        ):
-            return []
-        return turns[after:]
+        kept = 0
+        for old, new in zip(drawn, turns[start:], strict=False):
+            if _looks(old) != _looks(new):
+                break
+            kept += 1
+        if kept == 0:
+            return None
+        stale = len(drawn) - kept
+        if stale:
+            boxes = self.container.default_slot.children[-stale:]
+            if [box.props.get("data-message-id") for box in boxes] != ids_of(drawn[kept:]):
+                return None
+        return stale, turns[start + kept :]
 
     def _redraw(self, generation: Generation | None) -> None:
         self.container.clear()
@@ -312,6 +327,10 @@ class ConversationView:
         if content is None or await recheck(self.services) is None:
             return
         await attempt(lambda: self.services.chat.edit(self.user_id, turn.message.id, content))
+
+
+def ids_of(turns: list[Turn]) -> list[str]:
+    return [turn.message.id for turn in turns]
 
 
 def _looks(turn: Turn) -> tuple[object, ...]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_ui_auth import set_up_owner
@@ -147,3 +149,52 @@ async def test_provider_faults_show_in_the_page_and_keep_what_arrived(
     await user.should_see("Retry")
     if partial:
         await user.should_see(partial)
+
+
+def in_conversation(element: ui.element) -> bool:
+    while element.parent_slot is not None:
+        element = element.parent_slot.parent
+        if "messages" in element.classes:
+            return True
+    return False
+
+
+async def test_a_new_reply_redraws_only_the_end_of_the_conversation(
+    fake: FakeOpenAI, user: User
+) -> None:
+    """The turns above a new or regenerated reply stay as drawn while it starts and finishes;
+    the reply drawn live is replaced by the finished one, once."""
+    await set_up_owner(user)
+
+    def drawn_above() -> set[int]:
+        """The conversation's elements showing the first question and reply."""
+        found = user.find("question one").elements | user.find("Answer one").elements
+        return {element.id for element in found if in_conversation(element)}
+
+    def replies_ended(count: int) -> bool:
+        try:
+            return len(user.find(marker="regenerate").elements) == count
+        except AssertionError:  # none yet
+            return False
+
+    fake.enqueue("Answer one")
+    await send(user, "question one")
+    await wait_for(lambda: replies_ended(1), "the first reply to end")
+    above = drawn_above()
+    assert len(above) == 2
+    fake.enqueue(Reply("Answer two", chunk_size=3, delay=0.02))
+    await send(user, "question two")
+    await user.should_see("Answer two", retries=100)
+    await wait_for(lambda: replies_ended(2), "the second reply to end")
+    assert drawn_above() == above
+    assert len(user.find("question two").elements) == 1
+    assert len(user.find("Answer two").elements) == 1
+
+    fake.enqueue("Answer two, again")
+    latest = max(user.find(marker="regenerate").elements, key=lambda element: element.id)
+    UserInteraction(user, {latest}, None).click()
+    await user.should_see("Answer two, again", retries=100)
+    await user.should_see("2/2", retries=50)
+    await wait_for(lambda: replies_ended(2), "the new version to end")
+    assert drawn_above() == above
+    assert len(user.find("question two").elements) == 1
