@@ -267,14 +267,9 @@ class AuthService:
         expires = datetime.fromtimestamp(claims["exp"], tz=self.clock().tzinfo)
         await self.store.revoke_token(str(claims["jti"]), expires)
 
-    async def refresh_if_old(self, token: str) -> IssuedToken | None:
-        """Sliding expiry: past half its life, swap a valid token for a fresh one."""
-        _user, fresh = await self.check_session(token)
-        return fresh
-
     async def check_session(self, token: str) -> tuple[User, IssuedToken | None]:
-        """A browser session's user, and the token that replaces its own once that is past
-        half its life (else None): `verify_token` and `refresh_if_old` with one look-up."""
+        """A browser session's user, and (sliding expiry) the fresh token that replaces its
+        own once that is past half its life, else None: one look-up of the token."""
         user, claims = await self.verify_token(token)
         age = self.clock().timestamp() - claims["iat"]
         if age < self.token_ttl.total_seconds() / 2:

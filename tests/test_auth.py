@@ -167,10 +167,10 @@ async def test_sign_out_everywhere(auth: AuthService, alice: User) -> None:
 
 async def test_sliding_expiry(auth: AuthService, alice: User, clock: Clock) -> None:
     token = auth.issue_token(alice).token
-    assert await auth.refresh_if_old(token) is None
+    assert await auth.check_session(token) == (alice, None)
     clock.advance(timedelta(days=4))
-    fresh = await auth.refresh_if_old(token)
-    assert fresh is not None
+    user, fresh = await auth.check_session(token)
+    assert user == alice and fresh is not None
     await auth.verify_token(fresh.token)
     with pytest.raises(AuthError):
         await auth.verify_token(token)  # the old one was revoked when it was swapped
