@@ -462,8 +462,9 @@ class ChatService:
         self, topic: Topic, generation: Generation, prompt: list[dict[str, Any]], model: str
     ) -> Generation:
         self.generations[topic.id] = generation
-        # The task first, so that the model request goes out before the work that pages
-        # watching the topic start (drawing the new turns), not after it.
+        # The task first: work that watchers schedule (another tab reading the topic again)
+        # then runs after the reply's first step, which starts the model request. A page that
+        # draws the new turns from `generation.question` does so at once, inside notify.
         generation.task = asyncio.create_task(
             self._run(generation, prompt, model, topic.settings.get("temperature")),
             name=f"generation-{generation.message.id}",
