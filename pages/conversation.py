@@ -66,11 +66,8 @@ class ConversationView:
         question = generation.question
         if question is not None and self.turns and question.parent_id == self.turns[-1].message.id:
             asked = Turn(question, [question.id], generation.question_files)
-            added = [asked, Turn(generation.message, [generation.message.id])]
-            self.turns = [*self.turns, *added]
-            self.shown += len(added)
-            with self.container:
-                self._draw_turns(added, generation)
+            reply = Turn(generation.message, [generation.message.id])
+            self._replace_end([], [asked, reply], generation)
             self.follow(generation)
         else:
             background_tasks.create(self.refresh(), name="show reply started elsewhere")
@@ -82,14 +79,7 @@ class ConversationView:
         )
         generation = self.services.chat.generation(self.topic_id)
         if (change := self._tail_change(turns)) is not None:
-            stale, tail = change  # redraw only the turns from the first that changed on
-            boxes = self.container.default_slot.children
-            for box in boxes[len(boxes) - stale :]:
-                self.container.remove(box)
-            self.turns = self.turns[: len(self.turns) - stale] + tail
-            self.shown += len(tail) - stale
-            with self.container:
-                self._draw_turns(tail, generation)
+            self._replace_end(*change, generation)  # only from the first turn that changed
         else:
             self.turns = turns[-self.shown :]
             self._redraw(generation)
@@ -97,15 +87,15 @@ class ConversationView:
         if generation is not None:
             self.follow(generation)
 
-    def _tail_change(self, turns: list[Turn]) -> tuple[int, list[Turn]] | None:
+    def _tail_change(self, turns: list[Turn]) -> tuple[list[ui.element], list[Turn]] | None:
         """How to bring what is drawn up to `turns` (the end of the branch, read again) by
-        redrawing only its end: how many of the last turns drawn to take away, and which turns
-        to draw after the rest. A reply that finished, a new question and reply, another
+        redrawing only its end: the page's elements of the last turns drawn to take away, and
+        which turns to draw after the rest. A reply that finished, a new question and reply, another
         version chosen below the top: each changes only the end of the conversation. None
         when the oldest turn drawn changed or is gone, or the page does not hold the turns
         to take away as its last elements: then the view is drawn anew."""
         drawn = self.turns
-        ids = ids_of(turns)
+        ids = _ids(turns)
         if not drawn or drawn[0].message.id not in ids:
             return None
         start = ids.index(drawn[0].message.id)
@@ -116,12 +106,22 @@ class ConversationView:
             kept += 1
         if kept == 0:
             return None
-        stale = len(drawn) - kept
-        if stale:
-            boxes = self.container.default_slot.children[-stale:]
-            if [box.props.get("data-message-id") for box in boxes] != ids_of(drawn[kept:]):
-                return None
+        children = self.container.default_slot.children
+        stale = children[len(children) - (len(drawn) - kept) :]
+        if [box.props.get("data-message-id") for box in stale] != _ids(drawn[kept:]):
+            return None
         return stale, turns[start + kept :]
+
+    def _replace_end(
+        self, stale: list[ui.element], tail: list[Turn], generation: Generation | None
+    ) -> None:
+        """Take away the elements of the last len(stale) turns drawn, then draw `tail`."""
+        for box in stale:
+            self.container.remove(box)
+        self.turns = self.turns[: len(self.turns) - len(stale)] + tail
+        self.shown += len(tail) - len(stale)
+        with self.container:
+            self._draw_turns(tail, generation)
 
     def _redraw(self, generation: Generation | None) -> None:
         self.container.clear()
@@ -329,7 +329,7 @@ class ConversationView:
         await attempt(lambda: self.services.chat.edit(self.user_id, turn.message.id, content))
 
 
-def ids_of(turns: list[Turn]) -> list[str]:
+def _ids(turns: list[Turn]) -> list[str]:
     return [turn.message.id for turn in turns]
 
 
