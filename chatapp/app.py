@@ -7,8 +7,11 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+from fastapi import FastAPI
 from nicegui import app, ui
-from nicegui.storage import Storage
+from nicegui.middlewares import RedirectWithPrefixMiddleware, SetCacheControlMiddleware
+from nicegui.storage import RequestTrackingMiddleware, Storage
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -46,6 +49,61 @@ class WaitUntilReady:
                     await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+# NiceGUI's middlewares for browsers: its session cookie and per-browser storage, and headers
+# for its own files. Three of them are BaseHTTPMiddleware, which hands every request and
+# every streamed chunk between tasks.
+BROWSER_ONLY = (
+    SessionMiddleware,
+    RequestTrackingMiddleware,
+    RedirectWithPrefixMiddleware,
+    SetCacheControlMiddleware,
+)
+
+
+def is_machine_path(path: str) -> bool:
+    """The API, the health check and the metrics: asked for with tokens, never by a page."""
+    return path.startswith("/api/") or path in ("/healthz", "/metrics")
+
+
+class MachineLane:
+    """Send API, health and metrics requests past NiceGUI's browser middlewares.
+
+    They gave each request that came without a cookie (curl, scripts, a health check, any
+    API client) a new browser session and kept its storage in memory for good, and they cost
+    a reply's first token about 1.3 ms (`make bench`, relay). Every other middleware (body
+    limit, security headers, request counts, error handlers) applies on both lanes.
+    """
+
+    def __init__(self, browser: ASGIApp, machine: ASGIApp) -> None:
+        self.browser = browser
+        self.machine = machine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.machine if scope["type"] == "http" and is_machine_path(scope["path"]) else None
+        await (lane or self.browser)(scope, receive, send)
+
+
+def add_machine_lane(app: FastAPI) -> None:
+    """Build the app's middleware stack twice, the second time without BROWSER_ONLY.
+
+    Starlette builds the stack on the first ASGI call (the lifespan), after ui.run has added
+    NiceGUI's middlewares, which is why this wraps the build rather than adding a middleware.
+    """
+    build = app.build_middleware_stack
+
+    def build_both() -> ASGIApp:
+        browser = build()
+        everything = app.user_middleware
+        app.user_middleware = [m for m in everything if m.cls not in BROWSER_ONLY]
+        try:
+            machine = build()
+        finally:
+            app.user_middleware = everything
+        return MachineLane(browser, machine)
+
+    app.build_middleware_stack = build_both  # type: ignore[method-assign]
 
 
 def options_from(settings: Settings) -> Options:
@@ -123,6 +181,7 @@ def create_app(
         services.telemetry = prometheus = metrics.register(app, services, token)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WaitUntilReady, ready=services.ready)
+    add_machine_lane(app)
     pages.register(services)
     if launch is not None:
         from pages import launch as launch_page

@@ -274,7 +274,10 @@ class ChatService:
         await self.store.set_active_leaf(user_id, message.topic_id, leaf)
 
     def generation(self, topic_id: str) -> Generation | None:
-        return self.generations.get(topic_id)
+        """The reply being written in a topic, once its row is written (a page reading the
+        topic finds it there)."""
+        generation = self.generations.get(topic_id)
+        return generation if generation is not None and generation.stored.is_set() else None
 
     def watch(self, topic_id: str, notify: Callable[[Generation], None]) -> Callable[[], None]:
         """Call `notify` whenever a reply starts in the topic; returns the way to stop watching."""
@@ -307,31 +310,40 @@ class ChatService:
     async def _ask(
         self, topic: Topic, content: str, parent_id: str | None, files: list[Upload]
     ) -> Generation:
-        """Save a question under `parent_id` (None: a new first message) and answer it."""
+        """Ask a question under `parent_id` (None: a new first message) and answer it."""
         user_id, topic_id = topic.user_id, topic.id
         checked = check_all(files)
         content = self._check_content(content, allow_empty=bool(checked))
         self._check_idle(topic_id)
         self._check_rate(user_id)
-        question = await self.store.add_message(
-            Message(topic_id, user_id, Role.USER, content, parent_id=parent_id)
-        )
-        attachments = []
-        for file in checked:
-            attachment = Attachment(
-                user_id,
-                topic_id,
-                question.id,
-                file.name,
-                file.media_type,
-                len(file.data),
-                text=file.text,
+        question = Message(topic_id, user_id, Role.USER, content, parent_id=parent_id)
+        asked = [
+            (
+                Attachment(
+                    user_id,
+                    topic_id,
+                    question.id,
+                    file.name,
+                    file.media_type,
+                    len(file.data),
+                    text=file.text,
+                ),
+                file.data,
             )
-            attachments.append(await self.store.add_attachment(attachment, file.data))
+            for file in checked
+        ]
+        return await self._answer(user_id, topic, question, asked=asked)
+
+    async def _save_question(
+        self, topic: Topic, question: Message, asked: list[tuple[Attachment, bytes]]
+    ) -> None:
+        await self.store.add_message(question)
+        for attachment, data in asked:
+            await self.store.add_attachment(attachment, data)
         if topic.title == NEW_TITLE and not topic.settings.get("title_locked"):
-            title = first_words(content) or first_words(", ".join(f.name for f in checked))
-            await self.store.rename_topic(user_id, topic_id, title)
-        return await self._answer(user_id, topic, question, asked=attachments)
+            names = ", ".join(attachment.name for attachment, _ in asked)
+            title = first_words(question.content) or first_words(names)
+            await self.store.rename_topic(topic.user_id, topic.id, title)
 
     async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
         """Ask an edited question as a sibling of the original, keeping the original branch."""
@@ -382,7 +394,10 @@ class ChatService:
         await self.store.update_message(user_id, reply.id, status=MessageStatus.STREAMING, error="")
         generation = Generation(replace(reply, status=MessageStatus.STREAMING, error=None))
         generation.parts.append(reply.content)
-        return self._start(topic, generation, prompt, model)
+        generation.stored.set()
+        self._start(topic, generation, prompt, model)
+        self._announce(topic, generation)
+        return generation
 
     async def stop(self, user_id: str, topic_id: str) -> Message | None:
         """Stop the reply being written in a topic, keeping its text; None when none runs."""
@@ -436,49 +451,89 @@ class ChatService:
         topic: Topic,
         question: Message,
         *,
-        asked: list[Attachment] | None = None,
+        asked: list[tuple[Attachment, bytes]] | None = None,
     ) -> Generation:
-        """Start a new reply to `question`; `asked`: its files when it was just asked (else
-        None: a question asked before, as when regenerating)."""
+        """Start a new reply to `question`. `asked`: the files of a question just asked, which
+        is saved here; None: a question asked before (regenerating).
+
+        The model request leaves before anything is written: the rows are written while it
+        travels, which takes them off the time to the reply's first words (`make bench`,
+        relay). If writing fails, the reply is taken back and the error raised as before.
+        """
         model = topic.settings.get("model") or self.options.default_model
-        prompt = await self._prompt(user_id, topic, question)
-        reply = await self.store.add_message(
-            Message(
-                topic.id,
-                user_id,
-                Role.ASSISTANT,
-                "",
-                parent_id=question.id,
-                status=MessageStatus.STREAMING,
-                model=model,
-            )
+        prompt = await self._prompt(user_id, topic, question, asked)
+        reply = Message(
+            topic.id,
+            user_id,
+            Role.ASSISTANT,
+            "",
+            parent_id=question.id,
+            status=MessageStatus.STREAMING,
+            model=model,
         )
         generation = Generation(reply)
         if asked is not None:
-            generation.question, generation.question_files = question, asked
-        return self._start(topic, generation, prompt, model)
+            generation.question = question
+            generation.question_files = [attachment for attachment, _ in asked]
+        self._start(topic, generation, prompt, model)
+        try:
+            if asked is not None:
+                await self._save_question(topic, question, asked)
+            await self.store.add_message(reply)
+        except BaseException:
+            await self._abandon(generation)
+            raise
+        generation.stored.set()
+        self._announce(topic, generation)
+        return generation
 
     def _start(
         self, topic: Topic, generation: Generation, prompt: list[dict[str, Any]], model: str
-    ) -> Generation:
+    ) -> None:
+        """Run the reply: its task sends the model request at the caller's next await."""
         self.generations[topic.id] = generation
-        # The task first: work that watchers schedule (another tab reading the topic again)
-        # then runs after the reply's first step, which starts the model request. A page that
-        # draws the new turns from `generation.question` does so at once, inside notify.
         generation.task = asyncio.create_task(
             self._run(generation, prompt, model, topic.settings.get("temperature")),
             name=f"generation-{generation.message.id}",
         )
-        self._replies.notify(topic.id, generation)  # other tabs showing it follow the reply
-        self._changed(topic.user_id, topic.id)  # its count and place in the list changed
-        return generation
 
-    async def _prompt(self, user_id: str, topic: Topic, question: Message) -> list[dict[str, Any]]:
-        """The system prompt plus as much recent history as fits the budget."""
-        path = await self.store.path_to(user_id, question.id)
+    def _announce(self, topic: Topic, generation: Generation) -> None:
+        """Tell the pages: tabs showing the topic follow the reply (a page drawing from
+        `generation.question` does so at once, inside notify), and the topic list moves it."""
+        self._replies.notify(topic.id, generation)
+        self._changed(topic.user_id, topic.id)
+
+    async def _abandon(self, generation: Generation) -> None:
+        """Take back a reply whose rows could not be written: stop its model request; there
+        is nothing to save."""
+        generation.abandoned = True
+        generation.stored.set()
+        self.generations.pop(generation.topic_id, None)
+        if generation.task is not None:
+            generation.task.cancel()
+            await asyncio.gather(generation.task, return_exceptions=True)
+        generation.finished.set()
+
+    async def _prompt(
+        self,
+        user_id: str,
+        topic: Topic,
+        question: Message,
+        asked: list[tuple[Attachment, bytes]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The system prompt plus as much recent history as fits the budget. `asked`: the
+        question is not saved yet; these are its files."""
         files: defaultdict[str, list[Attachment]] = defaultdict(list)
         for attachment in await self.store.list_attachments(user_id, topic.id):
             files[attachment.message_id].append(attachment)
+        if asked is None:
+            path = await self.store.path_to(user_id, question.id)
+            known: dict[str, bytes] = {}
+        else:
+            parent = question.parent_id
+            path = [*(await self.store.path_to(user_id, parent) if parent else []), question]
+            files[question.id] = [attachment for attachment, _ in asked]
+            known = {attachment.id: data for attachment, data in asked}
         budget = self.options.history_budget_chars
         kept: list[dict[str, Any]] = []
         for message in reversed(path):
@@ -489,7 +544,7 @@ class ChatService:
                 content = model_content(
                     message.content,
                     [
-                        (a, await self.store.read_attachment(user_id, a.id) if a.is_image else None)
+                        (a, await self._image(user_id, a, known) if a.is_image else None)
                         for a in attached
                     ],
                 )
@@ -501,6 +556,13 @@ class ChatService:
         if system := topic.settings.get("system_prompt"):
             kept.insert(0, {"role": "system", "content": system})
         return kept
+
+    async def _image(self, user_id: str, image: Attachment, known: dict[str, bytes]) -> bytes:
+        return (
+            known[image.id]
+            if image.id in known
+            else await self.store.read_attachment(user_id, image.id)
+        )
 
     async def _run(
         self, generation: Generation, prompt: list[dict[str, Any]], model: str, temperature: Any
@@ -517,7 +579,10 @@ class ChatService:
                         self.telemetry.first_token(model, self.clock() - started)
                     generation.parts.append(event.text)
                     generation._publish(TextDelta(event.text))
-                    if self.clock() - last_save >= self.save_interval:
+                    if (
+                        self.clock() - last_save >= self.save_interval
+                        and generation.stored.is_set()
+                    ):
                         last_save = self.clock()
                         await self._save_progress(generation)
                 elif isinstance(event, Done):
@@ -554,6 +619,9 @@ class ChatService:
             log.warning("could not save reply %s yet: %s", generation.message.id, exc)
 
     async def _finish(self, generation: Generation) -> None:
+        await generation.stored.wait()  # a reply that ended before its row was written
+        if generation.abandoned:
+            return
         message = generation.message
         problem = await self._save_final(message)
         if problem:  # keep it shown and keep trying; the topic is free for the next message

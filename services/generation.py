@@ -38,6 +38,10 @@ class Generation:
     `question` is the question asked with this reply (send, edit), with its files, so that a
     page can draw the new turn without reading the topic again; None when the reply answers
     a question asked before (regenerate) or continues in place.
+
+    The model request may leave before the reply's row (and its question's) is written:
+    `stored` is set once they are, or once they never will be (`abandoned`: the writing
+    failed and the reply was taken back); nothing saves the reply before that.
     """
 
     message: Message
@@ -49,6 +53,8 @@ class Generation:
     stop_status: MessageStatus = MessageStatus.STOPPED
     finishing: bool = False
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    stored: asyncio.Event = field(default_factory=asyncio.Event)
+    abandoned: bool = False
 
     @property
     def topic_id(self) -> str:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
-from services.errors import Conflict, InvalidInput, NotFound, Throttled, TooLarge
+from services.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StoreUnavailable,
+    Throttled,
+    TooLarge,
+)
 from services.models import MessageStatus, Role, User
 from services.store import open_store
 from tests.fake_openai import FakeOpenAI, Reply
@@ -181,6 +189,38 @@ async def test_a_reply_carries_the_question_just_asked_with_it(
     await collect(edited)
     assert edited.question is not None and edited.question.content == "better question"
     assert edited.question.parent_id is None and edited.message.parent_id == edited.question.id
+
+
+async def test_a_question_the_database_refuses_takes_its_model_request_back(
+    services: Services, alice: User, fake: FakeOpenAI, data_dir: Path
+) -> None:
+    """The model request leaves before the question is written (the rows are written while
+    it travels). When writing fails, the request is closed, nothing is kept, the error is
+    raised as before, and the topic is free for the next message."""
+    topic = await services.chat.create_topic(alice.id)
+    fake.enqueue(Reply("never shown", fault="stall", stall_seconds=30))
+    other = sqlite3.connect(data_dir / "chatapp.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the wait
+    try:
+        with pytest.raises(StoreUnavailable):
+            await services.chat.send(alice.id, topic.id, "Hello?")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert fake.chats and fake.chats[-1].json["messages"][-1]["content"] == "Hello?"
+    for _ in range(200):
+        if fake.disconnects:
+            break
+        await asyncio.sleep(0.01)
+    assert fake.disconnects == [fake.chats[-1]], "the model request was left open"
+    assert services.chat.generations == {} and services.chat.generation(topic.id) is None
+    assert await services.store.list_messages(alice.id, topic.id) == []
+
+    fake.enqueue("Here now.")
+    _, finished = await collect(await services.chat.send(alice.id, topic.id, "Hello?"))
+    assert finished.message.status == MessageStatus.COMPLETE
+    saved = await services.store.list_messages(alice.id, topic.id)
+    assert [m.content for m in saved] == ["Hello?", "Here now."]
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,9 @@ async def test_a_full_disk_under_a_running_app(  # type: ignore[no-untyped-def]
         # 2. Sending while the disk is full: a clear error, the draft stays, nothing saved.
         await box.fill("Are you there?")
         await page.keyboard.press("Enter")
-        await page.get_by_text(WRITE_FAILED).first.wait_for(timeout=15_000)
+        # The error toast: the reply above says "could not be written" too, in a warning.
+        failed = page.locator(".q-notification.bg-negative").filter(has_text=WRITE_FAILED)
+        await failed.wait_for(timeout=15_000)
         assert await box.input_value() == "Are you there?"
         refused = await api.post(f"/topics/{topic['id']}/messages", json={"content": "Hello?"})
         assert refused.status_code == 503

@@ -31,7 +31,19 @@
     const first = document.querySelector(".messages [data-message-id]");
     anchor = first && { element: first, top: first.getBoundingClientRect().top };
   }, { capture: true });
-  const toBottom = () => window.scrollTo({ top: document.documentElement.scrollHeight });
+  // Once per frame, just before it is drawn: reading the page's height lays the page out,
+  // and doing that in each mutation callback laid it out again for every update (a new
+  // turn is several; Chromium's profile of a reply's first words showed a quarter of the
+  // time in here).
+  let scrolling = false;
+  const toBottom = () => {
+    if (scrolling) return;
+    scrolling = true;
+    requestAnimationFrame(() => {
+      scrolling = false;
+      if (stick) window.scrollTo({ top: document.documentElement.scrollHeight });
+    });
+  };
   const observer = new MutationObserver(() => {
     if (anchor && anchor.element.isConnected) {
       const moved = anchor.element.getBoundingClientRect().top - anchor.top;
