@@ -42,3 +42,24 @@ def test_pages_are_never_cached_but_their_static_files_are(data_dir: Path) -> No
         assert response.status_code == 200
         assert "max-age=" in response.headers["cache-control"]
         assert "no-store" not in response.headers["cache-control"]
+
+
+def test_api_health_and_metrics_requests_start_no_browser_session(data_dir: Path) -> None:
+    """Only pages get a session cookie: a client without cookies (curl, a script, a health
+    check) asking the API, /healthz or /metrics gets none, and with it no per-browser storage
+    the server would keep. They still get the security headers and the JSON errors."""
+    env = {"CHATAPP_METRICS_TOKEN": "metrics secret"}
+    with run_app(data_dir=data_dir, env=env) as app:
+        answers = [
+            httpx.get(f"{app.url}/healthz"),
+            httpx.get(f"{app.url}/metrics", headers={"Authorization": "Bearer metrics secret"}),
+            httpx.get(f"{app.url}/api/v1/healthz"),
+            httpx.get(f"{app.url}/api/v1/me"),  # no token: 401
+        ]
+        page = httpx.get(f"{app.url}/login")
+    assert [a.status_code for a in answers] == [200, 200, 200, 401]
+    for answer in answers:
+        assert "set-cookie" not in answer.headers, answer.request.url
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answers[3].json()["error"]["code"]
+    assert page.headers["set-cookie"].startswith("session=")
