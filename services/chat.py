@@ -335,11 +335,21 @@ class ChatService:
         return await self._answer(user_id, topic, question, asked=asked)
 
     async def _save_question(
-        self, topic: Topic, question: Message, asked: list[tuple[Attachment, bytes]]
+        self,
+        topic: Topic,
+        question: Message,
+        asked: list[tuple[Attachment, bytes]],
+        reply: Message,
     ) -> None:
-        await self.store.add_message(question)
-        for attachment, data in asked:
-            await self.store.add_attachment(attachment, data)
+        """Write a question just asked, its files and the row of its reply: one transaction
+        for both messages when there are no files (they come between)."""
+        if asked:
+            await self.store.add_message(question)
+            for attachment, data in asked:
+                await self.store.add_attachment(attachment, data)
+            await self.store.add_message(reply)
+        else:
+            await self.store.add_messages([question, reply])
         if topic.title == NEW_TITLE and not topic.settings.get("title_locked"):
             names = ", ".join(attachment.name for attachment, _ in asked)
             title = first_words(question.content) or first_words(names)
@@ -477,9 +487,10 @@ class ChatService:
             generation.question_files = [attachment for attachment, _ in asked]
         self._start(topic, generation, prompt, model)
         try:
-            if asked is not None:
-                await self._save_question(topic, question, asked)
-            await self.store.add_message(reply)
+            if asked is None:
+                await self.store.add_message(reply)
+            else:
+                await self._save_question(topic, question, asked, reply)
         except BaseException:
             await self._abandon(generation)
             raise

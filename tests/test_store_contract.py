@@ -170,6 +170,53 @@ async def test_branches_path_and_siblings(store: Store) -> None:
         await say(store, alice, other.id, "x", question.id)
 
 
+async def test_a_question_and_its_reply_are_added_together(store: Store) -> None:
+    """add_messages: one write for a question and the reply being written to it."""
+    alice, bob = await make_user(store, "a@example.com"), await make_user(store, "b@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    before = await say(store, alice, topic.id, "first")
+    question = Message(topic.id, alice.id, Role.USER, "q", parent_id=before.id)
+    reply = Message(
+        topic.id,
+        alice.id,
+        Role.ASSISTANT,
+        "",
+        parent_id=question.id,
+        status=MessageStatus.STREAMING,
+    )
+    added = await store.add_messages([question, reply])
+    assert [m.id for m in added] == [question.id, reply.id]
+    saved = await store.path_to(alice.id, reply.id)
+    assert [(m.content, m.status) for m in saved] == [
+        ("first", MessageStatus.COMPLETE),
+        ("q", MessageStatus.COMPLETE),
+        ("", MessageStatus.STREAMING),
+    ]
+    assert saved[1].created_at == saved[2].created_at
+    topic_now = await store.get_topic(alice.id, topic.id)
+    assert (topic_now.message_count, topic_now.active_leaf_id) == (3, reply.id)
+    assert [t.id for t in await store.list_topics(alice.id)] == [topic.id]
+
+    other = await store.create_topic(alice.id, "other")
+    refused = [
+        # the first must answer a message of the same topic
+        [Message(other.id, alice.id, Role.USER, "x", parent_id=before.id)],
+        # and the topic must be the user's
+        [Message(topic.id, bob.id, Role.USER, "intrusion")],
+    ]
+    for messages in refused:
+        with pytest.raises(NotFound):
+            await store.add_messages(messages)
+    unlinked = [
+        Message(topic.id, alice.id, Role.USER, "a"),
+        Message(topic.id, alice.id, Role.USER, "b"),
+    ]
+    with pytest.raises(ValueError, match="answer the one before"):
+        await store.add_messages(unlinked)
+    assert len(await store.list_messages(alice.id, topic.id)) == 3
+    assert await store.list_messages(alice.id, other.id) == []
+
+
 async def test_update_in_place_and_interrupted_on_start(store: Store) -> None:
     alice = await make_user(store, "a@example.com")
     topic = await store.create_topic(alice.id, "t")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from enum import Enum
@@ -80,3 +81,16 @@ def message_changes(
         error=error,
     )
     return {**changes, "updated_at": utcnow()}
+
+
+def check_chain(messages: Sequence[Message]) -> None:
+    """Messages appended together: at least one, in one topic of one user, each answering the
+    one before it."""
+    if not messages:
+        raise ValueError("no messages to add")
+    first = messages[0]
+    for before, message in itertools.pairwise(messages):
+        if message.parent_id != before.id:
+            raise ValueError("each message added together must answer the one before it")
+    if any((m.topic_id, m.user_id) != (first.topic_id, first.user_id) for m in messages):
+        raise ValueError("messages added together must share their topic and user")

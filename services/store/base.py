@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -86,6 +86,8 @@ class Store(Protocol):
 
     # messages
     async def add_message(self, message: Message) -> Message: ...
+    # several in one write, each answering the one before it (the first: its parent_id)
+    async def add_messages(self, messages: Sequence[Message]) -> list[Message]: ...
     async def get_message(self, user_id: str, message_id: str) -> Message: ...
     async def list_messages(self, user_id: str, topic_id: str) -> list[Message]: ...
     # the branch from the first message down to `leaf_id`; with `limit`, only its last ones

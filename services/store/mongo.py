@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -29,7 +29,16 @@ from services.models import (
     User,
     utcnow,
 )
-from services.store._records import R, dump, email_key, given, load, message_changes, search_words
+from services.store._records import (
+    R,
+    check_chain,
+    dump,
+    email_key,
+    given,
+    load,
+    message_changes,
+    search_words,
+)
 
 SELECTION_TIMEOUT_MS = 5000  # how long open() waits for a server before saying it is down
 AFTER = ReturnDocument.AFTER
@@ -440,27 +449,36 @@ class MongoStore:
 
     async def add_message(self, message: Message) -> Message:
         """Append a message; its topic counts it, moves to the top and makes it the leaf."""
-        await self.get_topic(message.user_id, message.topic_id)
+        return (await self.add_messages([message]))[0]
+
+    async def add_messages(self, messages: Sequence[Message]) -> list[Message]:
+        """Append messages, each answering the one before it (the first answers its
+        parent_id): a question and the reply being written to it."""
+        first, last = messages[0], messages[-1]
+        check_chain(messages)
+        await self.get_topic(first.user_id, first.topic_id)
         async with self._guard():
-            if message.parent_id is not None and not await self.messages.find_one(
-                {"_id": message.parent_id, "topic_id": message.topic_id}, {"_id": 1}
+            if first.parent_id is not None and not await self.messages.find_one(
+                {"_id": first.parent_id, "topic_id": first.topic_id}, {"_id": 1}
             ):
                 raise NotFound("The message to answer is not in this topic.")
-            message.created_at = message.updated_at = _now()
-            await self.messages.insert_one(_doc(message))
+            now = _now()
+            for message in messages:
+                message.created_at = message.updated_at = now
+            await self.messages.insert_many([_doc(message) for message in messages])
             result = await self.topics.update_one(
-                {"_id": message.topic_id, "user_id": message.user_id},
+                {"_id": last.topic_id, "user_id": last.user_id},
                 {
-                    "$inc": {"message_count": 1},
-                    "$set": {"updated_at": message.created_at, "active_leaf_id": message.id},
+                    "$inc": {"message_count": len(messages)},
+                    "$set": {"updated_at": now, "active_leaf_id": last.id},
                     # $max keeps the order right when appends finish out of order.
-                    "$max": {"activity": message.id},
+                    "$max": {"activity": last.id},
                 },
             )
             if result.matched_count == 0:  # the topic was deleted meanwhile
-                await self.messages.delete_one({"_id": message.id})
+                await self.messages.delete_many({"_id": {"$in": [m.id for m in messages]}})
                 raise NotFound("Topic not found.")
-        return message
+        return list(messages)
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
         async with self._guard():

@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -30,7 +30,16 @@ from services.models import (
     User,
     utcnow,
 )
-from services.store._records import R, dump, email_key, given, load, message_changes, search_words
+from services.store._records import (
+    R,
+    check_chain,
+    dump,
+    email_key,
+    given,
+    load,
+    message_changes,
+    search_words,
+)
 from services.store.sqlite_migrations import migrate
 
 JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
@@ -178,6 +187,12 @@ class SqliteStore:
         row = {name: _column(name, value) for name, value in values.items()}
         columns, names = ", ".join(row), ", ".join(f":{k}" for k in row)
         await self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({names})", row)
+
+    async def _insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        columns = [{name: _column(name, value) for name, value in row.items()} for row in rows]
+        names = ", ".join(columns[0])
+        marks = ", ".join(f":{k}" for k in columns[0])
+        await self.db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", columns)
 
     async def _update(self, table: str, changes: Mapping[str, Any], where: str, *args: Any) -> int:
         """Set the given columns on the rows `where` picks; returns how many rows matched."""
@@ -438,22 +453,31 @@ class SqliteStore:
 
     async def add_message(self, message: Message) -> Message:
         """Append a message; its topic counts it, moves to the top and makes it the leaf."""
+        return (await self.add_messages([message]))[0]
+
+    async def add_messages(self, messages: Sequence[Message]) -> list[Message]:
+        """Append messages in one transaction, each answering the one before it (the first
+        answers its parent_id): a question and the reply being written to it."""
+        first, last = messages[0], messages[-1]
+        check_chain(messages)
         async with self._write():
-            await self.get_topic(message.user_id, message.topic_id)
-            if message.parent_id is not None and not await self._count(
+            await self.get_topic(first.user_id, first.topic_id)
+            if first.parent_id is not None and not await self._count(
                 "SELECT 1 FROM messages WHERE id = ? AND topic_id = ?",
-                message.parent_id,
-                message.topic_id,
+                first.parent_id,
+                first.topic_id,
             ):
                 raise NotFound("The message to answer is not in this topic.")
-            message.created_at = message.updated_at = utcnow()
-            await self._insert("messages", dump(message))
+            now = utcnow()
+            for message in messages:
+                message.created_at = message.updated_at = now
+            await self._insert_many("messages", [dump(message) for message in messages])
             await self.db.execute(
-                "UPDATE topics SET message_count = message_count + 1, updated_at = :at, "
+                "UPDATE topics SET message_count = message_count + :added, updated_at = :at, "
                 "active_leaf_id = :id, activity = :id WHERE id = :topic",
-                {"at": _ts(message.created_at), "id": message.id, "topic": message.topic_id},
+                {"added": len(messages), "at": _ts(now), "id": last.id, "topic": last.topic_id},
             )
-        return message
+        return list(messages)
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
         sql = "SELECT * FROM messages WHERE id = ? AND user_id = ?"
@@ -469,16 +493,22 @@ class SqliteStore:
     async def path_to(
         self, user_id: str, leaf_id: str, *, limit: int | None = None
     ) -> list[Message]:
-        leaf = await self.get_message(user_id, leaf_id)
-        return await self._load_all(
+        # One query (it runs before every reply's model request): the leaf, if it is the
+        # user's, then its parents within its topic.
+        path = await self._load_all(
             Message,
-            "WITH RECURSIVE path(id, depth) AS (SELECT :leaf, 0 UNION ALL "
+            "WITH RECURSIVE leaf(id, topic_id) AS (SELECT id, topic_id FROM messages "
+            "WHERE id = :leaf AND user_id = :user), "
+            "path(id, depth) AS (SELECT id, 0 FROM leaf UNION ALL "
             "SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id "
             "WHERE m.parent_id IS NOT NULL AND (:limit IS NULL OR p.depth + 1 < :limit)) "
             "SELECT m.* FROM messages m JOIN path p ON m.id = p.id "
-            "WHERE m.topic_id = :topic ORDER BY p.depth DESC",
-            {"leaf": leaf.id, "topic": leaf.topic_id, "limit": limit},
+            "WHERE m.topic_id = (SELECT topic_id FROM leaf) ORDER BY p.depth DESC",
+            {"leaf": leaf_id, "user": user_id, "limit": limit},
         )
+        if not path:
+            raise NotFound("Message not found.")
+        return path
 
     async def child_ids(
         self, user_id: str, topic_id: str, parent_ids: Collection[str | None]
