@@ -67,7 +67,7 @@ class Composer:
         self.topic, self.view = topic, view
         self.send_button.set_visibility(not self.generating)  # at once, not at the next poll
         self.stop_button.set_visibility(self.generating)
-        self.footer.set_value(shown)
+        self.footer.set_visibility(shown)
         self.pending.clear()  # files picked for one topic are not sent to another
         self.box.value = drafts().get(self.key, "")
         if shown:

@@ -20,7 +20,7 @@ from services.models import Message, MessageStatus, Role
 
 # A long topic opens with its most recent messages; older ones load, a page at a time, when
 # the "Load older messages" button at the top scrolls into view (pages/static/app.js).
-WINDOW = 20
+WINDOW = 10
 OLDER_PAGE = 20
 
 STATUS_NOTES = {
