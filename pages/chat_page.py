@@ -102,7 +102,7 @@ class ChatScreen:
             with self.pane:
                 if not found:
                     ui.label("This topic does not exist.").classes("text-h6 self-center mt-24")
-                    ui.link("Start a new chat", f"{self.prefix}/").classes("self-center pane-link")
+                    ui.link("Start a new chat", "/").classes("self-center pane-link")
                 elif topic is None:
                     self._welcome()
                 else:

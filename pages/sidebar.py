@@ -14,7 +14,7 @@ from typing import Any
 from nicegui import background_tasks, ui
 
 from pages.feedback import attempt
-from pages.frame import menu_entry, url_prefix
+from pages.frame import menu_entry
 from pages.session import recheck
 from pages.sharing import download_json, download_markdown, share_dialog
 from services.context import Services
@@ -70,7 +70,6 @@ class Sidebar:
         self.on_active_renamed = on_active_renamed
         self.open_topic = open_topic  # shows a topic (None: a new chat) in the page
         self.shown = PAGE
-        self.prefix = url_prefix()
         self.client = ui.context.client
         self._redraw: asyncio.Task[None] | None = None
         # What the list shows now: a refresh that would draw the same leaves it alone, so a
@@ -148,7 +147,9 @@ class Sidebar:
                 row.classes(add="topic-active") if active else row.classes(remove="topic-active")
                 link.props('aria-current="page"') if active else link.props(remove="aria-current")
         self.active_id = topic_id
-        if self._drawn is not None and self._drawn[0] == "topics":
+        if self.searching:  # a hit was opened: the list shows every topic again, as a new page did
+            self.query.set_value("")
+        elif self._drawn is not None and self._drawn[0] == "topics":
             self._drawn = (*self._drawn[:-1], topic_id)  # what the list shows now
 
     # ----- drawing ----------------------------------------------------------------------------
@@ -203,7 +204,8 @@ class Sidebar:
             row.classes("topic-active" if active else "")
             row.props(f'data-topic-id="{topic.id}"').mark("topic-row", f"topic-{topic.id}")
             with ui.column().classes("grow gap-0 min-w-0 py-1 pl-2"):
-                link = ui.link(topic.title, f"{self.prefix}/topic/{topic.id}{anchor}")
+                # ui.link puts a proxy's sub-path (X-Forwarded-Prefix) in front itself
+                link = ui.link(topic.title, f"/topic/{topic.id}{anchor}")
                 # pane-link: opens in the page (pages/chat_page.py ChatScreen, app.js)
                 link.classes("ellipsis topic-title topic-link pane-link").mark("topic-link")
                 if active:

@@ -73,9 +73,11 @@
   const seek = (tries) => {
     if (showHit()) { stick = false; return; }
     const more = older();
-    if (!more || tries <= 0) return;
-    more.click();
-    setTimeout(() => seek(tries - 1), 300);
+    // A log just swapped in can come before its messages: wait for them too.
+    const drawn = document.querySelector(".messages [data-message-id]");
+    if ((!more && drawn) || tries <= 0) return;
+    more?.click();
+    setTimeout(() => seek(tries - 1), more ? 300 : 50);
   };
   let followed = null;
   const start = () => {
