@@ -1,127 +1,142 @@
-"""The chat pages: `/` starts a new topic, `/topic/<id>` shows one with its composer."""
+"""The chat screen: `/` (a new topic) and `/topic/<id>`, one page that switches topics in place."""
 
 from __future__ import annotations
 
-from nicegui import ui
+import asyncio
+import re
 
-from pages.attachments import PendingFiles
+from nicegui import events, ui
+
+from pages.composer import Composer
 from pages.conversation import ConversationView
-from pages.feedback import attempt
-from pages.frame import frame
-from pages.session import browser_storage, recheck, signed_in_page
+from pages.frame import frame, url_prefix
+from pages.session import recheck, signed_in_page
 from pages.sidebar import Sidebar, undo_toast
 from pages.topic_settings import model_picker, settings_dialog
 from services.context import Services
 from services.errors import NotFound
 from services.models import Topic, User
 
+TOPIC_PATH = re.compile(r"/topic/([^/?#]+)")
+
 
 def register(services: Services) -> None:
     @signed_in_page(services, "/", title="chatapp")
     async def home(user: User, deleted: str = "") -> None:
-        await chat_screen(services, user, None)
+        screen = ChatScreen(services, user)
+        await screen.start(None)
         if deleted in services.chat.deleting(user.id):  # deleted from its own page: offer undo
             topic = await services.store.get_topic(user.id, deleted)
-            undo_toast(services, user.id, topic, reopen=True)
+            undo_toast(services, user.id, topic, reopen=screen.open)
 
     @signed_in_page(services, "/topic/{topic_id}", title="chatapp")
     async def topic_page(user: User, topic_id: str) -> None:
-        try:
-            topic = await services.store.get_topic(user.id, topic_id)
-            if topic_id in services.chat.deleting(user.id):
-                raise NotFound("This topic is being deleted.")
-        except NotFound:
-            not_found(services, user)
-            return
-        await chat_screen(services, user, topic)
+        if not await ChatScreen(services, user).start(topic_id):
+            ui.context.client.status_code = 404  # type: ignore[attr-defined]
 
 
-def not_found(services: Services, user: User) -> None:
-    ui.context.client.status_code = 404  # type: ignore[attr-defined]
-    with frame(services, user, "Not found"):
-        pass
-    with ui.column().classes("w-full items-center mt-24 gap-2"):
-        ui.label("This topic does not exist.").classes("text-h6")
-        ui.link("Start a new chat", "/")
+class ChatScreen:
+    """The header, the topic sidebar and the composer, around a pane showing one topic, the
+    new-chat welcome, or "does not exist".
 
+    Opening another topic (a sidebar link, New chat, back and forward) swaps only the pane and
+    moves the address with the history API, as ChatGPT does: a page load would boot Vue and
+    Quasar again, which alone takes longer than showing a topic (benchmarks/bench_long_topic.py).
+    pages/static/app.js turns clicks on `.pane-link` links and back / forward into `chat_open`.
+    """
 
-def drafts() -> dict[str, str]:
-    """Unsent text per topic, kept server-side for this browser across reloads and sign-ins."""
-    return browser_storage().setdefault("drafts", {})
-
-
-async def chat_screen(services: Services, user: User, topic: Topic | None) -> None:
-    key = topic.id if topic else "new"
-    with frame(services, user, topic.title if topic else "New chat") as page:
-        with page.drawer:
-            sidebar = Sidebar(
-                services, user.id, topic.id if topic else None, on_active_renamed=page.retitle
+    def __init__(self, services: Services, user: User) -> None:
+        self.services = services
+        self.user = user
+        self.prefix = url_prefix()
+        self.client = ui.context.client
+        self.shown: tuple[str | None, bool] | None = None  # (topic id, found) in the pane
+        self._switching = asyncio.Lock()  # one swap at a time: the last one asked for wins
+        with frame(services, user, "New chat") as self.page, self.page.drawer:
+            self.sidebar = Sidebar(
+                services, user.id, None, on_active_renamed=self.page.retitle, open_topic=self.open
             )
-    await sidebar.refresh()
+        self.pane = ui.column().classes("w-full chat-pane")
+        self.composer = Composer(services, user, opened=self.open)
+        ui.on("chat_open", self._browser_opened)
 
-    view: ConversationView | None = None
-    if topic is None:
+    async def start(self, topic_id: str | None) -> bool:
+        """Draw the page for a full page load; False when the topic does not exist."""
+        found = await self.show(topic_id)
+        await self.sidebar.refresh()
+        return found
+
+    async def open(self, topic_id: str | None) -> None:
+        """Show a topic (None: a new chat) as a new entry in the browser's history."""
+        address = f"{self.prefix}/topic/{topic_id}" if topic_id else f"{self.prefix}/"
+        with self.client:  # the element whose handler calls this may be gone (an undo toast)
+            ui.navigate.history.push(address)
+            await self.show(topic_id)
+
+    async def _browser_opened(self, event: events.GenericEventArguments) -> None:
+        """A pane link was clicked, or back / forward pressed: the address is already there."""
+        if await recheck(self.services) is None:
+            return
+        path = str(event.args.get("path", ""))
+        path = path.removeprefix(self.prefix) or "/"
+        if event.args.get("narrow"):  # the drawer covers the pane on a phone: get it out of the way
+            self.page.drawer.hide()
+        if path == "/":
+            await self.show(None)
+        elif match := TOPIC_PATH.fullmatch(path):
+            await self.show(match[1])
+        else:  # not a chat address (none of ours links there): load it
+            ui.navigate.reload()
+
+    async def show(self, topic_id: str | None) -> bool:
+        """Fill the pane with `topic_id` (None: the new-chat welcome); False when it does not
+        exist. The old pane's conversation stops watching its topic as its elements go; a
+        reply it was following goes on in the chat service and is followed again on return."""
+        async with self._switching:
+            topic = await self._topic(topic_id) if topic_id else None
+            found = topic_id is None or topic is not None
+            if self.shown == (topic_id, found):
+                return found
+            self.pane.clear()
+            view = None
+            with self.pane:
+                if not found:
+                    ui.label("This topic does not exist.").classes("text-h6 self-center mt-24")
+                    ui.link("Start a new chat", "/").classes("self-center pane-link")
+                elif topic is None:
+                    self._welcome()
+                else:
+                    view = await self._conversation(topic)
+            self.shown = (topic_id, found)
+            self.page.retitle(topic.title if topic else "New chat" if found else "Not found")
+            self.sidebar.activate(topic.id if topic else None)
+            self.composer.switch(topic, view, shown=found)
+            return found
+
+    async def _topic(self, topic_id: str) -> Topic | None:
+        try:
+            topic = await self.services.store.get_topic(self.user.id, topic_id)
+        except NotFound:
+            return None
+        return None if topic_id in self.services.chat.deleting(self.user.id) else topic
+
+    def _welcome(self) -> None:
         with ui.column().classes("w-full items-center mt-24 gap-2 px-4 text-center"):
             ui.label("How can I help?").classes("text-h4")
-            if services.options.demo:
+            if self.services.options.demo:
                 ui.label(
                     "You are talking to the offline demo model. Set OPENAI_API_KEY (or "
                     "OPENAI_BASE_URL for Ollama, vLLM, llama.cpp) and restart to use a real model."
                 ).classes("muted max-w-lg")
-    else:
+
+    async def _conversation(self, topic: Topic) -> ConversationView:
         with ui.row().classes("w-full max-w-3xl mx-auto items-center gap-1 px-3 pt-2"):
-            await model_picker(services, topic)
-            ui.button(icon="tune", on_click=lambda: settings_dialog(services, topic)).props(
+            await model_picker(self.services, topic)
+            ui.button(icon="tune", on_click=lambda: settings_dialog(self.services, topic)).props(
                 'flat round dense aria-label="Topic settings"'
             ).mark("topic-settings")
-        view = ConversationView(services, user.id, topic.id, on_finished=sidebar.refresh)
+        view = ConversationView(
+            self.services, self.user.id, topic.id, on_finished=self.sidebar.refresh
+        )
         await view.refresh()
-
-    with ui.footer().classes("chat-footer p-2"):
-        pending = PendingFiles()
-        with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-1 no-wrap"):
-            pending.button()
-            box = ui.textarea(placeholder="Message chatapp (Enter sends, Shift+Enter: new line)")
-            box.props('outlined autogrow dense autofocus aria-label="Message"').classes("grow")
-            box.mark("composer")
-            box.value = drafts().get(key, "")
-            box.on_value_change(lambda e: drafts().__setitem__(key, e.value or ""))
-            send_button = ui.button(icon="send").props('round aria-label="Send"').mark("send")
-            stop_button = ui.button(icon="stop").props('round color=negative aria-label="Stop"')
-            stop_button.mark("stop")
-
-    async def send() -> None:
-        text = box.value or ""
-        files = pending.take()
-        if not (text.strip() or files) or (view and view.generating):
-            return
-        if await recheck(services) is None:  # the draft stays saved for after sign-in
-            return
-        nonlocal topic
-        if topic is None:
-            topic = await attempt(lambda: services.chat.create_topic(user.id))
-            if topic is None:
-                return
-        if await attempt(lambda: services.chat.send(user.id, topic.id, text, files=files)) is None:
-            return
-        drafts().pop(key, None)
-        box.value = ""
-        pending.clear()
-        if view is None:  # first message of a new topic: open its own page (it follows the reply)
-            ui.navigate.to(f"/topic/{topic.id}")
-        # The view follows the new reply, and the sidebar the topic's new place, through their
-        # watches: redrawing the sidebar here delayed the reply's first words (`make bench`).
-
-    async def stop() -> None:
-        if topic is not None and await recheck(services) is not None:
-            await attempt(lambda: services.chat.stop(user.id, topic.id))
-
-    box.on("keydown.enter.exact.prevent", send)
-    ui.keyboard(lambda e: stop() if e.key.escape and e.action.keydown else None, ignore=[])
-    send_button.on_click(send)
-    stop_button.on_click(stop)
-    if view is not None:
-        send_button.bind_visibility_from(view, "generating", backward=lambda g: not g)
-        stop_button.bind_visibility_from(view, "generating")
-    else:
-        stop_button.set_visibility(False)
+        return view

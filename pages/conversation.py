@@ -20,13 +20,25 @@ from services.models import Message, MessageStatus, Role
 
 # A long topic opens with its most recent messages; older ones load, a page at a time, when
 # the "Load older messages" button at the top scrolls into view (pages/static/app.js).
-WINDOW = 20
+WINDOW = 10
 OLDER_PAGE = 20
 
 STATUS_NOTES = {
     MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
     MessageStatus.INTERRUPTED: "Interrupted: the server stopped while this reply was written.",
 }
+
+
+class _Log(ui.column):
+    """The message list, which tells its view when it leaves the page."""
+
+    def __init__(self, on_delete: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_delete = on_delete
+
+    def _handle_delete(self) -> None:  # NiceGUI's hook for an element's clean-up
+        self._on_delete()
+        super()._handle_delete()
 
 
 class ConversationView:
@@ -45,17 +57,24 @@ class ConversationView:
         self.topic_id = topic_id
         self.on_finished = on_finished
         self.generating = False
-        self.container = ui.column().classes("w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages")
+        self.container = _Log(self.close).classes(
+            "w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages"
+        )
         self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
         self._follower: asyncio.Task[None] | None = None
         self.turns: list[Turn] = []  # those drawn: the latest of the active branch
         self.shown = WINDOW  # how many of the latest turns to draw
         self.older: ui.button | None = None
         self._loading_older = False
-        self.client = client = ui.context.client
-        unwatch = services.chat.watch(topic_id, self._started_elsewhere)
-        client.on_delete(unwatch)
-        client.on_delete(self._stop_following)
+        self.client = ui.context.client
+        # Watching ends with the log's elements: when the page closes, or when the chat screen
+        # swaps this topic out for another (pages/chat_page.py).
+        self._unwatch = services.chat.watch(topic_id, self._started_elsewhere)
+
+    def close(self) -> None:
+        """Stop watching the topic and following its reply (the generation itself goes on)."""
+        self._unwatch()
+        self._stop_following()
 
     def _started_elsewhere(self, generation: Generation) -> None:
         """A reply started in this topic (from this tab, another, or the API): show and follow
@@ -73,6 +92,8 @@ class ConversationView:
             background_tasks.create(self.refresh(), name="show reply started elsewhere")
 
     async def refresh(self) -> None:
+        if self.container.is_deleted:  # swapped out while a redraw was on its way
+            return
         # Only the end of the branch is read: what is drawn, and room for what was added.
         turns = await self.services.chat.conversation(
             self.user_id, self.topic_id, limit=max(self.shown, len(self.turns)) + WINDOW

@@ -7,14 +7,14 @@ rename made in another tab (or through the API) shows here without a reload.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from nicegui import background_tasks, ui
 
 from pages.feedback import attempt
-from pages.frame import menu_entry, url_prefix
+from pages.frame import menu_entry
 from pages.session import recheck
 from pages.sharing import download_json, download_markdown, share_dialog
 from services.context import Services
@@ -62,20 +62,22 @@ class Sidebar:
         active_id: str | None,
         *,
         on_active_renamed: Callable[[str], None] = lambda title: None,
+        open_topic: Callable[[str | None], Awaitable[None]],
     ) -> None:
         self.services = services
         self.user_id = user_id
         self.active_id = active_id
         self.on_active_renamed = on_active_renamed
+        self.open_topic = open_topic  # shows a topic (None: a new chat) in the page
         self.shown = PAGE
-        self.prefix = url_prefix()
         self.client = ui.context.client
         self._redraw: asyncio.Task[None] | None = None
         # What the list shows now: a refresh that would draw the same leaves it alone, so a
         # row menu someone has open is not closed under them by a change elsewhere.
         self._drawn: tuple[Any, ...] | None = None
+        self._rows: dict[str, tuple[ui.row, ui.link]] = {}  # by topic id, as drawn
         with ui.column().classes("w-full gap-2 p-2 no-wrap"):
-            ui.button("New chat", icon="add", on_click=lambda: ui.navigate.to("/")).props(
+            ui.button("New chat", icon="add", on_click=lambda: open_topic(None)).props(
                 "outline no-caps"
             ).classes("w-full").mark("new-chat")
             self.query = ui.input(placeholder="Search chats").props(
@@ -132,8 +134,23 @@ class Sidebar:
             topic = await self.services.store.get_topic(self.user_id, self.active_id)
         except Exception:  # deleted or unreachable: the list shows what is true
             return
+        if topic.id != self.active_id:  # another topic was opened meanwhile
+            return
         with self.client:
             self.on_active_renamed(topic.title)
+
+    def activate(self, topic_id: str | None) -> None:
+        """Mark the topic the page shows (None: none) without drawing the list again."""
+        for shown, active in ((self.active_id, False), (topic_id, True)):
+            if shown is not None and (drawn := self._rows.get(shown)) is not None:
+                row, link = drawn
+                row.classes(add="topic-active") if active else row.classes(remove="topic-active")
+                link.props('aria-current="page"') if active else link.props(remove="aria-current")
+        self.active_id = topic_id
+        if self.searching:  # a hit was opened: the list shows every topic again, as a new page did
+            self.query.set_value("")
+        elif self._drawn is not None and self._drawn[0] == "topics":
+            self._drawn = (*self._drawn[:-1], topic_id)  # what the list shows now
 
     # ----- drawing ----------------------------------------------------------------------------
 
@@ -143,6 +160,7 @@ class Sidebar:
             return True
         self._drawn = shown
         self.list.clear()
+        self._rows.clear()
         return False
 
     def _draw_topics(self, topics: list[Topic]) -> None:
@@ -186,14 +204,17 @@ class Sidebar:
             row.classes("topic-active" if active else "")
             row.props(f'data-topic-id="{topic.id}"').mark("topic-row", f"topic-{topic.id}")
             with ui.column().classes("grow gap-0 min-w-0 py-1 pl-2"):
-                link = ui.link(topic.title, f"{self.prefix}/topic/{topic.id}{anchor}")
-                link.classes("ellipsis topic-title topic-link").mark("topic-link")
+                # ui.link puts a proxy's sub-path (X-Forwarded-Prefix) in front itself
+                link = ui.link(topic.title, f"/topic/{topic.id}{anchor}")
+                # pane-link: opens in the page (pages/chat_page.py ChatScreen, app.js)
+                link.classes("ellipsis topic-title topic-link pane-link").mark("topic-link")
                 if active:
                     link.props('aria-current="page"')
                 ui.label(caption).classes(
                     "text-xs muted ellipsis " + ("search-snippet" if snippet else "")
                 )
             self._menu(row, topic)
+        self._rows[topic.id] = (row, link)
 
     def _menu(self, row: ui.row, topic: Topic) -> None:
         button = ui.button(icon="more_horiz").props("flat round dense size=sm")
@@ -218,6 +239,7 @@ class Sidebar:
 
     def _rename(self, row: ui.row, topic: Topic) -> None:
         self._drawn = None  # this row is an input now: the next refresh draws the list again
+        self._rows.pop(topic.id, None)
         row.clear()
         with row:
             box = ui.input(value=topic.title).props(
@@ -254,16 +276,23 @@ class Sidebar:
             return
         chat = self.services.chat
         if await attempt(lambda: chat.delete_later(self.user_id, topic.id, delay=UNDO_SECONDS)):
-            if topic.id == self.active_id:  # its page goes; the new-chat page offers the undo
-                ui.navigate.to(f"/?deleted={topic.id}")
+            if topic.id == self.active_id:  # the pane shows a new chat; undoing reopens it
+                await self.open_topic(None)
+                undo_toast(self.services, self.user_id, topic, reopen=self.open_topic)
             else:
                 undo_toast(self.services, self.user_id, topic)
 
 
-def undo_toast(services: Services, user_id: str, topic: Topic, *, reopen: bool = False) -> None:
+def undo_toast(
+    services: Services,
+    user_id: str,
+    topic: Topic,
+    *,
+    reopen: Callable[[str], Awaitable[None]] | None = None,
+) -> None:
     """“Deleted …  Undo” at the bottom of the page until the deletion is carried out.
 
-    `reopen`: undoing goes back to the topic (it was the page the user deleted it from).
+    `reopen`: how undoing goes back to the topic (it was shown when the user deleted it).
     """
     client = ui.context.client
     with client.content, ui.card().classes("undo-toast") as toast:
@@ -278,8 +307,8 @@ def undo_toast(services: Services, user_id: str, topic: Topic, *, reopen: bool =
                 return
             if not services.chat.undo_delete(user_id, topic.id):
                 ui.notify("Too late: the chat is already deleted.", type="warning")
-            elif reopen:
-                ui.navigate.to(f"/topic/{topic.id}")
+            elif reopen is not None:
+                await reopen(topic.id)
             else:
                 ui.notify("Chat restored", timeout=1500)
 

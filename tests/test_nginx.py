@@ -114,6 +114,21 @@ async def test_browser_sets_up_and_chats_through_nginx(
     assert sockets and all(
         url.startswith(f"wss://127.0.0.1:{proxy.https_port}/chat/_nicegui_ws/") for url in sockets
     ), sockets
+    # Topics switch in place under the sub-path too: the page stays (its marker), the address
+    # keeps /chat/, and back goes where it was.
+    topic_url = page.url
+    await page.evaluate("window.__marker = 'kept'")
+    await page.get_by_role("button", name="New chat").click()
+    await page.wait_for_url(f"{proxy.base}/chat/")
+    await page.get_by_text("How can I help?").wait_for()
+    await page.get_by_role("link", name="Hello through nginx").click()
+    await page.wait_for_url(topic_url)
+    await reply.get_by_text(words[-1]).wait_for()
+    await page.go_back()
+    await page.wait_for_url(f"{proxy.base}/chat/")
+    await page.get_by_text("How can I help?").wait_for()
+    assert await page.evaluate("window.__marker") == "kept"
+
     assert not problems, problems
     assert fake.chats[-1].json["messages"][-1]["content"] == "Hello through nginx"
     await context.close()

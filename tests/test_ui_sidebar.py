@@ -18,7 +18,7 @@ from services.errors import NotFound
 from services.store import Store, open_store
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_ui_auth import set_up_owner
-from tests.test_ui_chat import send, wait_for
+from tests.test_ui_chat import send, shown_topic, wait_for
 
 
 @pytest.fixture
@@ -53,18 +53,12 @@ def rows(user: User) -> list[tuple[str, str]]:
         return result
 
 
-def topic_id_of(user: User) -> str:
-    path = user.back_history[-1]
-    assert path.startswith("/topic/"), path
-    return path.removeprefix("/topic/").split("#")[0]
-
-
 async def new_topic(user: User, text: str) -> str:
     """Start a topic from the new-chat page, wait for the reply, and return its id."""
     await user.open("/")
     await send(user, text)
     await user.should_see(f"You said: {text}", retries=100)
-    return topic_id_of(user)
+    return await shown_topic(user)
 
 
 async def test_a_new_message_moves_its_topic_to_the_top(ui_fake: FakeOpenAI, user: User) -> None:
@@ -78,7 +72,7 @@ async def test_a_new_message_moves_its_topic_to_the_top(ui_fake: FakeOpenAI, use
 
     user.find(marker="topic-link", content="alpha question").click()
     await user.should_see("You said: alpha question", retries=50)
-    assert topic_id_of(user) == first
+    assert await shown_topic(user) == first
     await send(user, "alpha again")
     await user.should_see("You said: alpha again", retries=100)
     await wait_for(
@@ -148,7 +142,7 @@ async def test_deleting_the_open_topic_offers_undo_on_the_new_chat_page(
     await user.should_see(marker="undo-toast")
     user.find(marker="undo").click()
     await user.should_see("You said: open and delete", retries=50)
-    assert topic_id_of(user) == topic_id
+    assert await shown_topic(user) == topic_id
 
 
 async def test_search_finds_titles_and_messages(ui_fake: FakeOpenAI, user: User) -> None:
@@ -175,7 +169,7 @@ async def new_topic_with_reply(user: User, text: str, seen: str) -> str:
     await user.open("/")
     await send(user, text)
     await user.should_see(seen, retries=100)
-    return topic_id_of(user)
+    return await shown_topic(user)
 
 
 async def test_an_automatic_title_reaches_the_sidebar_and_header(

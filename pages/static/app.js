@@ -1,6 +1,32 @@
+// Topics open inside the page (pages/chat_page.py ChatScreen): a plain click on a link marked
+// .pane-link, and back / forward between the addresses it made, move the address here and ask
+// the server for the pane (`chat_open`), instead of loading the page again. Before the
+// websocket is up a link loads its page as links do.
+(() => {
+  const open = () =>
+    emitEvent("chat_open", { path: location.pathname, narrow: window.innerWidth <= 768 });
+  document.addEventListener("click", (event) => {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = event.target.closest("a.pane-link[href]");
+    if (!link || !window.did_handshake || !window.socket?.connected) return;
+    const url = new URL(link.href);
+    if (url.origin !== location.origin) return;
+    if (url.pathname === location.pathname) {
+      if (!url.hash) event.preventDefault(); // already shown; with a hash the browser scrolls
+      return;
+    }
+    event.preventDefault();
+    history.pushState({ pane: true }, "", url.pathname + url.search + url.hash);
+    open();
+  });
+  window.addEventListener("popstate", open);
+})();
+
 // Follow a streaming reply: keep the page scrolled to the bottom until the user scrolls up.
 // A link to one message (#m-<id>, from search) shows that message instead, loading older
-// messages of a long topic until it is there.
+// messages of a long topic until it is there. The chat pane can be swapped for another topic
+// at any time: each new message log is followed from its start.
 (() => {
   let stick = !location.hash.startsWith("#m-");
   let lastY = window.scrollY;
@@ -59,22 +85,38 @@
   const seek = (tries) => {
     if (showHit()) { stick = false; return; }
     const more = older();
-    if (!more || tries <= 0) return;
-    more.click();
-    setTimeout(() => seek(tries - 1), 300);
+    // A log just swapped in can come before its messages: wait for them too.
+    const drawn = document.querySelector(".messages [data-message-id]");
+    if ((!more && drawn) || tries <= 0) return;
+    more?.click();
+    setTimeout(() => seek(tries - 1), more ? 300 : 50);
   };
+  let followed = null;
   const start = () => {
     const log = document.querySelector(".messages");
-    if (!log) return setTimeout(start, 200);
+    if (log === followed) return;
+    observer.disconnect();
+    resized.disconnect();
+    followed = log;
+    anchor = null;
+    window.chatScrolledUp = false; // the new log's "older" button is not for this scroll
+    if (!log) return;
     observer.observe(log, { childList: true, subtree: true, characterData: true });
     resized.observe(log);
-    if (location.hash.startsWith("#m-")) seek(100);
-    else toBottom();
+    stick = !location.hash.startsWith("#m-");
+    if (stick) toBottom();
+    else seek(100);
+    lastY = window.scrollY; // leaving a longer log is no scroll up in this one
   };
   // The page's elements are made by its module script, which has run by DOMContentLoaded:
-  // start then, so the page shows its end at once rather than its top first.
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // start then, so the page shows its end at once rather than its top first; and again
+  // whenever the pane shows another log.
+  const watchPane = () => {
+    start();
+    new MutationObserver(start).observe(document.body, { childList: true, subtree: true });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watchPane);
+  else watchPane();
   // A search hit in the topic already open only changes the hash: show that message too.
   window.addEventListener("hashchange", () => seek(100));
 })();

@@ -1,0 +1,116 @@
+"""The message box at the foot of the chat screen, for whichever topic the pane shows."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+from pages.attachments import PendingFiles
+from pages.conversation import ConversationView
+from pages.feedback import attempt
+from pages.session import browser_storage, recheck
+from services.context import Services
+from services.models import Topic, User
+
+
+def drafts() -> dict[str, str]:
+    """Unsent text per topic, kept server-side for this browser across reloads and sign-ins."""
+    return browser_storage().setdefault("drafts", {})
+
+
+class Composer:
+    """Text and files for the next message, sent to the topic shown (a new one from `/`).
+
+    It stays on the page while topics are switched (`switch`); NiceGUI layout elements such as
+    the footer must be children of the page itself, not of the swapped pane.
+    """
+
+    def __init__(
+        self, services: Services, user: User, *, opened: Callable[[str], Awaitable[None]]
+    ) -> None:
+        self.services = services
+        self.user = user
+        self.opened = opened  # shows a topic just started from the new-chat pane
+        self.topic: Topic | None = None
+        self.view: ConversationView | None = None
+        with ui.footer().classes("chat-footer p-2") as self.footer:
+            self.pending = PendingFiles()
+            with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-1 no-wrap"):
+                self.pending.button()
+                box = ui.textarea(
+                    placeholder="Message chatapp (Enter sends, Shift+Enter: new line)"
+                )
+                box.props('outlined autogrow dense autofocus aria-label="Message"').classes("grow")
+                self.box = box.mark("composer")
+                send = ui.button(icon="send", on_click=self.send).props('round aria-label="Send"')
+                stop = ui.button(icon="stop", on_click=self.stop)
+                stop.props('round color=negative aria-label="Stop"').mark("stop")
+        box.on_value_change(lambda e: self._keep_draft(e.value or ""))
+        box.on("keydown.enter.exact.prevent", self.send)
+        ui.keyboard(lambda e: self.stop() if e.key.escape and e.action.keydown else None, ignore=[])
+        self.send_button = send.mark("send")
+        self.stop_button = stop
+        send.bind_visibility_from(self, "generating", backward=lambda g: not g)
+        stop.bind_visibility_from(self, "generating")
+
+    @property
+    def generating(self) -> bool:
+        return self.view is not None and self.view.generating
+
+    @property
+    def key(self) -> str:
+        return self.topic.id if self.topic else "new"
+
+    def switch(self, topic: Topic | None, view: ConversationView | None, *, shown: bool) -> None:
+        """Write to `topic` now (None: a new one), with its own draft; `shown`: whether at all."""
+        self.topic, self.view = topic, view
+        self.send_button.set_visibility(not self.generating)  # at once, not at the next poll
+        self.stop_button.set_visibility(self.generating)
+        self.footer.set_visibility(shown)
+        self.pending.clear()  # files picked for one topic are not sent to another
+        self.box.value = drafts().get(self.key, "")
+        if shown:
+            self.box.run_method("focus")
+
+    def _keep_draft(self, text: str) -> None:
+        if text:
+            drafts()[self.key] = text
+        else:
+            drafts().pop(self.key, None)
+
+    async def send(self) -> None:
+        text = self.box.value or ""
+        files = self.pending.take()
+        if not (text.strip() or files) or self.generating:
+            return
+        if await recheck(self.services) is None:  # the draft stays saved for after sign-in
+            return
+        key, topic, new = self.key, self.topic, self.view is None
+        if topic is None:
+            topic = self.topic = await attempt(
+                lambda: self.services.chat.create_topic(self.user.id)
+            )
+            if topic is None:
+                return
+        if (
+            await attempt(
+                lambda: self.services.chat.send(self.user.id, topic.id, text, files=files)
+            )
+            is None
+        ):
+            return
+        drafts().pop(key, None)
+        if self.topic is not topic:  # another topic was opened meanwhile: its draft stays
+            return
+        self.box.value = ""
+        self.pending.clear()
+        if new:  # the first message of a new topic: show the topic (it follows the reply)
+            await self.opened(topic.id)
+        # The view follows the new reply, and the sidebar the topic's new place, through their
+        # watches: redrawing the sidebar here delayed the reply's first words (`make bench`).
+
+    async def stop(self) -> None:
+        topic = self.topic
+        if topic is not None and await recheck(self.services) is not None:
+            await attempt(lambda: self.services.chat.stop(self.user.id, topic.id))
