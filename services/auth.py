@@ -249,12 +249,12 @@ class AuthService:
     async def verify_token(self, token: str) -> tuple[User, dict[str, Any]]:
         """The token's user and claims, or AuthError with a short reason."""
         claims = self._decode(token)
-        user = await self.store.get_user(str(claims["sub"]))
-        if user is None or user.disabled:
-            raise AuthError("Your session was signed out.")
-        if claims["ver"] != user.token_version or await self.store.is_token_revoked(
-            str(claims["jti"])
-        ):
+        # Both asked at once: every API request and page event waits for this.
+        user, revoked = await asyncio.gather(
+            self.store.get_user(str(claims["sub"])),
+            self.store.is_token_revoked(str(claims["jti"])),
+        )
+        if user is None or user.disabled or claims["ver"] != user.token_version or revoked:
             raise AuthError("Your session was signed out.")
         return user, claims
 

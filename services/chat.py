@@ -534,15 +534,17 @@ class ChatService:
     ) -> list[dict[str, Any]]:
         """The system prompt plus as much recent history as fits the budget. `asked`: the
         question is not saved yet; these are its files."""
+        leaf = question.id if asked is None else question.parent_id
+        attachments, path = await asyncio.gather(  # both at once: the reply waits for them
+            self.store.list_attachments(user_id, topic.id),
+            self.store.path_to(user_id, leaf) if leaf else _nothing(),
+        )
         files: defaultdict[str, list[Attachment]] = defaultdict(list)
-        for attachment in await self.store.list_attachments(user_id, topic.id):
+        for attachment in attachments:
             files[attachment.message_id].append(attachment)
-        if asked is None:
-            path = await self.store.path_to(user_id, question.id)
-            known: dict[str, bytes] = {}
-        else:
-            parent = question.parent_id
-            path = [*(await self.store.path_to(user_id, parent) if parent else []), question]
+        known: dict[str, bytes] = {}
+        if asked is not None:  # not saved yet: it and its files come from memory
+            path = [*path, question]
             files[question.id] = [attachment for attachment, _ in asked]
             known = {attachment.id: data for attachment, data in asked}
         budget = self.options.history_budget_chars
@@ -718,6 +720,10 @@ class ChatService:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+async def _nothing() -> list[Message]:
+    return []
 
 
 async def _aclose(stream: Any) -> None:
