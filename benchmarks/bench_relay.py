@@ -49,12 +49,24 @@ WATCH = """() => {
     const replies = [...document.querySelectorAll('[data-role=assistant]')];
     const reply = replies[replies.length - 1];
     if (!reply || before.has(reply.id)) return;
-    const length = (reply.querySelector('.markdown') || reply).innerText.length;
+    // textContent, not innerText: innerText lays the page out, on the page's own time.
+    const length = (reply.querySelector('.markdown') || reply).textContent.length;
     if (length !== last) { last = length; window.__seen.push(performance.now()); }
   });
   observer.observe(document.querySelector('.messages'),
                    { childList: true, subtree: true, characterData: true });
   window.__stop = () => observer.disconnect();
+}"""
+
+
+# The reply is drawn finished (with its actions) and Send is back. Send alone is no sign: it
+# hides a moment after the message goes, which can be after the first words arrive.
+FINISHED = """() => {
+  const replies = document.querySelectorAll('[data-role=assistant]');
+  const reply = replies[replies.length - 1];
+  const send = document.querySelector('button[aria-label="Send"]');
+  return window.__seen.length > 0 && !!reply?.querySelector('[aria-label="Regenerate reply"]')
+    && send !== null && send.offsetParent !== null;
 }"""
 
 
@@ -89,8 +101,10 @@ async def in_page(browser: Any, server: Any, topic_id: str) -> list[tuple[float,
         await page.evaluate(WATCH)
         await page.get_by_role("textbox", name="Message").fill(f"question {n}")
         await page.get_by_role("textbox", name="Message").press("Enter")
-        await page.get_by_role("button", name="Stop").wait_for()
-        await page.get_by_role("button", name="Send").wait_for(timeout=30_000)
+        # Checked in the page every 100 ms: a get_by_role() wait computes accessible names
+        # over the whole page on every frame, on the main thread that draws the reply
+        # (Chromium's profile of the reply's first words).
+        await page.wait_for_function(FINISHED, polling=100, timeout=30_000)
         sent, seen = await page.evaluate("() => { window.__stop(); return [__sent, __seen]; }")
         runs.append((sent, seen))
     await page.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -11,7 +12,6 @@ from services.markdown import render
 from services.markdown_blocks import BlockSplitter
 
 TAIL_INTERVAL = 0.03  # seconds between tail updates: smooth to the eye, cheap on the wire
-TICK = 0.01  # a pending tail goes out within this of TAIL_INTERVAL after the last update
 ASSETS = Path(__file__).parent / "static"
 ASSETS_URL = "/markdown-static"  # its own mount: under /static the app's mount would shadow it
 
@@ -43,7 +43,10 @@ class LiveMarkdown(ui.element):
         with self:
             self._blocks = ui.element("div")
             self._tail = ui.html("", sanitize=False)
-            self._timer = ui.timer(TICK, self._flush_when_due, active=False)
+        # The rest of the tail goes out TAIL_INTERVAL after the last update: a call scheduled on
+        # the loop, not a ui.timer, which was one more element for the page to draw (and a task
+        # here) on the way to a reply's first words.
+        self._pending: asyncio.TimerHandle | None = None
         self._splitter = BlockSplitter()
         self._text: list[str] = []
         self._last_flush = 0.0
@@ -73,32 +76,42 @@ class LiveMarkdown(ui.element):
                 for block in finished:
                     ui.html(render(block), sanitize=False)
         # A block just frozen must leave the tail in the same update, or it shows twice.
-        if finished or time.monotonic() - self._last_flush >= TAIL_INTERVAL:
+        wait = TAIL_INTERVAL - (time.monotonic() - self._last_flush)
+        if finished or wait <= 0:
             self._flush()
-        else:
-            self._timer.activate()  # flush the rest soon, at most once per interval
+        elif self._pending is None:  # flush the rest soon, at most once per interval
+            self._pending = asyncio.get_running_loop().call_later(wait, self._flush_pending)
 
     def set_text(self, text: str) -> None:
         """Start again from `text` (a reply re-opened mid-stream, or replaced)."""
-        self._timer.deactivate()
+        self._cancel_pending()
         self._blocks.clear()
         self._splitter = BlockSplitter()
         self._text = []
         self.finished = False
         self.append(text)
 
-    def _flush_when_due(self) -> None:
-        if time.monotonic() - self._last_flush >= TAIL_INTERVAL:
-            self._flush()
+    def _flush_pending(self) -> None:
+        self._pending = None
+        self._flush()
+
+    def _cancel_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def _handle_delete(self) -> None:  # the page closed, or the reply was drawn anew
+        self._cancel_pending()
+        super()._handle_delete()
 
     def _flush(self) -> None:
-        self._timer.deactivate()
+        self._cancel_pending()
         self._last_flush = time.monotonic()
         self._tail.set_content(render(self._splitter.tail))
 
     def finish(self) -> None:
         """Show the whole reply now; a reference-style link defined late re-renders it once."""
-        self._timer.deactivate()
+        self._cancel_pending()
         self.finished = True
         if self._splitter.needs_full_render:
             self._blocks.clear()

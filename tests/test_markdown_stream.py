@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from nicegui import ui
 from nicegui.testing import User
 
-from pages.live_markdown import LiveMarkdown
+from pages.live_markdown import TAIL_INTERVAL, LiveMarkdown
 from services.markdown import render
 from services.markdown_blocks import BlockSplitter
 
@@ -109,3 +110,26 @@ async def test_live_markdown_freezes_blocks_and_ends_as_the_one_shot_render(user
     live.set_text("Replaced [ref][r]\n\n[r]: https://example.com")
     live.finish()  # a late reference definition: the reply is rendered whole once more
     assert same_page(live.html, render(live.text)) and 'href="https://example.com"' in live.html
+
+
+async def test_live_markdown_sends_a_held_back_tail_without_more_text(user: User) -> None:
+    """Text that arrives within TAIL_INTERVAL of the last update is held back, and goes out
+    once the interval has passed even if nothing more arrives; a closed page gets nothing."""
+    shown: list[LiveMarkdown] = []
+
+    @ui.page("/live-markdown-tail")
+    def probe() -> None:
+        shown.append(LiveMarkdown())
+        shown.append(LiveMarkdown())
+
+    await user.open("/live-markdown-tail")
+    live, closed = shown
+    live.append("Hello")
+    live.append(" world")  # within the interval: held back
+    assert "world" not in live.html
+    closed.append("Hi")
+    closed.append(" there")
+    closed.delete()
+    await asyncio.sleep(TAIL_INTERVAL * 3)
+    assert "Hello world" in live.html
+    assert "there" not in closed.html
