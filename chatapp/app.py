@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,12 +86,18 @@ class MachineLane:
         await (lane or self.browser)(scope, receive, send)
 
 
+_laned: weakref.WeakSet[FastAPI] = weakref.WeakSet()
+
+
 def add_machine_lane(app: FastAPI) -> None:
     """Build the app's middleware stack twice, the second time without BROWSER_ONLY.
 
     Starlette builds the stack on the first ASGI call (the lifespan), after ui.run has added
     NiceGUI's middlewares, which is why this wraps the build rather than adding a middleware.
     """
+    if app in _laned:  # create_app runs again on the same app (in-process tests): once
+        return
+    _laned.add(app)
     build = app.build_middleware_stack
 
     def build_both() -> ASGIApp:

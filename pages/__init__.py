@@ -7,8 +7,18 @@ from services.context import Services
 
 def register(services: Services) -> None:
     """Register every page; each receives the one `Services` object."""
-    from pages import attachments, auth_pages, chat_page, frame, session, sharing, usage_page
+    from pages import (
+        attachments,
+        auth_pages,
+        chat_page,
+        frame,
+        session,
+        sharing,
+        speedups,
+        usage_page,
+    )
 
+    speedups.install()
     frame.add_static()
     session.register_session_routes()
     auth_pages.register(services)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from chatapp.app import MachineLane, add_machine_lane
 from tests.app_server import run_app
 
 
@@ -63,3 +65,15 @@ def test_api_health_and_metrics_requests_start_no_browser_session(data_dir: Path
         assert answer.headers["x-content-type-options"] == "nosniff"
     assert answers[3].json()["error"]["code"]
     assert page.headers["set-cookie"].startswith("session=")
+
+
+def test_the_machine_lane_is_added_once_however_often_the_app_is_made() -> None:
+    """In-process tests build the app on NiceGUI's one FastAPI app again and again: wrapping
+    its middleware build each time nested the wrappers, and every build ran twice as often."""
+    app = FastAPI()
+    add_machine_lane(app)
+    wrapped = app.build_middleware_stack
+    add_machine_lane(app)
+    assert app.build_middleware_stack is wrapped
+    stack = app.build_middleware_stack()
+    assert isinstance(stack, MachineLane) and not isinstance(stack.browser, MachineLane)
