@@ -353,7 +353,10 @@ class ChatService:
         if topic.title == NEW_TITLE and not topic.settings.get("title_locked"):
             names = ", ".join(attachment.name for attachment, _ in asked)
             title = first_words(question.content) or first_words(names)
-            await self.store.rename_topic(topic.user_id, topic.id, title)
+            try:  # the exchange is saved by now: a title that fails takes nothing back
+                await self.store.rename_topic(topic.user_id, topic.id, title)
+            except StoreUnavailable as exc:
+                log.warning("could not title topic %s: %s", topic.id, exc)
 
     async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
         """Ask an edited question as a sibling of the original, keeping the original branch."""

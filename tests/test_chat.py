@@ -223,6 +223,28 @@ async def test_a_question_the_database_refuses_takes_its_model_request_back(
     assert [m.content for m in saved] == ["Hello?", "Here now."]
 
 
+async def test_a_title_the_database_refuses_takes_nothing_back(
+    services: Services, alice: User, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first question names its topic after the exchange is written: if only that write
+    fails, the question and its reply stand, and the topic keeps its old title."""
+
+    async def refuse(*args: object) -> None:
+        raise StoreUnavailable("The database could not be written: disk is full.")
+
+    topic = await services.chat.create_topic(alice.id)
+    monkeypatch.setattr(services.store, "rename_topic", refuse)
+    fake.enqueue("An answer.")
+    _, finished = await collect(await services.chat.send(alice.id, topic.id, "A question"))
+    assert finished.message.status == MessageStatus.COMPLETE
+    saved = await services.store.list_messages(alice.id, topic.id)
+    assert [(m.content, m.status) for m in saved] == [
+        ("A question", MessageStatus.COMPLETE),
+        ("An answer.", MessageStatus.COMPLETE),
+    ]
+    assert (await services.store.get_topic(alice.id, topic.id)).title == "New chat"
+
+
 @pytest.mark.parametrize(
     ("reply", "words"),
     [
