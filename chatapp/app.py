@@ -82,8 +82,8 @@ class MachineLane:
         self.machine = machine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        lane = self.machine if scope["type"] == "http" and is_machine_path(scope["path"]) else None
-        await (lane or self.browser)(scope, receive, send)
+        machine = scope["type"] == "http" and is_machine_path(scope["path"])
+        await (self.machine if machine else self.browser)(scope, receive, send)
 
 
 _laned: weakref.WeakSet[FastAPI] = weakref.WeakSet()
