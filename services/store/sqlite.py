@@ -184,15 +184,13 @@ class SqliteStore:
         return [load(kind, _decode(row)) for row in await self._all(sql, params)]
 
     async def _insert(self, table: str, values: Mapping[str, Any]) -> None:
-        row = {name: _column(name, value) for name, value in values.items()}
-        columns, names = ", ".join(row), ", ".join(f":{k}" for k in row)
-        await self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({names})", row)
+        await self._insert_many(table, [values])
 
     async def _insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        columns = [{name: _column(name, value) for name, value in row.items()} for row in rows]
-        names = ", ".join(columns[0])
-        marks = ", ".join(f":{k}" for k in columns[0])
-        await self.db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", columns)
+        """Rows of the same columns, in one statement run for each."""
+        stored = [{name: _column(name, value) for name, value in row.items()} for row in rows]
+        columns, names = ", ".join(stored[0]), ", ".join(f":{k}" for k in stored[0])
+        await self.db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({names})", stored)
 
     async def _update(self, table: str, changes: Mapping[str, Any], where: str, *args: Any) -> int:
         """Set the given columns on the rows `where` picks; returns how many rows matched."""
