@@ -24,6 +24,13 @@ from services.models import (
 
 R = TypeVar("R", User, Topic, Message, Attachment, Share)
 
+# Each record type's field names, found once: `fields()` builds them anew on every call, and a
+# prompt's history loads a record per message before the model request leaves.
+FIELD_NAMES: dict[type, frozenset[str]] = {
+    kind: frozenset(f.name for f in fields(kind))
+    for kind in (User, Topic, Message, Attachment, Share)
+}
+
 
 def dump(record: User | Topic | Message | Attachment | Share) -> dict[str, Any]:
     """A record's fields as plain values: enums as their strings, usage as a dict or None."""
@@ -35,7 +42,7 @@ def load(kind: type[R], values: Mapping[str, Any]) -> R:
 
     Datetimes come back time-zone aware in UTC, whatever the database kept.
     """
-    known = {f.name for f in fields(kind)}
+    known = FIELD_NAMES[kind]
     kwargs: dict[str, Any] = {
         k: aware(v) if isinstance(v, datetime) else v for k, v in values.items() if k in known
     }
