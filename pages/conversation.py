@@ -10,6 +10,7 @@ from nicegui import background_tasks, ui
 from pages.attachments import show_attachments
 from pages.feedback import attempt, show_error, toast
 from pages.frame import url_prefix
+from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
 from services.chat import Finished, Generation, TextDelta, Turn
@@ -57,9 +58,9 @@ class ConversationView:
         self.topic_id = topic_id
         self.on_finished = on_finished
         self.generating = False
-        self.container = _Log(self.close).classes(
-            "w-full max-w-3xl mx-auto gap-4 px-3 pb-6 messages"
-        )
+        # Isolated: a new turn re-renders the messages, not the model picker and all around.
+        with Isolated().classes("w-full max-w-3xl mx-auto"):
+            self.container = _Log(self.close).classes("w-full gap-4 px-3 pb-6 messages")
         self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
         self._follower: asyncio.Task[None] | None = None
         self.turns: list[Turn] = []  # those drawn: the latest of the active branch

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nicegui import app, ui
 
+from pages.isolated import Isolated
 from services.markdown import render
 from services.markdown_blocks import BlockSplitter
 
@@ -29,16 +30,16 @@ def add_assets(prefix: str = "") -> None:
     )
 
 
-class LiveMarkdown(ui.element):
+class LiveMarkdown(Isolated):
     """Streamed markdown. `append()` as text arrives, `finish()` at the end.
 
     Our HTML is already sanitised by nh3 in `services.markdown.render`, so the `ui.html`
     children are created with `sanitize=False` (NiceGUI's own sanitiser would run again on
-    every tail update, for nothing).
+    every tail update, for nothing). It is `Isolated`: a tail update re-renders only the reply.
     """
 
     def __init__(self, text: str = "") -> None:
-        super().__init__("div")
+        super().__init__()
         self.classes("markdown live-markdown w-full")
         with self:
             self._blocks = ui.element("div")
@@ -48,7 +49,9 @@ class LiveMarkdown(ui.element):
         # here) on the way to a reply's first words.
         self._pending: asyncio.TimerHandle | None = None
         self._splitter = BlockSplitter()
-        self._text: list[str] = []
+        # Not `_text`: NiceGUI sends an element's `_text` to the browser as its text, which
+        # drew the reply's raw markdown above it.
+        self._parts: list[str] = []
         self._last_flush = 0.0
         self.finished = False
         if text:
@@ -56,7 +59,7 @@ class LiveMarkdown(ui.element):
 
     @property
     def text(self) -> str:
-        return "".join(self._text)
+        return "".join(self._parts)
 
     @property
     def frozen(self) -> list[str]:
@@ -69,7 +72,7 @@ class LiveMarkdown(ui.element):
         return "".join([*self.frozen, self._tail.content])
 
     def append(self, delta: str) -> None:
-        self._text.append(delta)
+        self._parts.append(delta)
         finished = self._splitter.feed(delta)
         if finished:
             with self._blocks:
@@ -87,7 +90,7 @@ class LiveMarkdown(ui.element):
         self._cancel_pending()
         self._blocks.clear()
         self._splitter = BlockSplitter()
-        self._text = []
+        self._parts = []
         self.finished = False
         self.append(text)
 

@@ -36,6 +36,11 @@ new MutationObserver(() => {
                  reply.querySelectorAll('.code-block').length];
   const last = seen[seen.length - 1];
   if (!last || last.join() !== state.join()) seen.push(state);
+  // Text of the reply element itself, outside its rendered blocks: raw markdown.
+  for (const live of document.querySelectorAll('.live-markdown'))
+    for (const node of live.childNodes)
+      if (node.nodeType === Node.TEXT_NODE && node.textContent.trim())
+        window.__raw = node.textContent;
 }).observe(document, {childList: true, subtree: true, characterData: true});
 """
 
@@ -71,6 +76,7 @@ async def test_send_streams_a_highlighted_code_block(browser, app: AppServer, fa
     # A block frozen mid-stream must never show twice (frozen copy and stale tail).
     assert max(tables for _, tables, _ in growth) <= 1
     assert max(blocks for _, _, blocks in growth) <= 1
+    assert await page.evaluate("window.__raw") is None, "raw markdown shown beside the reply"
 
     await page.locator(".codehilite .k").first.wait_for()  # Pygments marked a keyword
     assert await page.locator(".code-lang").first.inner_text() == "python"
