@@ -462,27 +462,30 @@ class SqliteStore:
         answers its parent_id): a question and the reply being written to it."""
         first, last = messages[0], messages[-1]
         check_chain(messages)
+        now = utcnow()
+        for message in messages:
+            message.created_at = message.updated_at = now
         async with self._write():
-            found = await self._one(  # both checks in one query: this runs before a reply
-                "SELECT EXISTS (SELECT 1 FROM topics WHERE id = :topic AND user_id = :user), "
-                ":parent IS NULL OR EXISTS (SELECT 1 FROM messages "
-                "WHERE id = :parent AND topic_id = :topic)",
-                {"topic": first.topic_id, "user": first.user_id, "parent": first.parent_id},
-            )
-            topic_found, parent_found = found or (0, 0)
-            if not topic_found:
-                raise NotFound("Topic not found.")
-            if not parent_found:
-                raise NotFound("The message to answer is not in this topic.")
-            now = utcnow()
-            for message in messages:
-                message.created_at = message.updated_at = now
-            await self._insert_many("messages", [dump(message) for message in messages])
-            await self.db.execute(
+            # The topic moves only if it is the user's and holds the parent: one statement
+            # checks both (this runs before a reply's first words can be sent).
+            moved = await self.db.execute(
                 "UPDATE topics SET message_count = message_count + :added, updated_at = :at, "
-                "active_leaf_id = :id, activity = :id WHERE id = :topic",
-                {"added": len(messages), "at": _ts(now), "id": last.id, "topic": last.topic_id},
+                "active_leaf_id = :id, activity = :id WHERE id = :topic AND user_id = :user "
+                "AND (:parent IS NULL OR EXISTS (SELECT 1 FROM messages "
+                "WHERE id = :parent AND topic_id = :topic))",
+                {
+                    "added": len(messages),
+                    "at": _ts(now),
+                    "id": last.id,
+                    "topic": first.topic_id,
+                    "user": first.user_id,
+                    "parent": first.parent_id,
+                },
             )
+            if not moved.rowcount:
+                await self.get_topic(first.user_id, first.topic_id)  # NotFound if not the user's
+                raise NotFound("The message to answer is not in this topic.")
+            await self._insert_many("messages", [dump(message) for message in messages])
         return list(messages)
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
