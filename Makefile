@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots bundle audit lock clean
+.PHONY: run test lint bench screenshots css bundle audit lock clean
 
 # requirements.lock pins every package make run and make test install (pip constraints): a new
 # release reaches a machine only through `make lock`, then make test proves it.
@@ -58,6 +58,18 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_screenshots.py
+
+# pages/static/tailwind.css, from the classes the pages use (pages/tailwind.css says why). Needs
+# Node.js and npm, which fetches the Tailwind CLI of NiceGUI's Tailwind version. Only after
+# changing the pages' classes (tests/test_tailwind.py says when): the result is committed.
+TAILWIND := 4.1.13
+css:
+	rm -rf .tailwind && mkdir .tailwind
+	cd .tailwind && npm install --no-save --no-audit --no-fund \
+		tailwindcss@$(TAILWIND) @tailwindcss/cli@$(TAILWIND)
+	sed 's|"\.|"$(CURDIR)/pages|' pages/tailwind.css > .tailwind/in.css  # paths from pages/
+	.tailwind/node_modules/.bin/tailwindcss -i .tailwind/in.css -o pages/static/tailwind.css --minify
+	rm -rf .tailwind
 
 # The one-folder desktop program dist/chatapp/ (run dist/chatapp/chatapp: a window with no
 # arguments, the chatapp command with them). packaging/native/build.py runs PyInstaller as

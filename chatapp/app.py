@@ -255,6 +255,9 @@ def run(settings: Settings, *, native: bool = False, launch_token: str | None = 
         # Behind a reverse proxy, trust its X-Forwarded-* headers (nginx on the same host).
         forwarded_allow_ips=settings.forwarded_allow_ips,
         proxy_headers=True,
+        # The pages' Tailwind is compiled ahead of time (pages/tailwind.css, `make css`), not
+        # in every browser on every page load and every change to the page.
+        tailwind=False,
     )
 
 

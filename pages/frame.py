@@ -35,6 +35,7 @@ def head() -> None:
     """Per-page head: our stylesheet and script (under the proxy's sub-path, if any)."""
     static = f"{url_prefix()}/static"
     ui.add_head_html(
+        f'<link rel="stylesheet" href="{static}/tailwind.css">'  # built by `make css`
         f'<link rel="stylesheet" href="{static}/app.css">'
         f'<script defer src="{static}/app.js"></script>'
     )

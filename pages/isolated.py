@@ -14,5 +14,5 @@ from __future__ import annotations
 from nicegui import ui
 
 
-class Isolated(ui.element, component="isolated.js"):
+class Isolated(ui.element, component="static/isolated.js"):
     """A <div>; put what changes often inside it."""
