@@ -21,6 +21,7 @@ from chatapp import __version__, api, metrics
 from chatapp.probe import probe_loop
 from chatapp.security import SecurityHeaders
 from chatapp.settings import Settings
+from services import markdown
 from services.archive import ArchiveService
 from services.auth import AuthService
 from services.chat import ChatService
@@ -200,6 +201,7 @@ def create_app(
 
     async def startup() -> None:
         await start_services(services, settings, store=store, llm=llm)
+        await asyncio.to_thread(markdown.warm_up)  # the first page with code: ~60 ms sooner
         if settings.loop_probe is not None or prometheus is not None:
             observe = prometheus.loop_lag.observe if prometheus is not None else None
             probe.append(asyncio.create_task(probe_loop(path=settings.loop_probe, observe=observe)))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from services.markdown import RenderCache, escape_text, render
@@ -96,3 +100,17 @@ def test_a_long_reply_renders_block_by_block_to_the_same_page() -> None:
     )
     assert len(text) > LONG
     assert same_page(render(text), _render(text))
+
+
+def test_warm_up_readies_the_common_lexers_before_a_first_use() -> None:
+    """A Pygments lexer compiles its patterns on its first use in a process (`_tokens` on the
+    class): chatapp's start-up does that for the common languages, not a user's first page."""
+    check = (
+        "from pygments.lexers import find_lexer_class_by_name\n"
+        "from services import markdown\n"
+        "lexers = [find_lexer_class_by_name(name) for name in markdown.WARM_LANGUAGES]\n"
+        "assert not any('_tokens' in lexer.__dict__ for lexer in lexers)\n"
+        "markdown.warm_up()\n"
+        "assert all('_tokens' in lexer.__dict__ for lexer in lexers), lexers\n"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, cwd=Path(__file__).parents[1])
