@@ -213,6 +213,8 @@ async def test_a_question_and_its_reply_are_added_together(store: Store) -> None
     ]
     with pytest.raises(ValueError, match="answer the one before"):
         await store.add_messages(unlinked)
+    with pytest.raises(ValueError, match="no messages"):
+        await store.add_messages([])
     assert len(await store.list_messages(alice.id, topic.id)) == 3
     assert await store.list_messages(alice.id, other.id) == []
 

@@ -454,8 +454,8 @@ class MongoStore:
     async def add_messages(self, messages: Sequence[Message]) -> list[Message]:
         """Append messages, each answering the one before it (the first answers its
         parent_id): a question and the reply being written to it."""
+        check_chain(messages)  # first: an empty list is its ValueError, not an IndexError
         first, last = messages[0], messages[-1]
-        check_chain(messages)
         await self.get_topic(first.user_id, first.topic_id)
         async with self._guard():
             if first.parent_id is not None and not await self.messages.find_one(

@@ -460,8 +460,8 @@ class SqliteStore:
     async def add_messages(self, messages: Sequence[Message]) -> list[Message]:
         """Append messages in one transaction, each answering the one before it (the first
         answers its parent_id): a question and the reply being written to it."""
+        check_chain(messages)  # first: an empty list is its ValueError, not an IndexError
         first, last = messages[0], messages[-1]
-        check_chain(messages)
         now = utcnow()
         for message in messages:
             message.created_at = message.updated_at = now
