@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -301,14 +301,28 @@ class ChatService:
         *,
         parent_id: str | None = None,
         files: list[Upload] | None = None,
+        early: bool = False,
     ) -> Generation:
         """Save the user's message (and its files) and start the reply; `parent_id` defaults
-        to the active leaf. A file that is refused stops it all before anything is saved."""
+        to the active leaf. A file that is refused stops it all before anything is saved.
+
+        `early`: return once the model request is on its way, with the rows still being
+        written (the API's stream starts that much sooner). Every check on the question has
+        passed by then; if the database then fails to take the rows, the reply ends at once
+        with `Finished.refused` saying why, and nothing of it or its question is kept.
+        """
         topic = await self.store.get_topic(user_id, topic_id)
-        return await self._ask(topic, content, parent_id or topic.active_leaf_id, files or [])
+        parent_id = parent_id or topic.active_leaf_id
+        return await self._ask(topic, content, parent_id, files or [], early=early)
 
     async def _ask(
-        self, topic: Topic, content: str, parent_id: str | None, files: list[Upload]
+        self,
+        topic: Topic,
+        content: str,
+        parent_id: str | None,
+        files: list[Upload],
+        *,
+        early: bool = False,
     ) -> Generation:
         """Ask a question under `parent_id` (None: a new first message) and answer it."""
         user_id, topic_id = topic.user_id, topic.id
@@ -332,7 +346,7 @@ class ChatService:
             )
             for file in checked
         ]
-        return await self._answer(user_id, topic, question, asked=asked)
+        return await self._answer(user_id, topic, question, asked=asked, early=early)
 
     async def _save_question(
         self,
@@ -358,8 +372,11 @@ class ChatService:
             except StoreUnavailable as exc:
                 log.warning("could not title topic %s: %s", topic.id, exc)
 
-    async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
-        """Ask an edited question as a sibling of the original, keeping the original branch."""
+    async def edit(
+        self, user_id: str, message_id: str, content: str, *, early: bool = False
+    ) -> Generation:
+        """Ask an edited question as a sibling of the original, keeping the original branch
+        (`early`: as with `send`)."""
         original = await self.store.get_message(user_id, message_id)
         if original.role != Role.USER:
             raise InvalidInput("Only your own messages can be edited.")
@@ -369,10 +386,11 @@ class ChatService:
             for attachment in await self.store.list_attachments(user_id, topic.id)
             if attachment.message_id == original.id
         ]
-        return await self._ask(topic, content, original.parent_id, files)
+        return await self._ask(topic, content, original.parent_id, files, early=early)
 
-    async def regenerate(self, user_id: str, message_id: str) -> Generation:
-        """Write a new reply to the question behind `message_id`, as a sibling branch."""
+    async def regenerate(self, user_id: str, message_id: str, *, early: bool = False) -> Generation:
+        """Write a new reply to the question behind `message_id`, as a sibling branch
+        (`early`: as with `send`)."""
         message = await self.store.get_message(user_id, message_id)
         question = message
         if message.role == Role.ASSISTANT:
@@ -382,7 +400,7 @@ class ChatService:
         topic = await self.store.get_topic(user_id, message.topic_id)
         self._check_idle(topic.id)
         self._check_rate(user_id)
-        return await self._answer(user_id, topic, question)
+        return await self._answer(user_id, topic, question, early=early)
 
     async def continue_reply(self, user_id: str, message_id: str) -> Generation:
         """Carry on writing a reply that ended early (stopped, interrupted by a restart, or
@@ -465,13 +483,15 @@ class ChatService:
         question: Message,
         *,
         asked: list[tuple[Attachment, bytes]] | None = None,
+        early: bool = False,
     ) -> Generation:
         """Start a new reply to `question`. `asked`: the files of a question just asked, which
         is saved here; None: a question asked before (regenerating).
 
         The model request leaves before anything is written: the rows are written while it
         travels, which takes them off the time to the reply's first words (`make bench`,
-        relay). If writing fails, the reply is taken back and the error raised as before.
+        relay). If writing fails, the reply is taken back and the error raised, or with
+        `early` (this returns before the rows are written) published as `Finished.refused`.
         """
         model = topic.settings.get("model") or self.options.default_model
         prompt = await self._prompt(user_id, topic, question, asked)
@@ -489,17 +509,42 @@ class ChatService:
             generation.question = question
             generation.question_files = [attachment for attachment, _ in asked]
         self._start(topic, generation, prompt, model)
+        writing = self._write_rows(topic, question, asked, generation)
+        if early:
+            self._spawn(self._refusal_published(writing))
+        else:
+            await writing
+        return generation
+
+    async def _write_rows(
+        self,
+        topic: Topic,
+        question: Message,
+        asked: list[tuple[Attachment, bytes]] | None,
+        generation: Generation,
+    ) -> None:
+        """Write a new reply's row, after its question's when it was just asked; if that
+        fails, take the reply back and raise."""
         try:
             if asked is None:
-                await self.store.add_message(reply)
+                await self.store.add_message(generation.message)
             else:
-                await self._save_question(topic, question, asked, reply)
+                await self._save_question(topic, question, asked, generation.message)
+        except ChatAppError as exc:
+            await self._abandon(generation, exc)
+            raise
         except BaseException:
-            await self._abandon(generation)
+            await self._abandon(generation, StoreUnavailable("The reply could not be started."))
             raise
         generation.stored.set()
         self._announce(topic, generation)
-        return generation
+
+    async def _refusal_published(self, writing: Awaitable[None]) -> None:
+        """Await rows written behind an early start: a refusal is the reply's `Finished`."""
+        try:
+            await writing
+        except ChatAppError as exc:
+            log.warning("a reply's rows could not be written: %s", exc)
 
     def _start(
         self, topic: Topic, generation: Generation, prompt: list[dict[str, Any]], model: str
@@ -517,16 +562,19 @@ class ChatService:
         self._replies.notify(topic.id, generation)
         self._changed(topic.user_id, topic.id)
 
-    async def _abandon(self, generation: Generation) -> None:
+    async def _abandon(self, generation: Generation, reason: ChatAppError) -> None:
         """Take back a reply whose rows could not be written: stop its model request; there
-        is nothing to save."""
+        is nothing to save. Its listeners (an early start's stream) get why."""
         generation.abandoned = True
         generation.stored.set()
         self.generations.pop(generation.topic_id, None)
         if generation.task is not None:
             generation.task.cancel()
             await asyncio.gather(generation.task, return_exceptions=True)
-        generation.finished.set()
+        generation.message = replace(
+            generation.message, status=MessageStatus.ERROR, error=reason.message
+        )
+        generation._end(Finished(generation.message, refused=reason))
 
     async def _prompt(
         self,
@@ -540,7 +588,7 @@ class ChatService:
         leaf = question.id if asked is None else question.parent_id
         attachments, path = await asyncio.gather(  # both at once: the reply waits for them
             self.store.list_attachments(user_id, topic.id),
-            self.store.path_to(user_id, leaf) if leaf else _nothing(),
+            self._path_in(user_id, topic.id, leaf) if leaf else _nothing(),
         )
         files: defaultdict[str, list[Attachment]] = defaultdict(list)
         for attachment in attachments:
@@ -572,6 +620,17 @@ class ChatService:
         if system := topic.settings.get("system_prompt"):
             kept.insert(0, {"role": "system", "content": system})
         return kept
+
+    async def _path_in(self, user_id: str, topic_id: str, leaf: str) -> list[Message]:
+        """The branch down to `leaf`, which must be in the topic: the message a question
+        answers is checked here, before anything is written or sent."""
+        try:
+            path = await self.store.path_to(user_id, leaf)
+        except NotFound:
+            path = []
+        if not path or path[-1].topic_id != topic_id:
+            raise NotFound("The message to answer is not in this topic.")
+        return path
 
     async def _image(self, user_id: str, image: Attachment, known: dict[str, bytes]) -> bytes:
         return (
@@ -644,9 +703,7 @@ class ChatService:
             self.unsaved[message.id] = message
             self._spawn(self._keep_saving(message))
         self.generations.pop(message.topic_id, None)
-        generation.finished.set()
-        generation._publish(Finished(message, unsaved=problem))
-        generation.listeners.clear()
+        generation._end(Finished(message, unsaved=problem))
         self._changed(message.user_id, message.topic_id)
         if message.usage and message.usage.total_tokens and not problem:
             await self._record_usage(message)

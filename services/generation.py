@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from services.errors import ChatAppError
 from services.models import Attachment, Message, MessageStatus
 
 
@@ -21,11 +22,13 @@ class Finished:
     """The reply ended: `message.status` says how (complete, stopped, error, interrupted).
 
     `unsaved` says why the database did not take it yet ("" once saved); the service keeps
-    the reply and retries until it does.
+    the reply and retries until it does. `refused`: the reply's row (and its question's)
+    could not be written at its start, so the reply was taken back and nothing is kept.
     """
 
     message: Message
     unsaved: str = ""
+    refused: ChatAppError | None = None
 
 
 Event = TextDelta | Finished
@@ -55,6 +58,7 @@ class Generation:
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     stored: asyncio.Event = field(default_factory=asyncio.Event)
     abandoned: bool = False
+    outcome: Finished | None = None  # how it ended, for listeners that come after
 
     @property
     def topic_id(self) -> str:
@@ -69,6 +73,13 @@ class Generation:
     def _publish(self, event: Event) -> None:
         for queue in self.listeners:
             queue.put_nowait(event)
+
+    def _end(self, outcome: Finished) -> None:
+        """The last event: listeners get it, and so does any that subscribes later."""
+        self.outcome = outcome
+        self.finished.set()
+        self._publish(outcome)
+        self.listeners.clear()
 
     def subscribe(self) -> Subscription:
         """Follow this reply: the text so far, then what arrives, then `Finished`."""
@@ -94,8 +105,8 @@ class Subscription:
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         if generation.text:
             self.queue.put_nowait(TextDelta(generation.text))
-        if generation.finished.is_set():
-            self.queue.put_nowait(Finished(generation.message))
+        if generation.outcome is not None:
+            self.queue.put_nowait(generation.outcome)
         else:
             generation.listeners.add(self.queue)
 

@@ -216,6 +216,28 @@ def test_bad_bodies(alice: httpx.Client) -> None:
     assert bad_temperature.status_code == 422
 
 
+def test_a_parent_from_elsewhere_is_refused_before_the_stream(
+    alice: httpx.Client, fake: FakeOpenAI
+) -> None:
+    """The message a question answers is checked before the reply's stream starts (which
+    is before its rows are written): a plain 404, no model request, nothing saved."""
+    first = alice.post("/topics", json={}).json()
+    fake.enqueue("an answer")
+    send(alice, first["id"], "a question")
+    elsewhere = alice.get(f"/topics/{first['id']}/messages").json()["messages"][-1]["id"]
+    second = alice.post("/topics", json={}).json()
+    asked = len(fake.chats)
+    for parent in (elsewhere, "no-such-message"):
+        body = {"content": "hi", "parent_id": parent}
+        response = alice.post(f"/topics/{second['id']}/messages", json=body)
+        assert response.status_code == 404, response.text
+        error = response.json()["error"]
+        assert error["code"] == "not_found"
+        assert error["message"] == "The message to answer is not in this topic."
+    assert len(fake.chats) == asked
+    assert alice.get(f"/topics/{second['id']}/messages").json()["messages"] == []
+
+
 def test_throttled_login_says_when_to_retry(tmp_path: Path) -> None:
     # Its own app: throttling by client address would lock the other tests out of 127.0.0.1.
     with (

@@ -191,19 +191,31 @@ async def test_a_reply_carries_the_question_just_asked_with_it(
     assert edited.question.parent_id is None and edited.message.parent_id == edited.question.id
 
 
+@pytest.mark.parametrize("early", [False, True])
 async def test_a_question_the_database_refuses_takes_its_model_request_back(
-    services: Services, alice: User, fake: FakeOpenAI, data_dir: Path
+    services: Services, alice: User, fake: FakeOpenAI, data_dir: Path, early: bool
 ) -> None:
     """The model request leaves before the question is written (the rows are written while
     it travels). When writing fails, the request is closed, nothing is kept, the error is
-    raised as before, and the topic is free for the next message."""
+    raised (or, for a send that returned early, is the reply's end), and the topic is free
+    for the next message."""
     topic = await services.chat.create_topic(alice.id)
     fake.enqueue(Reply("never shown", fault="stall", stall_seconds=30))
     other = sqlite3.connect(data_dir / "chatapp.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the wait
     try:
-        with pytest.raises(StoreUnavailable):
-            await services.chat.send(alice.id, topic.id, "Hello?")
+        if early:
+            sent = await services.chat.send(alice.id, topic.id, "Hello?", early=True)
+            assert services.chat.generations == {topic.id: sent}  # running, rows not written
+            _, finished = await collect(sent)
+            assert isinstance(finished.refused, StoreUnavailable)
+            assert finished.message.status == MessageStatus.ERROR
+            assert finished.message.error == finished.refused.message
+            _, late = await collect(sent)  # a listener that comes after gets the same end
+            assert late is finished
+        else:
+            with pytest.raises(StoreUnavailable):
+                await services.chat.send(alice.id, topic.id, "Hello?")
     finally:
         other.execute("ROLLBACK")
         other.close()
