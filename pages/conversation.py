@@ -234,7 +234,9 @@ class ConversationView:
     def _draw(self, turn: Turn, *, live: bool) -> None:
         message = turn.message
         mine = message.role == Role.USER
-        with ui.column().classes("w-full gap-1 " + ("items-end" if mine else "items-start")) as box:
+        # Isolated: drawing another turn (a new one, or older ones) leaves this one alone.
+        align = "items-end" if mine else "items-start"
+        with Isolated().classes(f"nicegui-column w-full gap-1 {align}") as box:
             box.props(
                 f'id="m-{message.id}" data-message-id="{message.id}" '
                 f'data-role="{message.role.value}"'
