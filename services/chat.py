@@ -512,6 +512,7 @@ class ChatService:
         writing = self._write_rows(topic, question, asked, generation)
         if early:
             self._spawn(self._refusal_published(writing))
+            await asyncio.sleep(0)  # the model request leaves first, then the caller goes on
         else:
             await writing
         return generation
