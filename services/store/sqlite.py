@@ -503,7 +503,9 @@ class SqliteStore:
         self, user_id: str, leaf_id: str, *, limit: int | None = None
     ) -> list[Message]:
         # One query (it runs before every reply's model request): the leaf, if it is the
-        # user's, then its parents within its topic.
+        # user's, then its parents within its topic. CROSS JOIN keeps SQLite to the path's
+        # rows, by id: left to itself, it read the whole topic by its index (a long topic's
+        # last 10 turns took 0.66 ms instead of 0.11).
         path = await self._load_all(
             Message,
             "WITH RECURSIVE leaf(id, topic_id) AS (SELECT id, topic_id FROM messages "
@@ -511,7 +513,7 @@ class SqliteStore:
             "path(id, depth) AS (SELECT id, 0 FROM leaf UNION ALL "
             "SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id "
             "WHERE m.parent_id IS NOT NULL AND (:limit IS NULL OR p.depth + 1 < :limit)) "
-            "SELECT m.* FROM messages m JOIN path p ON m.id = p.id "
+            "SELECT m.* FROM path p CROSS JOIN messages m ON m.id = p.id "
             "WHERE m.topic_id = (SELECT topic_id FROM leaf) ORDER BY p.depth DESC",
             {"leaf": leaf_id, "user": user_id, "limit": limit},
         )
