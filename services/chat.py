@@ -623,10 +623,12 @@ class ChatService:
         return kept
 
     async def _path_in(self, user_id: str, topic_id: str, leaf: str) -> list[Message]:
-        """The branch down to `leaf`, which must be in the topic: the message a question
-        answers is checked here, before anything is written or sent."""
+        """The branch down to `leaf`, as much of it as the history budget can hold; `leaf`
+        must be in the topic: the message a question answers is checked here, before
+        anything is written or sent."""
+        budget = self.options.history_budget_chars  # no more of a long branch than fits
         try:
-            path = await self.store.path_to(user_id, leaf)
+            path = await self.store.path_to(user_id, leaf, budget=budget)
         except NotFound:
             path = []
         if not path or path[-1].topic_id != topic_id:

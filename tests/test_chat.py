@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +20,7 @@ from services.errors import (
     Throttled,
     TooLarge,
 )
-from services.models import MessageStatus, Role, User
+from services.models import Message, MessageStatus, Role, User
 from services.store import open_store
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -73,6 +75,35 @@ async def test_system_prompt_and_history_reach_the_model(
         "first answer",
         "two",
     ]
+
+
+async def test_a_long_history_is_read_only_as_far_as_the_budget(
+    services: Services, alice: User, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prompt keeps the newest messages that fit the history budget, and the branch above
+    them is not even read: a send in a long topic does not load all of it first."""
+    monkeypatch.setattr(
+        services.chat, "options", replace(services.chat.options, history_budget_chars=30)
+    )
+    topic = await services.chat.create_topic(alice.id)
+    for n in range(4):
+        fake.enqueue(f"answer {n}")
+        await collect(await services.chat.send(alice.id, topic.id, f"question {n}"))
+    read: list[list[str]] = []
+    path_to = services.store.path_to
+
+    async def recorded(*args: Any, **kwargs: Any) -> list[Message]:
+        path = await path_to(*args, **kwargs)
+        read.append([m.content for m in path])
+        return path
+
+    monkeypatch.setattr(services.store, "path_to", recorded)
+    fake.enqueue("answer 4")
+    await collect(await services.chat.send(alice.id, topic.id, "question 4"))
+    sent = [m["content"] for m in fake.chats[-1].json["messages"]]
+    assert sent == ["question 3", "answer 3", "question 4"]  # 30 characters hold no more
+    # Read: those, and the two above them that pass the budget; not the eight messages.
+    assert read == [["question 2", "answer 2", "question 3", "answer 3"]]
 
 
 async def test_late_listener_gets_text_so_far(

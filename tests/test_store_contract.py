@@ -153,6 +153,28 @@ async def test_the_end_of_a_long_branch_and_the_answers_to_given_messages(store:
         await store.path_to(bob.id, leaf.id, limit=3)
 
 
+async def test_a_path_within_a_budget_reads_no_further(store: Store) -> None:
+    """A prompt's history: the messages from the leaf up whose text fits the budget, and the
+    one that passes it (system messages cost nothing), without the rest of the branch."""
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    branch = [await say(store, alice, topic.id, "a" * 10)]
+    for n, text in enumerate(["b" * 10, "system text " * 9, "c" * 10, "d" * 10]):
+        role = Role.SYSTEM if n == 1 else Role.USER
+        branch.append(await say(store, alice, topic.id, text, branch[-1].id, role))
+    leaf = branch[-1]
+
+    def texts(path: list[Message]) -> list[str]:
+        return [m.content[:1] for m in path]
+
+    assert texts(await store.path_to(alice.id, leaf.id, budget=5)) == ["d"]
+    assert texts(await store.path_to(alice.id, leaf.id, budget=20)) == ["b", "s", "c", "d"]
+    assert texts(await store.path_to(alice.id, leaf.id, budget=30)) == ["a", "b", "s", "c", "d"]
+    everything = await store.path_to(alice.id, leaf.id)
+    assert await store.path_to(alice.id, leaf.id, budget=10_000) == everything
+    assert texts(await store.path_to(alice.id, leaf.id, limit=2, budget=100)) == ["c", "d"]
+
+
 async def test_branches_path_and_siblings(store: Store) -> None:
     alice = await make_user(store, "a@example.com")
     topic = await store.create_topic(alice.id, "t")

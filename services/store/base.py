@@ -90,9 +90,11 @@ class Store(Protocol):
     async def add_messages(self, messages: Sequence[Message]) -> list[Message]: ...
     async def get_message(self, user_id: str, message_id: str) -> Message: ...
     async def list_messages(self, user_id: str, topic_id: str) -> list[Message]: ...
-    # the branch from the first message down to `leaf_id`; with `limit`, only its last ones
+    # the branch from the first message down to `leaf_id`; with `limit`, only its last ones;
+    # with `budget`, only those whose text (system messages aside), counted from the leaf up,
+    # stays within `budget` characters, and the one that passes it: a prompt's history
     async def path_to(
-        self, user_id: str, leaf_id: str, *, limit: int | None = None
+        self, user_id: str, leaf_id: str, *, limit: int | None = None, budget: int | None = None
     ) -> list[Message]: ...
     # ids of the messages answering each of `parent_ids` (None: the topic's first messages)
     async def child_ids(

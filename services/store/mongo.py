@@ -20,6 +20,7 @@ from services.models import (
     Attachment,
     Message,
     MessageStatus,
+    Role,
     SearchHit,
     Share,
     Topic,
@@ -497,23 +498,32 @@ class MongoStore:
         return await self._messages({"topic_id": topic_id})
 
     async def path_to(
-        self, user_id: str, leaf_id: str, *, limit: int | None = None
+        self, user_id: str, leaf_id: str, *, limit: int | None = None, budget: int | None = None
     ) -> list[Message]:
         leaf = await self.get_message(user_id, leaf_id)
-        path = [leaf]
+        # A whole branch reads the topic at once; a window of a long one, a parent at a time.
+        by_id = None
         if limit is None:
             by_id = {m.id: m for m in await self._messages({"topic_id": leaf.topic_id})}
-            while (parent := by_id.get(path[-1].parent_id or "")) is not None:
-                path.append(parent)
-        else:  # a window of a long branch: one parent at a time, not the whole topic
-            while len(path) < limit and (parent_id := path[-1].parent_id) is not None:
+        path, used = [leaf], 0
+        while (parent_id := path[-1].parent_id) is not None and (
+            limit is None or len(path) < limit
+        ):
+            if path[-1].role != Role.SYSTEM:
+                used += len(path[-1].content)
+            if budget is not None and used > budget:
+                break
+            if by_id is not None:
+                parent = by_id.get(parent_id)
+            else:
                 async with self._guard():
                     doc = await self.messages.find_one(
                         {"_id": parent_id, "topic_id": leaf.topic_id}
                     )
-                if doc is None:
-                    break
-                path.append(_load(Message, doc))
+                parent = _load(Message, doc) if doc else None
+            if parent is None:
+                break
+            path.append(parent)
         return path[::-1]
 
     async def child_ids(

@@ -500,7 +500,7 @@ class SqliteStore:
         return await self._load_all(Message, sql, (topic_id,))
 
     async def path_to(
-        self, user_id: str, leaf_id: str, *, limit: int | None = None
+        self, user_id: str, leaf_id: str, *, limit: int | None = None, budget: int | None = None
     ) -> list[Message]:
         # One query (it runs before every reply's model request): the leaf, if it is the
         # user's, then its parents within its topic. CROSS JOIN keeps SQLite to the path's
@@ -510,12 +510,17 @@ class SqliteStore:
             Message,
             "WITH RECURSIVE leaf(id, topic_id) AS (SELECT id, topic_id FROM messages "
             "WHERE id = :leaf AND user_id = :user), "
-            "path(id, depth) AS (SELECT id, 0 FROM leaf UNION ALL "
-            "SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id "
-            "WHERE m.parent_id IS NOT NULL AND (:limit IS NULL OR p.depth + 1 < :limit)) "
+            # `used`: the text of the rows from the leaf down to here, this one included.
+            "path(id, depth, used) AS (SELECT id, 0, 0 FROM leaf UNION ALL "
+            "SELECT m.parent_id, p.depth + 1, p.used + "
+            "CASE m.role WHEN 'system' THEN 0 ELSE length(m.content) END "
+            "FROM messages m JOIN path p ON m.id = p.id "
+            "WHERE m.parent_id IS NOT NULL AND (:limit IS NULL OR p.depth + 1 < :limit) "
+            "AND (:budget IS NULL OR p.used + "
+            "CASE m.role WHEN 'system' THEN 0 ELSE length(m.content) END <= :budget)) "
             "SELECT m.* FROM path p CROSS JOIN messages m ON m.id = p.id "
             "WHERE m.topic_id = (SELECT topic_id FROM leaf) ORDER BY p.depth DESC",
-            {"leaf": leaf_id, "user": user_id, "limit": limit},
+            {"leaf": leaf_id, "user": user_id, "limit": limit, "budget": budget},
         )
         if not path:
             raise NotFound("Message not found.")
