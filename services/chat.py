@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -301,28 +301,14 @@ class ChatService:
         *,
         parent_id: str | None = None,
         files: list[Upload] | None = None,
-        early: bool = False,
     ) -> Generation:
         """Save the user's message (and its files) and start the reply; `parent_id` defaults
-        to the active leaf. A file that is refused stops it all before anything is saved.
-
-        `early`: return once the model request is on its way, with the rows still being
-        written (the API's stream starts that much sooner). Every check on the question has
-        passed by then; if the database then fails to take the rows, the reply ends at once
-        with `Finished.refused` saying why, and nothing of it or its question is kept.
-        """
+        to the active leaf. A file that is refused stops it all before anything is saved."""
         topic = await self.store.get_topic(user_id, topic_id)
-        parent_id = parent_id or topic.active_leaf_id
-        return await self._ask(topic, content, parent_id, files or [], early=early)
+        return await self._ask(topic, content, parent_id or topic.active_leaf_id, files or [])
 
     async def _ask(
-        self,
-        topic: Topic,
-        content: str,
-        parent_id: str | None,
-        files: list[Upload],
-        *,
-        early: bool = False,
+        self, topic: Topic, content: str, parent_id: str | None, files: list[Upload]
     ) -> Generation:
         """Ask a question under `parent_id` (None: a new first message) and answer it."""
         user_id, topic_id = topic.user_id, topic.id
@@ -346,7 +332,7 @@ class ChatService:
             )
             for file in checked
         ]
-        return await self._answer(user_id, topic, question, asked=asked, early=early)
+        return await self._answer(user_id, topic, question, asked=asked)
 
     async def _save_question(
         self,
@@ -372,11 +358,8 @@ class ChatService:
             except StoreUnavailable as exc:
                 log.warning("could not title topic %s: %s", topic.id, exc)
 
-    async def edit(
-        self, user_id: str, message_id: str, content: str, *, early: bool = False
-    ) -> Generation:
-        """Ask an edited question as a sibling of the original, keeping the original branch
-        (`early`: as with `send`)."""
+    async def edit(self, user_id: str, message_id: str, content: str) -> Generation:
+        """Ask an edited question as a sibling of the original, keeping the original branch."""
         original = await self.store.get_message(user_id, message_id)
         if original.role != Role.USER:
             raise InvalidInput("Only your own messages can be edited.")
@@ -386,11 +369,10 @@ class ChatService:
             for attachment in await self.store.list_attachments(user_id, topic.id)
             if attachment.message_id == original.id
         ]
-        return await self._ask(topic, content, original.parent_id, files, early=early)
+        return await self._ask(topic, content, original.parent_id, files)
 
-    async def regenerate(self, user_id: str, message_id: str, *, early: bool = False) -> Generation:
-        """Write a new reply to the question behind `message_id`, as a sibling branch
-        (`early`: as with `send`)."""
+    async def regenerate(self, user_id: str, message_id: str) -> Generation:
+        """Write a new reply to the question behind `message_id`, as a sibling branch."""
         message = await self.store.get_message(user_id, message_id)
         question = message
         if message.role == Role.ASSISTANT:
@@ -400,7 +382,7 @@ class ChatService:
         topic = await self.store.get_topic(user_id, message.topic_id)
         self._check_idle(topic.id)
         self._check_rate(user_id)
-        return await self._answer(user_id, topic, question, early=early)
+        return await self._answer(user_id, topic, question)
 
     async def continue_reply(self, user_id: str, message_id: str) -> Generation:
         """Carry on writing a reply that ended early (stopped, interrupted by a restart, or
@@ -483,15 +465,13 @@ class ChatService:
         question: Message,
         *,
         asked: list[tuple[Attachment, bytes]] | None = None,
-        early: bool = False,
     ) -> Generation:
         """Start a new reply to `question`. `asked`: the files of a question just asked, which
         is saved here; None: a question asked before (regenerating).
 
         The model request leaves before anything is written: the rows are written while it
         travels, which takes them off the time to the reply's first words (`make bench`,
-        relay). If writing fails, the reply is taken back and the error raised, or with
-        `early` (this returns before the rows are written) published as `Finished.refused`.
+        relay). If writing fails, the reply is taken back and the error raised as before.
         """
         model = topic.settings.get("model") or self.options.default_model
         prompt = await self._prompt(user_id, topic, question, asked)
@@ -509,43 +489,17 @@ class ChatService:
             generation.question = question
             generation.question_files = [attachment for attachment, _ in asked]
         self._start(topic, generation, prompt, model)
-        writing = self._write_rows(topic, question, asked, generation)
-        if early:
-            self._spawn(self._refusal_published(writing))
-            await asyncio.sleep(0)  # the model request leaves first, then the caller goes on
-        else:
-            await writing
-        return generation
-
-    async def _write_rows(
-        self,
-        topic: Topic,
-        question: Message,
-        asked: list[tuple[Attachment, bytes]] | None,
-        generation: Generation,
-    ) -> None:
-        """Write a new reply's row, after its question's when it was just asked; if that
-        fails, take the reply back and raise."""
         try:
             if asked is None:
-                await self.store.add_message(generation.message)
+                await self.store.add_message(reply)
             else:
-                await self._save_question(topic, question, asked, generation.message)
-        except ChatAppError as exc:
-            await self._abandon(generation, exc)
-            raise
+                await self._save_question(topic, question, asked, reply)
         except BaseException:
-            await self._abandon(generation, StoreUnavailable("The reply could not be started."))
+            await self._abandon(generation)
             raise
         generation.stored.set()
         self._announce(topic, generation)
-
-    async def _refusal_published(self, writing: Awaitable[None]) -> None:
-        """Await rows written behind an early start: a refusal is the reply's `Finished`."""
-        try:
-            await writing
-        except ChatAppError as exc:
-            log.warning("a reply's rows could not be written: %s", exc)
+        return generation
 
     def _start(
         self, topic: Topic, generation: Generation, prompt: list[dict[str, Any]], model: str
@@ -563,19 +517,16 @@ class ChatService:
         self._replies.notify(topic.id, generation)
         self._changed(topic.user_id, topic.id)
 
-    async def _abandon(self, generation: Generation, reason: ChatAppError) -> None:
+    async def _abandon(self, generation: Generation) -> None:
         """Take back a reply whose rows could not be written: stop its model request; there
-        is nothing to save. Its listeners (an early start's stream) get why."""
+        is nothing to save."""
         generation.abandoned = True
         generation.stored.set()
         self.generations.pop(generation.topic_id, None)
         if generation.task is not None:
             generation.task.cancel()
             await asyncio.gather(generation.task, return_exceptions=True)
-        generation.message = replace(
-            generation.message, status=MessageStatus.ERROR, error=reason.message
-        )
-        generation._end(Finished(generation.message, refused=reason))
+        generation.finished.set()
 
     async def _prompt(
         self,

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from services.errors import ChatAppError
 from services.models import Attachment, Message, MessageStatus
 
 
@@ -22,13 +21,11 @@ class Finished:
     """The reply ended: `message.status` says how (complete, stopped, error, interrupted).
 
     `unsaved` says why the database did not take it yet ("" once saved); the service keeps
-    the reply and retries until it does. `refused`: the reply's row (and its question's)
-    could not be written at its start, so the reply was taken back and nothing is kept.
+    the reply and retries until it does.
     """
 
     message: Message
     unsaved: str = ""
-    refused: ChatAppError | None = None
 
 
 Event = TextDelta | Finished

@@ -59,9 +59,7 @@ TOKEN_BODY = {
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events: `start` (message ids), `delta` (text), then "
-        "`done` (status and usage) or `error` (code and message). The stream starts while "
-        "the messages are written: if the database refuses them, `error` carries its code "
-        "(`store_unavailable`) and nothing of the exchange is kept.",
+        "`done` (status and usage) or `error` (code and message).",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
 }
@@ -93,9 +91,6 @@ async def sse(generation: Generation, start: dict[str, Any] | None) -> AsyncIter
 
 def final_frame(event: Finished) -> bytes:
     message = event.message
-    if event.refused is not None:  # the rows were not written: the error of a refused send
-        refused = event.refused
-        return frame("error", {"code": refused.code, "message": refused.message})
     if message.status == MessageStatus.ERROR:
         return frame(
             "error",
@@ -239,7 +234,6 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
             body.content,
             parent_id=body.parent_id,
             files=[Upload(file.name, file.data) for file in body.attachments],
-            early=True,
         )
         return started(generation)
 
@@ -270,7 +264,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
 
     @api.post("/messages/{message_id}/regenerate", responses=SSE_RESPONSE)
     async def regenerate(message_id: str, user: CurrentUser) -> StreamingResponse:
-        return started(await services.chat.regenerate(user.id, message_id, early=True))
+        return started(await services.chat.regenerate(user.id, message_id))
 
     @api.post("/messages/{message_id}/continue", responses=SSE_RESPONSE)
     async def continue_reply(message_id: str, user: CurrentUser) -> StreamingResponse:
@@ -279,7 +273,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
 
     @api.post("/messages/{message_id}/edit", responses=SSE_RESPONSE)
     async def edit(message_id: str, body: MessageEdit, user: CurrentUser) -> StreamingResponse:
-        return started(await services.chat.edit(user.id, message_id, body.content, early=True))
+        return started(await services.chat.edit(user.id, message_id, body.content))
 
     @api.get(
         "/topics/{topic_id}/export",
