@@ -216,11 +216,11 @@ def test_bad_bodies(alice: httpx.Client) -> None:
     assert bad_temperature.status_code == 422
 
 
-def test_a_parent_from_elsewhere_is_refused_before_the_stream(
+def test_a_parent_from_elsewhere_is_refused_before_the_model_is_asked(
     alice: httpx.Client, fake: FakeOpenAI
 ) -> None:
-    """The message a question answers is checked before the reply's stream starts (which
-    is before its rows are written): a plain 404, no model request, nothing saved."""
+    """The message a question answers is checked with the history read, before the model
+    request leaves: a plain 404, no model request, nothing saved."""
     first = alice.post("/topics", json={}).json()
     fake.enqueue("an answer")
     send(alice, first["id"], "a question")

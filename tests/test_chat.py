@@ -102,15 +102,17 @@ async def test_a_long_history_is_read_only_as_far_as_the_budget(
     await collect(await services.chat.send(alice.id, topic.id, "question 4"))
     sent = [m["content"] for m in fake.chats[-1].json["messages"]]
     assert sent == ["question 3", "answer 3", "question 4"]  # 30 characters hold no more
-    # Read: those, and the two above them that pass the budget; not the eight messages.
+    # Read: those two, "answer 2" (26 characters from the leaf) and "question 2", the one
+    # that passes 30; not all eight.
     assert read == [["question 2", "answer 2", "question 3", "answer 3"]]
 
 
 async def test_a_listener_after_the_end_gets_the_same_end(
     services: Services, alice: User, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A listener that comes after a reply ended (an API client reattaching, a page opened
-    late) gets the text and the very `Finished` the others got, its `unsaved` included."""
+    """A listener that comes after a reply ended (the API's stream subscribes once the send
+    has returned, and a fast reply can be over by then) gets the text and the very
+    `Finished` the others got, its `unsaved` included."""
 
     async def refuse(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("The database could not be written: disk is full.")
