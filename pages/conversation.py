@@ -63,6 +63,7 @@ class ConversationView:
             self.container = _Log(self.close).classes("w-full gap-4 px-3 pb-6 messages")
         self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
         self._follower: asyncio.Task[None] | None = None
+        self._followed: Generation | None = None  # the reply the follower follows
         self.turns: list[Turn] = []  # those drawn: the latest of the active branch
         self.shown = WINDOW  # how many of the latest turns to draw
         self.older: ui.button | None = None
@@ -81,7 +82,14 @@ class ConversationView:
         """A reply started in this topic (from this tab, another, or the API): show and follow
         it. A question just asked under the last turn drawn is drawn at once with its reply,
         without reading the topic again: the reply's first words show that much sooner."""
-        if self._follower is not None and not self._follower.done():
+        if self.container.is_deleted:
+            return
+        follower = self._follower
+        if follower is not None and not follower.done():
+            if self._followed is not None and self._followed is not generation:
+                # The reply followed has ended, and its redraw and the sidebar's are still on
+                # their way: show this one after them, not never.
+                follower.add_done_callback(lambda _: self._started_elsewhere(generation))
             return
         question = generation.question
         if question is not None and self.turns and question.parent_id == self.turns[-1].message.id:
@@ -198,6 +206,7 @@ class ConversationView:
         live = getattr(children[-1], "live", None) if children else None
         if live is None:
             return
+        self._followed = generation
         self._follower = background_tasks.create(self._pump(generation, live), name="follow reply")
 
     async def _pump(self, generation: Generation, live: LiveMarkdown) -> None:
