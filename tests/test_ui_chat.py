@@ -9,6 +9,8 @@ from nicegui import ElementFilter, ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
+from pages.sidebar import Sidebar
+from tests import ui_state
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_ui_auth import set_up_owner
 
@@ -211,3 +213,40 @@ async def test_a_new_reply_redraws_only_the_end_of_the_conversation(
     await wait_for(lambda: replies_ended(2), "the new version to end")
     assert drawn_above() == above
     assert len(user.find("question two").elements) == 1
+
+
+async def test_a_reply_started_while_the_last_one_wraps_up_is_shown(
+    fake: FakeOpenAI, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply that ends is redrawn, then the sidebar, by the task that followed it. A reply
+    started meanwhile (from another tab, or the API) is shown once that is done: it was
+    dropped before."""
+    await set_up_owner(user)
+    refresh = Sidebar.refresh
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def held_refresh(self: Sidebar) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name() == "follow reply":  # a followed reply's end
+            held.set()
+            await release.wait()
+        await refresh(self)
+
+    monkeypatch.setattr(Sidebar, "refresh", held_refresh)
+    fake.enqueue("first answer")
+    await send(user, "a question")
+    await user.should_see("first answer", retries=100)
+    topic_id = await shown_topic(user)
+    services = ui_state.services
+    assert services is not None
+    (owner,) = await services.store.list_users()
+    reply = (await services.store.list_messages(owner.id, topic_id))[-1]
+
+    fake.enqueue(Reply("second answer", chunk_size=3, delay=0.05))  # followed as it grows
+    await services.chat.regenerate(owner.id, reply.id)
+    await asyncio.wait_for(held.wait(), timeout=10)  # it ended; its sidebar refresh waits
+    await user.should_see("second answer")
+    fake.enqueue("third answer")
+    await services.chat.regenerate(owner.id, reply.id)
+    release.set()
+    await user.should_see("third answer", retries=100)
