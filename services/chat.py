@@ -526,7 +526,7 @@ class ChatService:
         if generation.task is not None:
             generation.task.cancel()
             await asyncio.gather(generation.task, return_exceptions=True)
-        generation.finished.set()
+        generation._end(Finished(generation.message))
 
     async def _prompt(
         self,
