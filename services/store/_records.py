@@ -24,12 +24,19 @@ from services.models import (
 
 R = TypeVar("R", User, Topic, Message, Attachment, Share)
 
-# Each record type's field names, found once: `fields()` builds them anew on every call, and a
-# prompt's history loads a record per message before the model request leaves.
+# Each record type's field names, and those that hold a datetime, found once: `fields()`
+# builds them anew on every call, and a prompt's history loads a record per message before
+# the model request leaves.
 FIELD_NAMES: dict[type, frozenset[str]] = {
     kind: frozenset(f.name for f in fields(kind))
     for kind in (User, Topic, Message, Attachment, Share)
 }
+TIME_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind) if str(f.type).startswith("datetime"))
+    for kind in FIELD_NAMES
+}
+ROLES = {role.value: role for role in Role}  # a look-up: calling the enum takes longer
+STATUSES = {status.value: status for status in MessageStatus}
 
 
 def dump(record: User | Topic | Message | Attachment | Share) -> dict[str, Any]:
@@ -43,15 +50,16 @@ def load(kind: type[R], values: Mapping[str, Any]) -> R:
     Datetimes come back time-zone aware in UTC, whatever the database kept.
     """
     known = FIELD_NAMES[kind]
-    kwargs: dict[str, Any] = {
-        k: aware(v) if isinstance(v, datetime) else v for k, v in values.items() if k in known
-    }
+    kwargs: dict[str, Any] = {k: v for k, v in values.items() if k in known}
+    for name in TIME_FIELDS[kind]:
+        if isinstance(value := kwargs.get(name), datetime):
+            kwargs[name] = aware(value)
     if kind is User:
         kwargs.update(is_owner=bool(kwargs["is_owner"]), disabled=bool(kwargs["disabled"]))
     elif kind is Message:
         kwargs.update(
-            role=Role(kwargs["role"]),
-            status=MessageStatus(kwargs["status"]),
+            role=ROLES[kwargs["role"]],
+            status=STATUSES[kwargs["status"]],
             usage=Usage.from_dict(kwargs["usage"]),
         )
     return kind(**kwargs)
@@ -59,6 +67,8 @@ def load(kind: type[R], values: Mapping[str, Any]) -> R:
 
 def aware(value: datetime) -> datetime:
     """MongoDB keeps naive UTC datetimes; give them their time zone back."""
+    if value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ from services.store.sqlite_migrations import migrate
 JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
 # WAL lets pages read while a reply is saved; NORMAL sync is safe in WAL and much faster.
 PRAGMAS = ("foreign_keys = ON", "synchronous = NORMAL")
+CHECKPOINT_EVERY = 100  # quick writes between checkpoints: about SQLite's own 1,000 pages
 BUSY_MS = 5_000  # how long a statement waits for another process's write lock
 OPEN_BUSY_MS = 60_000  # at open: another process may be migrating the file (a slow machine)
 
@@ -105,11 +106,19 @@ def _unlink_all(paths: list[Path]) -> None:
 
 
 class SqliteStore:
-    """The default store: one connection, writes serialised by a lock so none is lost."""
+    """The default store: writes serialised by a lock so none is lost. Two connections to
+    the one file: `db` runs statements in its own thread, so a long one never holds up the
+    event loop; `quick` runs the small ones every request and reply makes right on the
+    event loop's thread (`_glance`, `_write(quick=True)`)."""
 
-    def __init__(self, db: aiosqlite.Connection, files: Path) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, files: Path, quick: sqlite3.Connection | None = None
+    ) -> None:
         self.db = db
         self.files = files  # attachments' bytes, one file each, beside the database
+        self.quick = quick  # None: everything goes through `db`
+        self._tx: aiosqlite.Connection | _Here = db  # the connection of the write under way
+        self._quick_commits = 0
         self._write_lock = asyncio.Lock()
         self._closed = False
 
@@ -133,6 +142,7 @@ class SqliteStore:
                     await db.execute(f"PRAGMA {pragma}")
                 await _use_wal_and_migrate(db)
                 await db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            store.quick = _open_quick(uri)
         except BaseException:
             await db.close()
             raise
@@ -158,15 +168,42 @@ class SqliteStore:
             raise
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One transaction at a time; reads share the connection and need no lock."""
+    async def _write(self, *, quick: bool = False) -> AsyncIterator[None]:
+        """One transaction at a time; reads need no lock. `quick`: a few statements on rows
+        found by index, which run on `quick` if the file's write lock is free at once (else
+        in `db`'s thread, which waits for it). The body must use `_tx` and not await
+        anything else: on `quick`, nothing else runs until the commit."""
         async with self._write_lock, self._guard():
+            self._tx = (quick and self._begin_here()) or self.db
             try:
-                yield self.db
-                await self.db.commit()
+                yield
+                await self._tx.commit()
             except BaseException:
-                await self.db.rollback()
+                await self._tx.rollback()
                 raise
+            finally:
+                here, self._tx = self._tx is not self.db, self.db
+        if here:
+            await self._checkpoint()
+
+    def _begin_here(self) -> _Here | None:
+        """A transaction on `quick`, or None if another process is writing the file (or it
+        cannot be written: the usual way reports that)."""
+        if self.quick is None or self._closed:
+            return None
+        try:
+            self.quick.execute("BEGIN IMMEDIATE")  # takes the write lock now, or fails now
+        except sqlite3.Error:
+            return None
+        return _Here(self.quick)
+
+    async def _checkpoint(self) -> None:
+        """Copy the log into the file now and then, in `db`'s thread. `quick` never does: a
+        checkpoint syncs the disk, which is no work for the event loop's thread."""
+        self._quick_commits += 1
+        if self._quick_commits % CHECKPOINT_EVERY == 0:
+            async with self._guard():
+                await self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # Each call below is one round trip to the connection's thread: a cursor's execute,
     # fetchone and close would be three, and under load each costs the event loop a wake-up
@@ -180,12 +217,31 @@ class SqliteStore:
         async with self._guard():
             return list(await self.db.execute_fetchall(sql, params))
 
-    async def _load(self, kind: type[R], sql: str, params: Any = ()) -> R | None:
-        row = await self._one(sql, params)
-        return load(kind, _decode(row)) if row else None
+    async def _glance(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        """A small read by index (a user, a topic, the branch a reply reads), run right here
+        on `quick`: a few dozen microseconds of SQLite, where a trip to `db`'s thread and
+        back costs the event loop two wake-ups, and more while it is busy (`make bench`,
+        relay: three of them came before every model request). WAL lets it read beside a
+        write in progress; if it cannot (busy, closed), the same read takes the usual way,
+        which reports failures."""
+        if self.quick is not None and not self._closed:
+            try:
+                return self.quick.execute(sql, params).fetchall()
+            except sqlite3.Error:
+                pass
+        return await self._all(sql, params)
 
-    async def _load_all(self, kind: type[R], sql: str, params: Any = ()) -> list[R]:
-        return [load(kind, _decode(row)) for row in await self._all(sql, params)]
+    async def _load(
+        self, kind: type[R], sql: str, params: Any = (), *, small: bool = False
+    ) -> R | None:
+        rows = await (self._glance if small else self._all)(sql, params)
+        return load(kind, _decode(rows[0])) if rows else None
+
+    async def _load_all(
+        self, kind: type[R], sql: str, params: Any = (), *, small: bool = False
+    ) -> list[R]:
+        rows = await (self._glance if small else self._all)(sql, params)
+        return [load(kind, _decode(row)) for row in rows]
 
     async def _insert(self, table: str, values: Mapping[str, Any]) -> None:
         await self._insert_many(table, [values])
@@ -194,7 +250,7 @@ class SqliteStore:
         """Rows of the same columns, in one statement run for each."""
         stored = [{name: _column(name, value) for name, value in row.items()} for row in rows]
         columns, names = ", ".join(stored[0]), ", ".join(f":{k}" for k in stored[0])
-        await self.db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({names})", stored)
+        await self._tx.executemany(f"INSERT INTO {table} ({columns}) VALUES ({names})", stored)
 
     async def _update(self, table: str, changes: Mapping[str, Any], where: str, *args: Any) -> int:
         """Set the given columns on the rows `where` picks; returns how many rows matched."""
@@ -204,7 +260,7 @@ class SqliteStore:
 
     async def _run(self, sql: str, *params: Any) -> int:
         """One statement inside a `_write`; returns how many rows it changed."""
-        cursor = await self.db.execute(sql, params)  # a write's cursor has nothing to close
+        cursor = await self._tx.execute(sql, params)  # a write's cursor has nothing to close
         return cursor.rowcount
 
     async def _count(self, sql: str, *params: Any) -> int:
@@ -215,6 +271,9 @@ class SqliteStore:
 
     async def close(self) -> None:
         self._closed = True
+        if self.quick is not None:
+            with suppress(sqlite3.Error):  # another thread's: the GC closes it
+                self.quick.close()
         await self.db.close()
 
     async def ping(self) -> bool:
@@ -235,7 +294,7 @@ class SqliteStore:
         return user
 
     async def get_user(self, user_id: str) -> User | None:
-        return await self._load(User, "SELECT * FROM users WHERE id = ?", (user_id,))
+        return await self._load(User, "SELECT * FROM users WHERE id = ?", (user_id,), small=True)
 
     async def get_user_by_email(self, email: str) -> User | None:
         return await self._load(User, "SELECT * FROM users WHERE email = ?", (email_key(email),))
@@ -288,7 +347,7 @@ class SqliteStore:
 
     async def get_topic(self, user_id: str, topic_id: str) -> Topic:
         sql = "SELECT * FROM topics WHERE id = ? AND user_id = ?"
-        if (topic := await self._load(Topic, sql, (topic_id, user_id))) is None:
+        if (topic := await self._load(Topic, sql, (topic_id, user_id), small=True)) is None:
             raise NotFound("Topic not found.")
         return topic
 
@@ -374,7 +433,7 @@ class SqliteStore:
     # ----- usage ------------------------------------------------------------------------------
 
     async def record_usage(self, record: UsageRecord) -> None:
-        async with self._write():
+        async with self._write(quick=True):
             await self._insert("usage", asdict(record))
 
     async def usage_summary(self, user_id: str, *, since_day: str) -> list[UsageRow]:
@@ -426,7 +485,7 @@ class SqliteStore:
 
     async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]:
         sql = "SELECT * FROM attachments WHERE topic_id = ? AND user_id = ? ORDER BY id"
-        return await self._load_all(Attachment, sql, (topic_id, user_id))
+        return await self._load_all(Attachment, sql, (topic_id, user_id), small=True)
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
         """The best match per topic, a title (message_id None) or a message with a snippet."""
@@ -465,10 +524,12 @@ class SqliteStore:
         now = utcnow()
         for message in messages:
             message.created_at = message.updated_at = now
+        # In `db`'s thread, not `quick`: a new reply's model request leaves while this waits
+        # for it (on `quick`, the request would wait for the rows, and a page for its turns).
         async with self._write():
             # The topic moves only if it is the user's and holds the parent: one statement
             # checks both (this runs before a reply's first words can be sent).
-            moved = await self.db.execute(
+            moved = await self._tx.execute(
                 "UPDATE topics SET message_count = message_count + :added, updated_at = :at, "
                 "active_leaf_id = :id, activity = :id WHERE id = :topic AND user_id = :user "
                 "AND (:parent IS NULL OR EXISTS (SELECT 1 FROM messages "
@@ -521,6 +582,7 @@ class SqliteStore:
             "SELECT m.* FROM path p CROSS JOIN messages m ON m.id = p.id "
             "WHERE m.topic_id = (SELECT topic_id FROM leaf) ORDER BY p.depth DESC",
             {"leaf": leaf_id, "user": user_id, "limit": limit, "budget": budget},
+            small=limit is not None or budget is not None,  # a whole branch can be long
         )
         if not path:
             raise NotFound("Message not found.")
@@ -562,7 +624,7 @@ class SqliteStore:
         error: str | None = None,
     ) -> None:
         changes = message_changes(content, status, usage, error)
-        async with self._write():
+        async with self._write(quick=True):
             if not await self._update(
                 "messages", changes, "id = ? AND user_id = ?", message_id, user_id
             ):
@@ -587,7 +649,7 @@ class SqliteStore:
 
     async def is_token_revoked(self, jti: str) -> bool:
         sql = "SELECT 1 FROM revoked_tokens WHERE jti = ? AND expires_at > ?"
-        return await self._count(sql, jti, _ts(utcnow())) > 0
+        return bool(await self._glance(sql, (jti, _ts(utcnow()))))
 
     async def purge_revoked_tokens(self, now: datetime | None = None) -> int:
         async with self._write():
@@ -617,6 +679,39 @@ def _explain(exc: sqlite3.DatabaseError) -> str:
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return f"The database is busy ({exc}); try again in a moment."
     return f"The database cannot be used right now ({exc})."
+
+
+class _Here:
+    """`quick` in a transaction, with the calls of aiosqlite's connection that writes use;
+    each is done when it returns, without a trip to another thread."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    async def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.connection.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        return self.connection.executemany(sql, rows)
+
+    async def commit(self) -> None:
+        self.connection.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+
+
+def _open_quick(uri: str) -> sqlite3.Connection:
+    """The connection used on the event loop's thread. It never waits for a lock (it would
+    hold up everything), so a busy file sends its work the usual way; it never checkpoints
+    (`_checkpoint`). sqlite3 refuses it on any other thread, which sends the work the usual
+    way too."""
+    quick = sqlite3.connect(uri, uri=True, isolation_level=None)
+    quick.row_factory = sqlite3.Row
+    for pragma in (*PRAGMAS, "busy_timeout = 0", "wal_autocheckpoint = 0"):
+        quick.execute(f"PRAGMA {pragma}")
+    return quick
 
 
 async def _use_wal_and_migrate(db: aiosqlite.Connection) -> None:
