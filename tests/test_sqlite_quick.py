@@ -1,6 +1,6 @@
-"""SQLite's second connection, used right on the event loop's thread for the small reads and
-writes of every request and reply (`SqliteStore.quick`): it gives way, never blocks, and
-never lets the log grow without end."""
+"""SQLite's second connection, which reads right on the event loop's thread for the small
+reads of every request (`SqliteStore.reader`): it sees every commit, reads beside a write,
+never writes, and gives way when it cannot read."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.models import Message, Role, User
-from services.store.sqlite import CHECKPOINT_EVERY, SqliteStore
+from services.store.sqlite import SqliteStore
 
 
 @pytest.fixture
@@ -31,54 +31,56 @@ async def a_reply(store: SqliteStore) -> Message:
     return reply
 
 
-async def test_a_write_while_another_process_writes_waits_for_it(
+async def test_a_reply_is_read_while_another_process_writes(
     store: SqliteStore, tmp_path: Path
 ) -> None:
-    """The file's write lock is taken: the reply's text is not refused ("database is
-    locked") nor waited for on the event loop's thread, but written once the lock is free."""
+    """Another process holds the write lock with changes not yet committed: the reads of a
+    new question come back at once, with what was committed."""
     reply = await a_reply(store)
     other = sqlite3.connect(tmp_path / "quick.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE topics SET title = 'not yet'")
     try:
-        saving = asyncio.create_task(
-            store.update_message(reply.user_id, reply.id, content="saved after the other")
-        )
-        await asyncio.sleep(0.3)  # the event loop runs on meanwhile: this returns
-        assert not saving.done()
-        other.execute("COMMIT")
-        await asyncio.wait_for(saving, 10)
+        topic = await store.get_topic(reply.user_id, reply.topic_id)
+        path = await store.path_to(reply.user_id, reply.id, budget=1_000)
     finally:
+        other.execute("ROLLBACK")
         other.close()
-    saved = await store.get_message(reply.user_id, reply.id)
-    assert saved.content == "saved after the other"
+    assert topic.title == "Topic"
+    assert [m.role for m in path] == [Role.USER, Role.ASSISTANT]
 
 
-async def test_reads_take_the_usual_way_when_the_quick_connection_cannot(
+async def test_the_reader_sees_each_write_as_soon_as_it_is_committed(
     store: SqliteStore,
 ) -> None:
     reply = await a_reply(store)
-    assert store.quick is not None
-    store.quick.close()  # any failure of its own: closed, busy, …
+    for n in range(3):
+        await store.update_message(reply.user_id, reply.id, content=f"text {n}")
+        path = await store.path_to(reply.user_id, reply.id, budget=1_000)
+        assert path[-1].content == f"text {n}"
+
+
+async def test_the_reader_cannot_write(store: SqliteStore) -> None:
+    assert store.reader is not None
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        store.reader.execute("DELETE FROM users")
+
+
+async def test_reads_take_the_usual_way_when_the_reader_cannot(store: SqliteStore) -> None:
+    reply = await a_reply(store)
+    assert store.reader is not None
+    store.reader.close()  # any failure of its own: closed, busy, another thread, …
     topic = await store.get_topic(reply.user_id, reply.topic_id)
     assert topic.active_leaf_id == reply.id
-    await store.update_message(reply.user_id, reply.id, content="still written")
-    assert (await store.get_message(reply.user_id, reply.id)).content == "still written"
+    assert await store.get_user(reply.user_id) is not None
 
 
-async def test_the_log_is_copied_into_the_file_as_replies_are_written(
-    store: SqliteStore, tmp_path: Path
-) -> None:
-    """The quick connection never checkpoints (that syncs the disk, on the event loop's
-    thread); the store has the other one do it, so the log stays about as small as
-    SQLite's own limit would keep it, however many replies are saved."""
+async def test_a_store_used_from_another_thread_still_reads(store: SqliteStore) -> None:
+    """sqlite3 refuses the reader on any thread but its own; the read goes the usual way."""
     reply = await a_reply(store)
-    log = tmp_path / "quick.db-wal"
 
-    async def save_replies(count: int) -> int:
-        for n in range(count):
-            await store.update_message(reply.user_id, reply.id, content=f"{n} " + "x" * 8_000)
-        return log.stat().st_size
+    def in_another_thread() -> str:
+        return asyncio.run(store.get_topic(reply.user_id, reply.topic_id)).title
 
-    first = await save_replies(CHECKPOINT_EVERY)
-    # Without checkpoints the log would be about four times as long by now.
-    assert await save_replies(3 * CHECKPOINT_EVERY) < 1.5 * first
+    # aiosqlite answers on the loop that asked: the other thread's own loop.
+    assert await asyncio.to_thread(in_another_thread) == "Topic"

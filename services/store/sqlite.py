@@ -45,7 +45,6 @@ from services.store.sqlite_migrations import migrate
 JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
 # WAL lets pages read while a reply is saved; NORMAL sync is safe in WAL and much faster.
 PRAGMAS = ("foreign_keys = ON", "synchronous = NORMAL")
-CHECKPOINT_EVERY = 100  # quick writes between checkpoints: about SQLite's own 1,000 pages
 BUSY_MS = 5_000  # how long a statement waits for another process's write lock
 OPEN_BUSY_MS = 60_000  # at open: another process may be migrating the file (a slow machine)
 
@@ -107,18 +106,16 @@ def _unlink_all(paths: list[Path]) -> None:
 
 class SqliteStore:
     """The default store: writes serialised by a lock so none is lost. Two connections to
-    the one file: `db` runs statements in its own thread, so a long one never holds up the
-    event loop; `quick` runs the small ones every request and reply makes right on the
-    event loop's thread (`_glance`, `_write(quick=True)`)."""
+    the one file: `db` runs every write and most reads in its own thread, so a long one
+    never holds up the event loop; `reader` runs the small reads every request makes right
+    on the event loop's thread (`_glance`)."""
 
     def __init__(
-        self, db: aiosqlite.Connection, files: Path, quick: sqlite3.Connection | None = None
+        self, db: aiosqlite.Connection, files: Path, reader: sqlite3.Connection | None = None
     ) -> None:
         self.db = db
         self.files = files  # attachments' bytes, one file each, beside the database
-        self.quick = quick  # None: everything goes through `db`
-        self._tx: aiosqlite.Connection | _Here = db  # the connection of the write under way
-        self._quick_commits = 0
+        self.reader = reader  # None: every read goes through `db`
         self._write_lock = asyncio.Lock()
         self._closed = False
 
@@ -142,7 +139,7 @@ class SqliteStore:
                     await db.execute(f"PRAGMA {pragma}")
                 await _use_wal_and_migrate(db)
                 await db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            store.quick = _open_quick(uri)
+            store.reader = _open_reader(uri)
         except BaseException:
             await db.close()
             raise
@@ -168,42 +165,15 @@ class SqliteStore:
             raise
 
     @asynccontextmanager
-    async def _write(self, *, quick: bool = False) -> AsyncIterator[None]:
-        """One transaction at a time; reads need no lock. `quick`: a few statements on rows
-        found by index, which run on `quick` if the file's write lock is free at once (else
-        in `db`'s thread, which waits for it). The body must use `_tx` and not await
-        anything else: on `quick`, nothing else runs until the commit."""
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One transaction at a time; reads share the connection and need no lock."""
         async with self._write_lock, self._guard():
-            self._tx = (quick and self._begin_here()) or self.db
             try:
-                yield
-                await self._tx.commit()
+                yield self.db
+                await self.db.commit()
             except BaseException:
-                await self._tx.rollback()
+                await self.db.rollback()
                 raise
-            finally:
-                here, self._tx = self._tx is not self.db, self.db
-        if here:
-            await self._checkpoint()
-
-    def _begin_here(self) -> _Here | None:
-        """A transaction on `quick`, or None if another process is writing the file (or it
-        cannot be written: the usual way reports that)."""
-        if self.quick is None or self._closed:
-            return None
-        try:
-            self.quick.execute("BEGIN IMMEDIATE")  # takes the write lock now, or fails now
-        except sqlite3.Error:
-            return None
-        return _Here(self.quick)
-
-    async def _checkpoint(self) -> None:
-        """Copy the log into the file now and then, in `db`'s thread. `quick` never does: a
-        checkpoint syncs the disk, which is no work for the event loop's thread."""
-        self._quick_commits += 1
-        if self._quick_commits % CHECKPOINT_EVERY == 0:
-            async with self._guard():
-                await self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # Each call below is one round trip to the connection's thread: a cursor's execute,
     # fetchone and close would be three, and under load each costs the event loop a wake-up
@@ -219,14 +189,19 @@ class SqliteStore:
 
     async def _glance(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         """A small read by index (a user, a topic, the branch a reply reads), run right here
-        on `quick`: a few dozen microseconds of SQLite, where a trip to `db`'s thread and
+        on `reader`: a few dozen microseconds of SQLite, where a trip to `db`'s thread and
         back costs the event loop two wake-ups, and more while it is busy (`make bench`,
-        relay: three of them came before every model request). WAL lets it read beside a
+        relay: three such trips came before every model request). WAL lets it read beside a
         write in progress; if it cannot (busy, closed), the same read takes the usual way,
-        which reports failures."""
-        if self.quick is not None and not self._closed:
+        which reports failures.
+
+        Writes stay in the thread: on the event loop's thread, a reply's progress saves
+        (SQLite's search index and all) took the second core's share of the work, and 100
+        replies at once made the loop lag three times as much (`make bench`, concurrency).
+        """
+        if self.reader is not None and not self._closed:
             try:
-                return self.quick.execute(sql, params).fetchall()
+                return self.reader.execute(sql, params).fetchall()
             except sqlite3.Error:
                 pass
         return await self._all(sql, params)
@@ -250,7 +225,7 @@ class SqliteStore:
         """Rows of the same columns, in one statement run for each."""
         stored = [{name: _column(name, value) for name, value in row.items()} for row in rows]
         columns, names = ", ".join(stored[0]), ", ".join(f":{k}" for k in stored[0])
-        await self._tx.executemany(f"INSERT INTO {table} ({columns}) VALUES ({names})", stored)
+        await self.db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({names})", stored)
 
     async def _update(self, table: str, changes: Mapping[str, Any], where: str, *args: Any) -> int:
         """Set the given columns on the rows `where` picks; returns how many rows matched."""
@@ -260,7 +235,7 @@ class SqliteStore:
 
     async def _run(self, sql: str, *params: Any) -> int:
         """One statement inside a `_write`; returns how many rows it changed."""
-        cursor = await self._tx.execute(sql, params)  # a write's cursor has nothing to close
+        cursor = await self.db.execute(sql, params)  # a write's cursor has nothing to close
         return cursor.rowcount
 
     async def _count(self, sql: str, *params: Any) -> int:
@@ -271,9 +246,9 @@ class SqliteStore:
 
     async def close(self) -> None:
         self._closed = True
-        if self.quick is not None:
+        if self.reader is not None:
             with suppress(sqlite3.Error):  # another thread's: the GC closes it
-                self.quick.close()
+                self.reader.close()
         await self.db.close()
 
     async def ping(self) -> bool:
@@ -433,7 +408,7 @@ class SqliteStore:
     # ----- usage ------------------------------------------------------------------------------
 
     async def record_usage(self, record: UsageRecord) -> None:
-        async with self._write(quick=True):
+        async with self._write():
             await self._insert("usage", asdict(record))
 
     async def usage_summary(self, user_id: str, *, since_day: str) -> list[UsageRow]:
@@ -524,12 +499,10 @@ class SqliteStore:
         now = utcnow()
         for message in messages:
             message.created_at = message.updated_at = now
-        # In `db`'s thread, not `quick`: a new reply's model request leaves while this waits
-        # for it (on `quick`, the request would wait for the rows, and a page for its turns).
         async with self._write():
             # The topic moves only if it is the user's and holds the parent: one statement
             # checks both (this runs before a reply's first words can be sent).
-            moved = await self._tx.execute(
+            moved = await self.db.execute(
                 "UPDATE topics SET message_count = message_count + :added, updated_at = :at, "
                 "active_leaf_id = :id, activity = :id WHERE id = :topic AND user_id = :user "
                 "AND (:parent IS NULL OR EXISTS (SELECT 1 FROM messages "
@@ -624,7 +597,7 @@ class SqliteStore:
         error: str | None = None,
     ) -> None:
         changes = message_changes(content, status, usage, error)
-        async with self._write(quick=True):
+        async with self._write():
             if not await self._update(
                 "messages", changes, "id = ? AND user_id = ?", message_id, user_id
             ):
@@ -681,37 +654,15 @@ def _explain(exc: sqlite3.DatabaseError) -> str:
     return f"The database cannot be used right now ({exc})."
 
 
-class _Here:
-    """`quick` in a transaction, with the calls of aiosqlite's connection that writes use;
-    each is done when it returns, without a trip to another thread."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-
-    async def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        return self.connection.execute(sql, params)
-
-    async def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
-        return self.connection.executemany(sql, rows)
-
-    async def commit(self) -> None:
-        self.connection.execute("COMMIT")
-
-    async def rollback(self) -> None:
-        if self.connection.in_transaction:
-            self.connection.execute("ROLLBACK")
-
-
-def _open_quick(uri: str) -> sqlite3.Connection:
-    """The connection used on the event loop's thread. It never waits for a lock (it would
-    hold up everything), so a busy file sends its work the usual way; it never checkpoints
-    (`_checkpoint`). sqlite3 refuses it on any other thread, which sends the work the usual
-    way too."""
-    quick = sqlite3.connect(uri, uri=True, isolation_level=None)
-    quick.row_factory = sqlite3.Row
-    for pragma in (*PRAGMAS, "busy_timeout = 0", "wal_autocheckpoint = 0"):
-        quick.execute(f"PRAGMA {pragma}")
-    return quick
+def _open_reader(uri: str) -> sqlite3.Connection:
+    """The connection `_glance` reads with on the event loop's thread. It never writes, and
+    never waits for a lock (it would hold up everything): a busy file sends the read the
+    usual way. sqlite3 refuses it on any other thread, which does the same."""
+    reader = sqlite3.connect(uri, uri=True, isolation_level=None)
+    reader.row_factory = sqlite3.Row
+    for pragma in ("query_only = ON", "busy_timeout = 0"):
+        reader.execute(f"PRAGMA {pragma}")
+    return reader
 
 
 async def _use_wal_and_migrate(db: aiosqlite.Connection) -> None:
