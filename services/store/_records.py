@@ -32,7 +32,7 @@ FIELD_NAMES: dict[type, frozenset[str]] = {
     for kind in (User, Topic, Message, Attachment, Share)
 }
 TIME_FIELDS: dict[type, tuple[str, ...]] = {
-    kind: tuple(f.name for f in fields(kind) if str(f.type).startswith("datetime"))
+    kind: tuple(f.name for f in fields(kind) if f.type in (datetime, "datetime"))
     for kind in FIELD_NAMES
 }
 ROLES = {role.value: role for role in Role}  # a look-up: calling the enum takes longer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -41,6 +42,8 @@ from services.store._records import (
     search_words,
 )
 from services.store.sqlite_migrations import migrate
+
+log = logging.getLogger(__name__)
 
 JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
 # WAL lets pages read while a reply is saved; NORMAL sync is safe in WAL and much faster.
@@ -139,7 +142,7 @@ class SqliteStore:
                     await db.execute(f"PRAGMA {pragma}")
                 await _use_wal_and_migrate(db)
                 await db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            store.reader = _open_reader(uri)
+            store.reader = _open_reader(uri)  # None if it cannot: `db` reads everything
         except BaseException:
             await db.close()
             raise
@@ -654,11 +657,15 @@ def _explain(exc: sqlite3.DatabaseError) -> str:
     return f"The database cannot be used right now ({exc})."
 
 
-def _open_reader(uri: str) -> sqlite3.Connection:
+def _open_reader(uri: str) -> sqlite3.Connection | None:
     """The connection `_glance` reads with on the event loop's thread. It never writes, and
     never waits for a lock (it would hold up everything): a busy file sends the read the
     usual way. sqlite3 refuses it on any other thread, which does the same."""
-    reader = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        reader = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        log.warning("reading %s on the event loop's thread is off: %s", uri, exc)
+        return None
     reader.row_factory = sqlite3.Row
     for pragma in ("query_only = ON", "busy_timeout = 0"):
         reader.execute(f"PRAGMA {pragma}")
