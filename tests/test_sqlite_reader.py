@@ -17,7 +17,7 @@ from services.store.sqlite import SqliteStore
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = await SqliteStore.open(f"sqlite:///{tmp_path / 'quick.db'}")
+    store = await SqliteStore.open(f"sqlite:///{tmp_path / 'reader.db'}")
     yield store
     await store.close()
 
@@ -37,7 +37,7 @@ async def test_a_reply_is_read_while_another_process_writes(
     """Another process holds the write lock with changes not yet committed: the reads of a
     new question come back at once, with what was committed."""
     reply = await a_reply(store)
-    other = sqlite3.connect(tmp_path / "quick.db", isolation_level=None)
+    other = sqlite3.connect(tmp_path / "reader.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     other.execute("UPDATE topics SET title = 'not yet'")
     try:
