@@ -504,25 +504,34 @@ class SqliteStore:
             message.created_at = message.updated_at = now
         async with self._write():
             # The topic moves only if it is the user's and holds the parent: one statement
-            # checks both (this runs before a reply's first words can be sent).
-            moved = await self.db.execute(
-                "UPDATE topics SET message_count = message_count + :added, updated_at = :at, "
-                "active_leaf_id = :id, activity = :id WHERE id = :topic AND user_id = :user "
-                "AND (:parent IS NULL OR EXISTS (SELECT 1 FROM messages "
-                "WHERE id = :parent AND topic_id = :topic))",
-                {
-                    "added": len(messages),
-                    "at": _ts(now),
-                    "id": last.id,
-                    "topic": first.topic_id,
-                    "user": first.user_id,
-                    "parent": first.parent_id,
-                },
+            # checks both. The rows are sent to the database thread with it, not after its
+            # answer (a new reply's model request is on its way, and its stream waits for
+            # these rows); if the topic did not move, the rollback takes them back.
+            moved, inserted = await asyncio.gather(
+                self.db.execute(
+                    "UPDATE topics SET message_count = message_count + :added, "
+                    "updated_at = :at, active_leaf_id = :id, activity = :id "
+                    "WHERE id = :topic AND user_id = :user AND (:parent IS NULL OR EXISTS "
+                    "(SELECT 1 FROM messages WHERE id = :parent AND topic_id = :topic))",
+                    {
+                        "added": len(messages),
+                        "at": _ts(now),
+                        "id": last.id,
+                        "topic": first.topic_id,
+                        "user": first.user_id,
+                        "parent": first.parent_id,
+                    },
+                ),
+                self._insert_many("messages", [dump(message) for message in messages]),
+                return_exceptions=True,
             )
+            if isinstance(moved, BaseException):
+                raise moved
             if not moved.rowcount:
                 await self.get_topic(first.user_id, first.topic_id)  # NotFound if not the user's
                 raise NotFound("The message to answer is not in this topic.")
-            await self._insert_many("messages", [dump(message) for message in messages])
+            if isinstance(inserted, BaseException):
+                raise inserted
         return list(messages)
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
