@@ -22,6 +22,9 @@ def fake(ui_fake: FakeOpenAI) -> FakeOpenAI:
 
 
 async def send(user: User, text: str) -> None:
+    # Send comes back after a reply once NiceGUI's binding next looks (every 0.1 s), which
+    # can be after the finished reply is drawn.
+    await user.should_see(marker="send", retries=20)
     user.find(marker="composer").type(text)
     user.find(marker="send").click()
 
