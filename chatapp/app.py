@@ -243,10 +243,11 @@ def run(settings: Settings, *, native: bool = False, launch_token: str | None = 
     # Helper threads (aiosqlite's, which does every write) wait for the event loop's thread
     # to hand over the GIL, which it does when it waits, or else after the switch interval:
     # 5 ms by default. A send's rows are written while its model request is on its way, in
-    # three trips to that thread; each waited while the loop built and sent the request,
-    # and the rows were done after the first words were back (the API's stream waits for
-    # them). Interleaved A/B at 0.5 ms, ms added to the API's first token: 12.5 -> 9.7 and
-    # 10.5 -> 9.5; 100 replies at once lag no more (`make bench`, relay and concurrency).
+    # trips to that thread (three when this was measured, two now); each waited while the
+    # loop built and sent the request, and the rows were done after the first words were
+    # back (the API's stream waits for them). Interleaved A/B at 0.5 ms, ms added to the
+    # API's first token: 12.5 -> 9.7 and 10.5 -> 9.5; 100 replies at once lag no more
+    # (`make bench`, relay and concurrency).
     sys.setswitchinterval(SWITCH_INTERVAL)
     if native and launch_token:
         open_window_signed_in(settings, launch_token)

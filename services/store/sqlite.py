@@ -670,14 +670,17 @@ def _open_reader(uri: str) -> sqlite3.Connection | None:
     """The connection `_glance` reads with on the event loop's thread. It never writes, and
     never waits for a lock (it would hold up everything): a busy file sends the read the
     usual way. sqlite3 refuses it on any other thread, which does the same."""
+    reader = None
     try:
         reader = sqlite3.connect(uri, uri=True, isolation_level=None)
+        reader.row_factory = sqlite3.Row
+        for pragma in ("query_only = ON", "busy_timeout = 0"):
+            reader.execute(f"PRAGMA {pragma}")
     except sqlite3.Error as exc:
         log.warning("reading %s on the event loop's thread is off: %s", uri, exc)
+        if reader is not None:
+            reader.close()
         return None
-    reader.row_factory = sqlite3.Row
-    for pragma in ("query_only = ON", "busy_timeout = 0"):
-        reader.execute(f"PRAGMA {pragma}")
     return reader
 
 
