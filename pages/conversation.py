@@ -23,6 +23,7 @@ from services.models import Message, MessageStatus, Role
 # the "Load older messages" button at the top scrolls into view (pages/static/app.js).
 WINDOW = 10
 OLDER_PAGE = 20
+FOLLOWER = "follow reply"  # the name of the task that shows a reply as it grows
 
 STATUS_NOTES = {
     MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
@@ -207,7 +208,7 @@ class ConversationView:
         if live is None:
             return
         self._followed = generation
-        self._follower = background_tasks.create(self._pump(generation, live), name="follow reply")
+        self._follower = background_tasks.create(self._pump(generation, live), name=FOLLOWER)
 
     async def _pump(self, generation: Generation, live: LiveMarkdown) -> None:
         # Updates made while the page is still being delivered can reach the browser twice

@@ -9,6 +9,7 @@ from nicegui import ElementFilter, ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
+from pages.conversation import FOLLOWER
 from pages.sidebar import Sidebar
 from tests import ui_state
 from tests.fake_openai import FakeOpenAI, Reply
@@ -35,6 +36,11 @@ async def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def following() -> bool:
+    """Whether a page is still showing a reply, or wrapping one up (redraw, then sidebar)."""
+    return any(t.get_name() == FOLLOWER and not t.done() for t in asyncio.all_tasks())
 
 
 async def shown_topic(user: User) -> str:
@@ -226,19 +232,23 @@ async def test_a_reply_started_while_the_last_one_wraps_up_is_shown(
     dropped before."""
     await set_up_owner(user)
     refresh = Sidebar.refresh
-    held, release = asyncio.Event(), asyncio.Event()
+    armed, held, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def held_refresh(self: Sidebar) -> None:
         task = asyncio.current_task()
-        if task is not None and task.get_name() == "follow reply":  # a followed reply's end
-            held.set()
+        if armed.is_set() and task is not None and task.get_name() == FOLLOWER:
+            held.set()  # the followed reply's end, once armed: the second reply's
             await release.wait()
         await refresh(self)
 
     monkeypatch.setattr(Sidebar, "refresh", held_refresh)
-    fake.enqueue("first answer")
+    # The first reply lasts long enough to be followed too (CI saw a quick one caught either
+    # way). Its wrap-up is over before the hold is armed: the hold is for the second's end.
+    fake.enqueue(Reply("first answer", chunk_size=3, delay=0.05))
     await send(user, "a question")
     await user.should_see("first answer", retries=100)
+    await wait_for(lambda: not following(), "the first reply's wrap-up")
+    armed.set()
     topic_id = await shown_topic(user)
     services = ui_state.services
     assert services is not None
