@@ -51,12 +51,16 @@ class Composer:
         ui.keyboard(lambda e: self.stop() if e.key.escape and e.action.keydown else None, ignore=[])
         self.send_button = send.mark("send")
         self.stop_button = stop
-        send.bind_visibility_from(self, "generating", backward=lambda g: not g)
-        stop.bind_visibility_from(self, "generating")
+        self._show_generating(False)
 
     @property
     def generating(self) -> bool:
         return self.view is not None and self.view.generating
+
+    def _show_generating(self, generating: bool) -> None:
+        """Stop while a reply is being written, Send otherwise."""
+        self.send_button.set_visibility(not generating)
+        self.stop_button.set_visibility(generating)
 
     @property
     def key(self) -> str:
@@ -64,9 +68,14 @@ class Composer:
 
     def switch(self, topic: Topic | None, view: ConversationView | None, *, shown: bool) -> None:
         """Write to `topic` now (None: a new one), with its own draft; `shown`: whether at all."""
+        if self.view is not None:
+            self.view.on_generating = None  # swapped out: its replies no longer swap the buttons
         self.topic, self.view = topic, view
-        self.send_button.set_visibility(not self.generating)  # at once, not at the next poll
-        self.stop_button.set_visibility(self.generating)
+        if view is not None:
+            # Told by the view itself, the moment a reply starts or ends: a binding would look
+            # only every 0.1 s, and Send would come back late.
+            view.on_generating = self._show_generating
+        self._show_generating(self.generating)
         self.footer.set_visibility(shown)
         self.pending.clear()  # files picked for one topic are not sent to another
         self.box.value = drafts().get(self.key, "")

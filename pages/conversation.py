@@ -58,7 +58,9 @@ class ConversationView:
         self.user_id = user_id
         self.topic_id = topic_id
         self.on_finished = on_finished
-        self.generating = False
+        self._generating = False
+        # Told at once when a reply starts or ends here: the composer swaps Send and Stop.
+        self.on_generating: Callable[[bool], None] | None = None
         # Isolated: a new turn re-renders the messages, not the model picker and all around.
         with Isolated().classes("w-full max-w-3xl mx-auto"):
             self.container = _Log(self.close).classes("w-full gap-4 px-3 pb-6 messages")
@@ -73,6 +75,18 @@ class ConversationView:
         # Watching ends with the log's elements: when the page closes, or when the chat screen
         # swaps this topic out for another (pages/chat_page.py).
         self._unwatch = services.chat.watch(topic_id, self._started_elsewhere)
+
+    @property
+    def generating(self) -> bool:
+        """Whether a reply in this topic is being written (and followed here)."""
+        return self._generating
+
+    @generating.setter
+    def generating(self, value: bool) -> None:
+        if value != self._generating:
+            self._generating = value
+            if self.on_generating is not None:
+                self.on_generating(value)
 
     def close(self) -> None:
         """Stop watching the topic and following its reply (the generation itself goes on)."""

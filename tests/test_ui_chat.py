@@ -224,6 +224,34 @@ async def test_a_new_reply_redraws_only_the_end_of_the_conversation(
     assert len(user.find("question two").elements) == 1
 
 
+async def test_send_is_back_the_moment_a_reply_ends(
+    fake: FakeOpenAI, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stop shows while a reply is written. Send is back as soon as the reply ends, before the
+    page redraws the reply and the sidebar: a polled binding brought it back up to 0.1 s late,
+    and a question typed meanwhile could not be sent."""
+    await set_up_owner(user)
+    (send_button,) = user.find(marker="send").elements
+    at_wrap_up: list[tuple[bool, bool]] = []  # (Send shown, Stop shown) as the sidebar redraws
+    refresh = Sidebar.refresh
+
+    async def noting_refresh(self: Sidebar) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name() == FOLLOWER:  # the followed reply's wrap-up
+            at_wrap_up.append((send_button.visible, stop_button.visible))
+        await refresh(self)
+
+    monkeypatch.setattr(Sidebar, "refresh", noting_refresh)
+    fake.enqueue(Reply("a slow answer", chunk_size=2, delay=0.05))
+    await send(user, "a question")
+    await user.should_see(marker="stop", retries=50)
+    (stop_button,) = user.find(marker="stop").elements
+    assert not send_button.visible
+    await user.should_see("a slow answer", retries=100)
+    await wait_for(lambda: bool(at_wrap_up), "the reply's wrap-up")
+    assert at_wrap_up == [(True, False)]
+
+
 async def test_a_reply_started_while_the_last_one_wraps_up_is_shown(
     fake: FakeOpenAI, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
