@@ -95,10 +95,11 @@ async def test_regenerate_offers_versions(fake: FakeOpenAI, user: User) -> None:
     fake.enqueue("Answer A")
     await send(user, "question")
     await user.should_see("Answer A", retries=100)
+    await user.should_see(marker="regenerate", retries=50)  # the reply may show before it ends
     fake.enqueue("Answer B")
     user.find(marker="regenerate").click()
     await user.should_see("Answer B", retries=100)
-    await user.should_see("2/2")
+    await user.should_see("2/2", retries=50)
     user.find(marker="previous-version").click()
     await user.should_see("Answer A", retries=50)
     await user.should_see("1/2")
