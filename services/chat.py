@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from services.attachments import Upload, check_all, content_size, model_content
+from services.attachments import Upload, check_all
 from services.context import Options
 from services.errors import (
     ChatAppError,
@@ -35,6 +35,7 @@ from services.models import (
     UsageRow,
     utcnow,
 )
+from services.prompt import build_prompt, continuation
 from services.store import Store
 from services.telemetry import NoTelemetry, Telemetry
 from services.titles import NEW_TITLE, auto_title, first_words
@@ -43,11 +44,6 @@ from services.watchers import Watchers
 log = logging.getLogger(__name__)
 
 SAVE_RETRY_CAP = 10.0  # seconds: the longest wait between tries to save a finished reply
-
-CONTINUE_PROMPT = (
-    "Your previous reply was cut off. Continue it exactly where it stopped, without repeating "
-    "anything and without any preamble."
-)
 
 
 @dataclass(slots=True)
@@ -398,11 +394,8 @@ class ChatService:
         self._check_idle(topic.id)
         self._check_rate(user_id)
         question = await self.store.get_message(user_id, reply.parent_id)
-        prompt = await self._prompt(user_id, topic, question)
-        prompt += [
-            {"role": "assistant", "content": reply.content},
-            {"role": "user", "content": CONTINUE_PROMPT},
-        ]
+        prompt = await build_prompt(self.store, self.options, topic, question)
+        prompt += continuation(reply)
         model = reply.model or topic.settings.get("model") or self.options.default_model
         await self.store.update_message(user_id, reply.id, status=MessageStatus.STREAMING, error="")
         generation = Generation(replace(reply, status=MessageStatus.STREAMING, error=None))
@@ -474,7 +467,7 @@ class ChatService:
         relay). If writing fails, the reply is taken back and the error raised as before.
         """
         model = topic.settings.get("model") or self.options.default_model
-        prompt = await self._prompt(user_id, topic, question, asked)
+        prompt = await build_prompt(self.store, self.options, topic, question, asked)
         reply = Message(
             topic.id,
             user_id,
@@ -527,71 +520,6 @@ class ChatService:
             generation.task.cancel()
             await asyncio.gather(generation.task, return_exceptions=True)
         generation._end(Finished(generation.message))
-
-    async def _prompt(
-        self,
-        user_id: str,
-        topic: Topic,
-        question: Message,
-        asked: list[tuple[Attachment, bytes]] | None = None,
-    ) -> list[dict[str, Any]]:
-        """The system prompt plus as much recent history as fits the budget. `asked`: the
-        question is not saved yet; these are its files."""
-        leaf = question.id if asked is None else question.parent_id
-        attachments, path = await asyncio.gather(  # both at once: the reply waits for them
-            self.store.list_attachments(user_id, topic.id),
-            self._path_in(user_id, topic.id, leaf) if leaf else _nothing(),
-        )
-        files: defaultdict[str, list[Attachment]] = defaultdict(list)
-        for attachment in attachments:
-            files[attachment.message_id].append(attachment)
-        known: dict[str, bytes] = {}
-        if asked is not None:  # not saved yet: it and its files come from memory
-            path = [*path, question]
-            files[question.id] = [attachment for attachment, _ in asked]
-            known = {attachment.id: data for attachment, data in asked}
-        budget = self.options.history_budget_chars
-        kept: list[dict[str, Any]] = []
-        for message in reversed(path):
-            if message.role == Role.SYSTEM or not (message.content or message.id in files):
-                continue
-            content: str | list[dict[str, Any]] = message.content
-            if attached := files.get(message.id):
-                content = model_content(
-                    message.content,
-                    [
-                        (a, await self._image(user_id, a, known) if a.is_image else None)
-                        for a in attached
-                    ],
-                )
-            if kept and content_size(content) > budget:
-                break
-            budget -= content_size(content)
-            kept.append({"role": message.role.value, "content": content})
-        kept.reverse()
-        if system := topic.settings.get("system_prompt"):
-            kept.insert(0, {"role": "system", "content": system})
-        return kept
-
-    async def _path_in(self, user_id: str, topic_id: str, leaf: str) -> list[Message]:
-        """The branch down to `leaf`, as much of it as the history budget can hold; `leaf`
-        must be in the topic: the message a question answers is checked here, before
-        anything is written or sent."""
-        budget = self.options.history_budget_chars  # no more of a long branch than fits
-        try:
-            path = await self.store.path_to(user_id, leaf, budget=budget)
-        except NotFound:
-            path = []
-        if not path or path[-1].topic_id != topic_id:
-            raise NotFound("The message to answer is not in this topic.")
-        return path
-
-    async def _image(self, user_id: str, image: Attachment, known: dict[str, bytes]) -> bytes:
-        return (
-            known[image.id]
-            if image.id in known
-            else await self.store.read_attachment(user_id, image.id)
-        )
 
     async def _run(
         self, generation: Generation, prompt: list[dict[str, Any]], model: str, temperature: Any
@@ -734,10 +662,6 @@ class ChatService:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-async def _nothing() -> list[Message]:
-    return []
 
 
 async def _aclose(stream: Any) -> None:

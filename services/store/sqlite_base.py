@@ -65,9 +65,9 @@ def _file_uri(url: str) -> str:
 
 class SqliteBase:
     """A SQLite file and how it is used: writes serialised by a lock so none is lost. Two
-    connections to the one file: `db` runs every write and most reads in its own thread, so a long one
-    never holds up the event loop; `reader` runs the small reads every request makes right
-    on the event loop's thread (`_glance`)."""
+    connections to the one file: `db` runs every write and most reads in its own thread, so
+    a long one never holds up the event loop; `reader` runs the small reads every request
+    makes right on the event loop's thread (`_glance`)."""
 
     def __init__(
         self, db: aiosqlite.Connection, files: Path, reader: sqlite3.Connection | None = None
