@@ -1,4 +1,8 @@
-"""Conversations: sending, service-owned generations that save as they grow, stop, branches."""
+"""What users do with topics and messages: ask, edit, regenerate, stop, branch, delete.
+
+The replies themselves run in `services/replies.py`, their prompts come from
+`services/prompt.py`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from typing import Any
 from services.attachments import Upload, check_all
 from services.context import Options
 from services.errors import (
-    ChatAppError,
     Conflict,
     InvalidInput,
     NotFound,
@@ -23,7 +26,7 @@ from services.errors import (
     TooLarge,
 )
 from services.generation import Event, Finished, Generation, TextDelta
-from services.llm import LLM, Delta, Done
+from services.llm import LLM
 from services.models import (
     Attachment,
     Message,
@@ -31,19 +34,17 @@ from services.models import (
     Role,
     SearchHit,
     Topic,
-    UsageRecord,
     UsageRow,
     utcnow,
 )
 from services.prompt import build_prompt, continuation
+from services.replies import Replies
 from services.store import Store
-from services.telemetry import NoTelemetry, Telemetry
-from services.titles import NEW_TITLE, auto_title, first_words
+from services.telemetry import Telemetry
+from services.titles import NEW_TITLE, first_words
 from services.watchers import Watchers
 
 log = logging.getLogger(__name__)
-
-SAVE_RETRY_CAP = 10.0  # seconds: the longest wait between tries to save a finished reply
 
 
 @dataclass(slots=True)
@@ -72,21 +73,28 @@ class ChatService:
         clock: Callable[[], float] = time.monotonic,
         telemetry: Telemetry | None = None,
     ) -> None:
-        self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.store = store
-        self.llm = llm
         self.options = options
-        self.save_interval = save_interval
         self.clock = clock
-        self.generations: dict[str, Generation] = {}
-        # Replies that ended while the database could not be written: shown from here, and
-        # saved by a background retry as soon as it can be.
-        self.unsaved: dict[str, Message] = {}
+        self.replies = Replies(
+            store,
+            llm,
+            options,
+            changed=self._changed,
+            save_interval=save_interval,
+            clock=clock,
+            telemetry=telemetry,
+        )
         self._started: dict[str, deque[float]] = defaultdict(deque)
         self._background: set[asyncio.Task[Any]] = set()
-        self._replies = Watchers[Generation]()  # per topic: a reply started
+        self._reply_starts = Watchers[Generation]()  # per topic: a reply started
         self._topic_lists = Watchers[str]()  # per user: a topic changed (its id)
         self._pending_deletes: dict[str, dict[str, asyncio.TimerHandle]] = defaultdict(dict)
+
+    @property
+    def generations(self) -> dict[str, Generation]:
+        """The replies being written, by topic."""
+        return self.replies.generations
 
     # ----- topics -----------------------------------------------------------------------------
 
@@ -136,7 +144,7 @@ class ChatService:
         await self.store.get_topic(user_id, topic_id)
         self._cancel_pending_delete(user_id, topic_id)
         if generation := self.generations.get(topic_id):
-            await self._cancel(generation, MessageStatus.STOPPED)
+            await self.replies.cancel(generation, MessageStatus.STOPPED)
         await self.store.delete_topic(user_id, topic_id)
         self._changed(user_id, topic_id)
 
@@ -253,7 +261,7 @@ class ChatService:
         for message in messages:
             if generation := generating.get(message.id):
                 message = replace(message, content=generation.text)
-            shown.append(self.unsaved.get(message.id, message))
+            shown.append(self.replies.unsaved.get(message.id, message))
         return shown
 
     async def select_branch(self, user_id: str, message_id: str) -> None:
@@ -277,7 +285,7 @@ class ChatService:
 
     def watch(self, topic_id: str, notify: Callable[[Generation], None]) -> Callable[[], None]:
         """Call `notify` whenever a reply starts in the topic; returns the way to stop watching."""
-        return self._replies.add(topic_id, notify)
+        return self._reply_starts.add(topic_id, notify)
 
     def watch_topics(self, user_id: str, notify: Callable[[str], None]) -> Callable[[], None]:
         """Call `notify(topic_id)` whenever one of the user's topics is created, renamed, gets a
@@ -401,7 +409,7 @@ class ChatService:
         generation = Generation(replace(reply, status=MessageStatus.STREAMING, error=None))
         generation.parts.append(reply.content)
         generation.stored.set()
-        self._start(topic, generation, prompt, model)
+        self.replies.start(topic, generation, prompt, model)
         self._announce(topic, generation)
         return generation
 
@@ -411,7 +419,7 @@ class ChatService:
         generation = self.generations.get(topic_id)
         if generation is None:
             return None
-        await self._cancel(generation, MessageStatus.STOPPED)
+        await self.replies.cancel(generation, MessageStatus.STOPPED)
         return generation.message
 
     async def close(self) -> None:
@@ -419,11 +427,15 @@ class ChatService:
         for user_id, pending in list(self._pending_deletes.items()):
             for topic_id in list(pending):
                 await self._delete_when_due(user_id, topic_id)
-        for generation in list(self.generations.values()):
-            await self._cancel(generation, MessageStatus.INTERRUPTED)
+        await self.replies.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _check_content(self, content: str, *, allow_empty: bool = False) -> str:
         if not allow_empty and (not content or not content.strip()):
@@ -481,193 +493,24 @@ class ChatService:
         if asked is not None:
             generation.question = question
             generation.question_files = [attachment for attachment, _ in asked]
-        self._start(topic, generation, prompt, model)
+        self.replies.start(topic, generation, prompt, model)
         try:
             if asked is None:
                 await self.store.add_message(reply)
             else:
                 await self._save_question(topic, question, asked, reply)
         except BaseException:
-            await self._abandon(generation)
+            await self.replies.abandon(generation)
             raise
         generation.stored.set()
         self._announce(topic, generation)
         return generation
 
-    def _start(
-        self, topic: Topic, generation: Generation, prompt: list[dict[str, Any]], model: str
-    ) -> None:
-        """Run the reply: its task sends the model request at the caller's next await."""
-        self.generations[topic.id] = generation
-        generation.task = asyncio.create_task(
-            self._run(generation, prompt, model, topic.settings.get("temperature")),
-            name=f"generation-{generation.message.id}",
-        )
-
     def _announce(self, topic: Topic, generation: Generation) -> None:
         """Tell the pages: tabs showing the topic follow the reply (a page drawing from
         `generation.question` does so at once, inside notify), and the topic list moves it."""
-        self._replies.notify(topic.id, generation)
+        self._reply_starts.notify(topic.id, generation)
         self._changed(topic.user_id, topic.id)
-
-    async def _abandon(self, generation: Generation) -> None:
-        """Take back a reply whose rows could not be written: stop its model request; there
-        is nothing to save."""
-        generation.abandoned = True
-        generation.stored.set()
-        self.generations.pop(generation.topic_id, None)
-        if generation.task is not None:
-            generation.task.cancel()
-            await asyncio.gather(generation.task, return_exceptions=True)
-        generation._end(Finished(generation.message))
-
-    async def _run(
-        self, generation: Generation, prompt: list[dict[str, Any]], model: str, temperature: Any
-    ) -> None:
-        message = generation.message
-        status, usage, error = MessageStatus.COMPLETE, None, None
-        stream = self.llm.stream(prompt, model=model, temperature=temperature)
-        started = last_save = self.clock()
-        error_kind = None
-        try:
-            async for event in stream:
-                if isinstance(event, Delta) and event.text:
-                    if not generation.parts:
-                        self.telemetry.first_token(model, self.clock() - started)
-                    generation.parts.append(event.text)
-                    generation._publish(TextDelta(event.text))
-                    if (
-                        self.clock() - last_save >= self.save_interval
-                        and generation.stored.is_set()
-                    ):
-                        last_save = self.clock()
-                        await self._save_progress(generation)
-                elif isinstance(event, Done):
-                    usage = event.usage
-            if not generation.text:
-                status, error = MessageStatus.ERROR, "The model sent an empty reply."
-                error_kind = "EmptyReply"
-        except asyncio.CancelledError:
-            status = generation.stop_status
-        except ChatAppError as exc:  # provider errors, and a store that failed mid-reply
-            status, error, error_kind = MessageStatus.ERROR, exc.message, type(exc).__name__
-        except Exception:
-            log.exception("generation %s failed", message.id)
-            status, error = MessageStatus.ERROR, "Something went wrong while writing the reply."
-            error_kind = "InternalError"
-        finally:
-            # Closing the stream closes the provider connection, so a local model stops too.
-            await asyncio.shield(_aclose(stream))
-        self.telemetry.reply_finished(
-            model, status.value, usage, error_kind, self.clock() - started
-        )
-        generation.message = replace(
-            message, content=generation.text, status=status, usage=usage, error=error
-        )
-        generation.finishing = True
-        await asyncio.shield(self._finish(generation))
-
-    async def _save_progress(self, generation: Generation) -> None:
-        try:
-            await self.store.update_message(
-                generation.message.user_id, generation.message.id, content=generation.text
-            )
-        except StoreUnavailable as exc:  # keep streaming; the next save or the last one catches up
-            log.warning("could not save reply %s yet: %s", generation.message.id, exc)
-
-    async def _finish(self, generation: Generation) -> None:
-        await generation.stored.wait()  # a reply that ended before its row was written
-        if generation.abandoned:
-            return
-        message = generation.message
-        problem = await self._save_final(message)
-        if problem:  # keep it shown and keep trying; the topic is free for the next message
-            self.unsaved[message.id] = message
-            self._spawn(self._keep_saving(message))
-        self.generations.pop(message.topic_id, None)
-        generation._end(Finished(message, unsaved=problem))
-        self._changed(message.user_id, message.topic_id)
-        if message.usage and message.usage.total_tokens and not problem:
-            await self._record_usage(message)
-        if message.status == MessageStatus.COMPLETE and self.options.auto_title and not problem:
-            self._spawn(self._title(message))
-
-    async def _save_final(self, message: Message) -> str:
-        """Save a reply that ended; "" when saved (or its topic is gone), else why not."""
-        try:
-            await self.store.update_message(
-                message.user_id,
-                message.id,
-                content=message.content,
-                status=message.status,
-                usage=message.usage,
-                error=message.error,
-            )
-        except NotFound:  # the topic was deleted meanwhile
-            pass
-        except StoreUnavailable as exc:
-            log.warning("saving reply %s failed (%s); retrying", message.id, exc)
-            return exc.message
-        self.unsaved.pop(message.id, None)
-        return ""
-
-    async def _keep_saving(self, message: Message) -> None:
-        """Retry saving a finished reply until the database takes it (at shutdown: once more)."""
-        delay = 0.5
-        try:
-            while True:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, SAVE_RETRY_CAP)
-                if not await self._save_final(message):
-                    break
-        except asyncio.CancelledError:
-            if await self._save_final(message):
-                log.error("reply %s could not be saved before shutdown", message.id)
-            raise
-        log.info("reply %s saved after the database came back", message.id)
-        self._changed(message.user_id, message.topic_id)
-        if message.usage and message.usage.total_tokens:
-            await self._record_usage(message)
-
-    async def _record_usage(self, reply: Message) -> None:
-        assert reply.usage is not None
-        record = UsageRecord(
-            reply.user_id,
-            reply.model or self.options.default_model,
-            reply.usage.prompt_tokens,
-            reply.usage.completion_tokens,
-        )
-        try:
-            await self.store.record_usage(record)
-        except StoreUnavailable as exc:  # the reply itself is saved; only the tally misses it
-            log.warning("could not record usage of reply %s: %s", reply.id, exc)
-
-    async def _title(self, reply: Message) -> None:
-        if await auto_title(self.store, self.llm, self.options, reply):
-            self._changed(reply.user_id, reply.topic_id)
-
-    async def _cancel(self, generation: Generation, status: MessageStatus) -> None:
-        generation.stop_status = status
-        task = generation.task
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        if not generation.finishing:  # cancelled before its first step: _run never ran
-            generation.finishing = True
-            generation.message = replace(generation.message, content=generation.text, status=status)
-            await self._finish(generation)
-        await generation.finished.wait()
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-
-async def _aclose(stream: Any) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()
 
 
 __all__ = ["NEW_TITLE", "ChatService", "Event", "Finished", "Generation", "TextDelta", "Turn"]

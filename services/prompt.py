@@ -1,5 +1,7 @@
-"""What a reply's model request says: the topic's system prompt, then as much of the branch
-above the question as the history budget holds, files and all."""
+"""What a reply's model request says: system prompt, then the branch as far as it fits.
+
+The branch is read no further than the history budget holds, files and all.
+"""
 
 from __future__ import annotations
 

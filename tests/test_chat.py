@@ -360,7 +360,7 @@ async def test_one_reply_at_a_time_per_topic_and_a_rate_limit(
 async def test_reply_is_saved_while_it_grows_and_interrupted_on_restart(
     services: Services, alice: User, fake: FakeOpenAI, data_dir: Path
 ) -> None:
-    services.chat.save_interval = 0.05
+    services.chat.replies.save_interval = 0.05
     fake.enqueue(Reply("chunk " * 200, chunk_size=6, delay=0.01))
     topic = await services.chat.create_topic(alice.id)
     generation = await services.chat.send(alice.id, topic.id, "go")

@@ -1,6 +1,9 @@
-"""SQLite's plumbing under `SqliteStore`: opening the file (WAL, migrations, a second
-connection for small reads), one transaction at a time, and each read or write as one trip
-to the connection's thread. The store's own queries are in `sqlite.py`."""
+"""SQLite's plumbing under `SqliteStore`: the file's connections, transactions, round trips.
+
+Opening the file (WAL, migrations, a second connection for small reads), one transaction
+at a time, and each read or write as one trip to the connection's thread. The store's own
+queries are in `sqlite.py`.
+"""
 
 from __future__ import annotations
 

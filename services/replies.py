@@ -1,0 +1,230 @@
+"""Replies being written, each a task of its own from the model's stream to its last save.
+
+The last save is retried until the database takes it; then come the usage and the title.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from services.context import Options
+from services.errors import ChatAppError, NotFound, StoreUnavailable
+from services.generation import Finished, Generation, TextDelta
+from services.llm import LLM, Delta, Done
+from services.models import Message, MessageStatus, Topic, UsageRecord
+from services.prompt import Prompt
+from services.store import Store
+from services.telemetry import NoTelemetry, Telemetry
+from services.titles import auto_title
+
+log = logging.getLogger(__name__)
+
+SAVE_RETRY_CAP = 10.0  # seconds: the longest wait between tries to save a finished reply
+
+
+class Replies:
+    """The replies running, one per topic at most, and those that ended while the database
+    could not be written (shown from here until a retry saves them)."""
+
+    def __init__(
+        self,
+        store: Store,
+        llm: LLM,
+        options: Options,
+        *,
+        changed: Callable[[str, str], None],
+        save_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        self.store = store
+        self.llm = llm
+        self.options = options
+        self.changed = changed  # (user id, topic id): the topic's list entry changed
+        self.save_interval = save_interval
+        self.clock = clock
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
+        self.generations: dict[str, Generation] = {}  # per topic
+        self.unsaved: dict[str, Message] = {}  # per message
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def close(self) -> None:
+        """Shut down: replies running are saved as interrupted, and unsaved ones tried once
+        more."""
+        for generation in list(self.generations.values()):
+            await self.cancel(generation, MessageStatus.INTERRUPTED)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    def start(self, topic: Topic, generation: Generation, prompt: Prompt, model: str) -> None:
+        """Run the reply: its task sends the model request at the caller's next await."""
+        self.generations[topic.id] = generation
+        generation.task = asyncio.create_task(
+            self._run(generation, prompt, model, topic.settings.get("temperature")),
+            name=f"generation-{generation.message.id}",
+        )
+
+    async def abandon(self, generation: Generation) -> None:
+        """Take back a reply whose rows could not be written: stop its model request; there
+        is nothing to save."""
+        generation.abandoned = True
+        generation.stored.set()
+        self.generations.pop(generation.topic_id, None)
+        if generation.task is not None:
+            generation.task.cancel()
+            await asyncio.gather(generation.task, return_exceptions=True)
+        generation._end(Finished(generation.message))
+
+    async def _run(
+        self, generation: Generation, prompt: Prompt, model: str, temperature: Any
+    ) -> None:
+        message = generation.message
+        status, usage, error = MessageStatus.COMPLETE, None, None
+        stream = self.llm.stream(prompt, model=model, temperature=temperature)
+        started = last_save = self.clock()
+        error_kind = None
+        try:
+            async for event in stream:
+                if isinstance(event, Delta) and event.text:
+                    if not generation.parts:
+                        self.telemetry.first_token(model, self.clock() - started)
+                    generation.parts.append(event.text)
+                    generation._publish(TextDelta(event.text))
+                    if (
+                        self.clock() - last_save >= self.save_interval
+                        and generation.stored.is_set()
+                    ):
+                        last_save = self.clock()
+                        await self._save_progress(generation)
+                elif isinstance(event, Done):
+                    usage = event.usage
+            if not generation.text:
+                status, error = MessageStatus.ERROR, "The model sent an empty reply."
+                error_kind = "EmptyReply"
+        except asyncio.CancelledError:
+            status = generation.stop_status
+        except ChatAppError as exc:  # provider errors, and a store that failed mid-reply
+            status, error, error_kind = MessageStatus.ERROR, exc.message, type(exc).__name__
+        except Exception:
+            log.exception("generation %s failed", message.id)
+            status, error = MessageStatus.ERROR, "Something went wrong while writing the reply."
+            error_kind = "InternalError"
+        finally:
+            # Closing the stream closes the provider connection, so a local model stops too.
+            await asyncio.shield(_aclose(stream))
+        self.telemetry.reply_finished(
+            model, status.value, usage, error_kind, self.clock() - started
+        )
+        generation.message = replace(
+            message, content=generation.text, status=status, usage=usage, error=error
+        )
+        generation.finishing = True
+        await asyncio.shield(self._finish(generation))
+
+    async def _save_progress(self, generation: Generation) -> None:
+        try:
+            await self.store.update_message(
+                generation.message.user_id, generation.message.id, content=generation.text
+            )
+        except StoreUnavailable as exc:  # keep streaming; the next save or the last one catches up
+            log.warning("could not save reply %s yet: %s", generation.message.id, exc)
+
+    async def _finish(self, generation: Generation) -> None:
+        await generation.stored.wait()  # a reply that ended before its row was written
+        if generation.abandoned:
+            return
+        message = generation.message
+        problem = await self._save_final(message)
+        if problem:  # keep it shown and keep trying; the topic is free for the next message
+            self.unsaved[message.id] = message
+            self.spawn(self._keep_saving(message))
+        self.generations.pop(message.topic_id, None)
+        generation._end(Finished(message, unsaved=problem))
+        self.changed(message.user_id, message.topic_id)
+        if message.usage and message.usage.total_tokens and not problem:
+            await self._record_usage(message)
+        if message.status == MessageStatus.COMPLETE and self.options.auto_title and not problem:
+            self.spawn(self._title(message))
+
+    async def _save_final(self, message: Message) -> str:
+        """Save a reply that ended; "" when saved (or its topic is gone), else why not."""
+        try:
+            await self.store.update_message(
+                message.user_id,
+                message.id,
+                content=message.content,
+                status=message.status,
+                usage=message.usage,
+                error=message.error,
+            )
+        except NotFound:  # the topic was deleted meanwhile
+            pass
+        except StoreUnavailable as exc:
+            log.warning("saving reply %s failed (%s); retrying", message.id, exc)
+            return exc.message
+        self.unsaved.pop(message.id, None)
+        return ""
+
+    async def _keep_saving(self, message: Message) -> None:
+        """Retry saving a finished reply until the database takes it (at shutdown: once more)."""
+        delay = 0.5
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SAVE_RETRY_CAP)
+                if not await self._save_final(message):
+                    break
+        except asyncio.CancelledError:
+            if await self._save_final(message):
+                log.error("reply %s could not be saved before shutdown", message.id)
+            raise
+        log.info("reply %s saved after the database came back", message.id)
+        self.changed(message.user_id, message.topic_id)
+        if message.usage and message.usage.total_tokens:
+            await self._record_usage(message)
+
+    async def _record_usage(self, reply: Message) -> None:
+        assert reply.usage is not None
+        record = UsageRecord(
+            reply.user_id,
+            reply.model or self.options.default_model,
+            reply.usage.prompt_tokens,
+            reply.usage.completion_tokens,
+        )
+        try:
+            await self.store.record_usage(record)
+        except StoreUnavailable as exc:  # the reply itself is saved; only the tally misses it
+            log.warning("could not record usage of reply %s: %s", reply.id, exc)
+
+    async def _title(self, reply: Message) -> None:
+        if await auto_title(self.store, self.llm, self.options, reply):
+            self.changed(reply.user_id, reply.topic_id)
+
+    async def cancel(self, generation: Generation, status: MessageStatus) -> None:
+        generation.stop_status = status
+        task = generation.task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if not generation.finishing:  # cancelled before its first step: _run never ran
+            generation.finishing = True
+            generation.message = replace(generation.message, content=generation.text, status=status)
+            await self._finish(generation)
+        await generation.finished.wait()
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+async def _aclose(stream: Any) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
