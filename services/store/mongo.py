@@ -1,21 +1,17 @@
-"""The MongoDB store (motor): users, topics, messages and revoked tokens as collections."""
+"""The MongoDB store (motor): users, topics, messages, shares, usage and attachments."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from gridfs.errors import NoFile
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorGridFSBucket
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo import errors as mongo_errors
 
-from services.errors import Conflict, NotFound, StoreUnavailable
+from services.errors import Conflict, NotFound
 from services.models import (
     Attachment,
     Message,
@@ -31,43 +27,15 @@ from services.models import (
     utcnow,
 )
 from services.store._records import (
-    R,
     check_chain,
-    dump,
     email_key,
     given,
-    load,
     message_changes,
     search_words,
 )
+from services.store.mongo_base import MongoBase, as_doc, from_doc, naive_utc, now_ms, to_ms
 
-SELECTION_TIMEOUT_MS = 5000  # how long open() waits for a server before saying it is down
 AFTER = ReturnDocument.AFTER
-
-
-def _doc(record: User | Topic | Message | Attachment | Share) -> dict[str, Any]:
-    """A record as a document: our string id is the `_id`."""
-    values = dump(record)
-    values["_id"] = values.pop("id")
-    return values
-
-
-def _load(kind: type[R], doc: Mapping[str, Any]) -> R:
-    return load(kind, {**doc, "id": doc["_id"]})
-
-
-def _now() -> datetime:
-    """BSON keeps milliseconds: a record handed back must equal the one read back later."""
-    return _ms(utcnow())
-
-
-def _ms(value: datetime) -> datetime:
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
-def _naive(value: datetime) -> datetime:
-    """MongoDB compares the naive UTC datetimes it keeps; a query must use the same."""
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _all_words(field: str, words: list[str]) -> dict[str, Any]:
@@ -83,101 +51,17 @@ def _snippet(text: str, words: list[str], width: int = 80) -> str:
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 
 
-class MongoStore:
-    """One motor client; collections with their indexes created at open."""
-
-    def __init__(self, client: Any, database: str) -> None:
-        self.client = client
-        self.db = client[database]
-        self.users = self.db["users"]
-        self.topics = self.db["topics"]
-        self.messages = self.db["messages"]
-        self.revoked = self.db["revoked_tokens"]
-        self.attachments = self.db["attachments"]
-        self.usage = self.db["usage"]
-        self.shares = self.db["shares"]
-        self._files: AsyncIOMotorGridFSBucket | None = None
-
-    @property
-    def files(self) -> AsyncIOMotorGridFSBucket:
-        """The GridFS bucket of attachments' bytes, made on first use."""
-        if self._files is None:
-            self._files = AsyncIOMotorGridFSBucket(self.db, bucket_name="attachment_files")
-        return self._files
-
-    @classmethod
-    async def open(cls, url: str, *, client: Any = None) -> MongoStore:
-        """Connect (or use an injected client, e.g. mongomock's), check it answers, index.
-
-        The database is the URL's path (default "chatapp"); options such as `authSource`
-        and `serverSelectionTimeoutMS` stay in the URL for the driver to read.
-        """
-        database = urlsplit(url).path.lstrip("/") or "chatapp"
-        if client is None:
-            options: dict[str, Any] = {"tz_aware": False}
-            if "serverselectiontimeoutms" not in url.lower():
-                options["serverSelectionTimeoutMS"] = SELECTION_TIMEOUT_MS
-            client = AsyncIOMotorClient(url, **options)
-        store = cls(client, database)
-        try:
-            async with store._guard():
-                await store.db.command("ping")
-                await store._create_indexes()
-        except BaseException:
-            client.close()
-            raise
-        return store
-
-    async def _create_indexes(self) -> None:
-        """Idempotent: an index that exists already is left as it is."""
-        await self.users.create_index("email", unique=True)
-        # `activity` is the newest id in the topic: MongoDB keeps milliseconds, ids never tie.
-        await self.topics.create_index([("user_id", ASCENDING), ("activity", DESCENDING)])
-        await self.messages.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
-        await self.messages.create_index([("user_id", ASCENDING), ("_id", DESCENDING)])
-        await self.messages.create_index([("topic_id", ASCENDING), ("parent_id", ASCENDING)])
-        await self.messages.create_index("status")
-        await self.revoked.create_index("expires_at", expireAfterSeconds=0)
-        await self.attachments.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
-        await self.usage.create_index([("user_id", ASCENDING), ("day", ASCENDING)])
-        await self.shares.create_index("topic_id", unique=True)
-
-    @asynccontextmanager
-    async def _guard(self) -> AsyncIterator[None]:
-        """The one place driver failures become our errors, naming what went wrong."""
-        try:
-            yield
-        except mongo_errors.DuplicateKeyError:
-            raise Conflict() from None
-        except mongo_errors.ConnectionFailure:  # includes ServerSelectionTimeoutError
-            raise StoreUnavailable(
-                "Cannot reach MongoDB: check CHATAPP_DATABASE_URL and that the server runs."
-            ) from None
-        except mongo_errors.OperationFailure as exc:
-            raise StoreUnavailable(f"MongoDB refused the operation: {exc.details or exc}") from None
-        except mongo_errors.PyMongoError as exc:
-            raise StoreUnavailable(f"MongoDB failed: {exc}") from None
-
-    # ----- life cycle -------------------------------------------------------------------------
-
-    async def close(self) -> None:
-        self.client.close()
-
-    async def ping(self) -> bool:
-        try:
-            async with self._guard():
-                await self.db.command("ping")
-            return True
-        except StoreUnavailable:
-            return False
+class MongoStore(MongoBase):
+    """Users, topics and their message trees, shares, usage, attachments (bytes in GridFS)
+    and search, as collections of one MongoDB database."""
 
     # ----- users ------------------------------------------------------------------------------
 
     async def create_user(self, user: User) -> User:
-        user.email, user.created_at = email_key(user.email), _ms(user.created_at)
+        user.email, user.created_at = email_key(user.email), to_ms(user.created_at)
         try:
             async with self._guard():
-                await self.users.insert_one(_doc(user))
+                await self.users.insert_one(as_doc(user))
         except Conflict:
             raise Conflict("An account with this email already exists.") from None
         return user
@@ -185,17 +69,17 @@ class MongoStore:
     async def get_user(self, user_id: str) -> User | None:
         async with self._guard():
             doc = await self.users.find_one({"_id": user_id})
-        return _load(User, doc) if doc else None
+        return from_doc(User, doc) if doc else None
 
     async def get_user_by_email(self, email: str) -> User | None:
         async with self._guard():
             doc = await self.users.find_one({"email": email_key(email)})
-        return _load(User, doc) if doc else None
+        return from_doc(User, doc) if doc else None
 
     async def list_users(self) -> list[User]:
         async with self._guard():
             docs = await self.users.find().sort([("created_at", 1), ("_id", 1)]).to_list(None)
-        return [_load(User, d) for d in docs]
+        return [from_doc(User, d) for d in docs]
 
     async def count_users(self) -> int:
         async with self._guard():
@@ -223,7 +107,7 @@ class MongoStore:
                 doc = await self.users.find_one_and_update(
                     {"_id": user_id}, {"$set": changes}, return_document=AFTER
                 )
-            user = _load(User, doc) if doc else None
+            user = from_doc(User, doc) if doc else None
         if user is None:
             raise NotFound("No such user.")
         return user
@@ -242,10 +126,10 @@ class MongoStore:
     async def create_topic(
         self, user_id: str, title: str, settings: dict[str, Any] | None = None
     ) -> Topic:
-        now = _now()
+        now = now_ms()
         topic = Topic(user_id, title, settings=dict(settings or {}), created_at=now, updated_at=now)
         async with self._guard():
-            await self.topics.insert_one({**_doc(topic), "activity": topic.id})
+            await self.topics.insert_one({**as_doc(topic), "activity": topic.id})
         return topic
 
     async def get_topic(self, user_id: str, topic_id: str) -> Topic:
@@ -253,7 +137,7 @@ class MongoStore:
             doc = await self.topics.find_one({"_id": topic_id, "user_id": user_id})
         if doc is None:
             raise NotFound("Topic not found.")
-        return _load(Topic, doc)
+        return from_doc(Topic, doc)
 
     async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
         if limit <= 0:  # MongoDB reads a limit of 0 as "no limit"
@@ -261,7 +145,7 @@ class MongoStore:
         async with self._guard():
             cursor = self.topics.find({"user_id": user_id}).sort("activity", DESCENDING)
             docs = await cursor.skip(max(0, offset)).limit(limit).to_list(None)
-        return [_load(Topic, d) for d in docs]
+        return [from_doc(Topic, d) for d in docs]
 
     async def count_topics(self, user_id: str) -> int:
         async with self._guard():
@@ -274,7 +158,7 @@ class MongoStore:
             )
         if doc is None:
             raise NotFound("Topic not found.")
-        return _load(Topic, doc)
+        return from_doc(Topic, doc)
 
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
         return await self._change_topic(user_id, topic_id, {"$set": {"title": title}})
@@ -307,10 +191,10 @@ class MongoStore:
             async with self._guard():
                 for topic, messages in topics:
                     activity = max([topic.id, *(m.id for m in messages)])
-                    await self.topics.insert_one({**_doc(topic), "activity": activity})
+                    await self.topics.insert_one({**as_doc(topic), "activity": activity})
                     inserted.append(topic.id)
                     if messages:
-                        await self.messages.insert_many([_doc(m) for m in messages])
+                        await self.messages.insert_many([as_doc(m) for m in messages])
         except BaseException:
             async with self._guard():
                 await self.messages.delete_many({"topic_id": {"$in": inserted}})
@@ -323,7 +207,7 @@ class MongoStore:
         await self.get_topic(share.user_id, share.topic_id)
         async with self._guard():
             await self.shares.delete_many({"topic_id": share.topic_id})
-            await self.shares.insert_one(_doc(share))
+            await self.shares.insert_one(as_doc(share))
         return share
 
     async def get_share(self, share_id: str) -> Share:
@@ -331,12 +215,12 @@ class MongoStore:
             doc = await self.shares.find_one({"_id": share_id})
         if doc is None:
             raise NotFound("This shared link does not exist (or was revoked).")
-        return _load(Share, doc)
+        return from_doc(Share, doc)
 
     async def share_of_topic(self, user_id: str, topic_id: str) -> Share | None:
         async with self._guard():
             doc = await self.shares.find_one({"topic_id": topic_id, "user_id": user_id})
-        return _load(Share, doc) if doc else None
+        return from_doc(Share, doc) if doc else None
 
     async def delete_share(self, user_id: str, topic_id: str) -> bool:
         async with self._guard():
@@ -382,7 +266,7 @@ class MongoStore:
                 attachment.id, attachment.name, data, metadata={"user_id": attachment.user_id}
             )
             try:
-                await self.attachments.insert_one(_doc(attachment))
+                await self.attachments.insert_one(as_doc(attachment))
             except BaseException:
                 await self._delete_file(attachment.id)
                 raise
@@ -393,7 +277,7 @@ class MongoStore:
             doc = await self.attachments.find_one({"_id": attachment_id, "user_id": user_id})
         if doc is None:
             raise NotFound("Attachment not found.")
-        return _load(Attachment, doc)
+        return from_doc(Attachment, doc)
 
     async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
         attachment = await self.get_attachment(user_id, attachment_id)
@@ -408,7 +292,7 @@ class MongoStore:
         async with self._guard():
             cursor = self.attachments.find({"topic_id": topic_id, "user_id": user_id})
             docs = await cursor.sort("_id", ASCENDING).to_list(None)
-        return [_load(Attachment, doc) for doc in docs]
+        return [from_doc(Attachment, doc) for doc in docs]
 
     async def _delete_file(self, file_id: str) -> None:
         try:
@@ -432,7 +316,7 @@ class MongoStore:
         async with self._guard():
             titled = self.topics.find({"user_id": user_id, **_all_words("title", words)})
             async for doc in titled.sort("activity", DESCENDING).limit(limit):
-                hits[doc["_id"]] = SearchHit(_load(Topic, doc), None, doc["title"])
+                hits[doc["_id"]] = SearchHit(from_doc(Topic, doc), None, doc["title"])
             found = await self.messages.aggregate(newest_per_topic).to_list(None)
             ids = [f["message_id"] for f in found if f["_id"] not in hits]
             messages = await self.messages.find({"_id": {"$in": ids}}).to_list(None)
@@ -440,7 +324,7 @@ class MongoStore:
             topics = await self.topics.find(
                 {"_id": {"$in": topic_ids}, "user_id": user_id}
             ).to_list(None)
-        topic_by_id = {t["_id"]: _load(Topic, t) for t in topics}
+        topic_by_id = {t["_id"]: from_doc(Topic, t) for t in topics}
         for m in sorted(messages, key=lambda m: m["_id"], reverse=True):
             if (topic := topic_by_id.get(m["topic_id"])) is not None:
                 hits[topic.id] = SearchHit(topic, m["_id"], _snippet(m["content"], words))
@@ -463,10 +347,10 @@ class MongoStore:
                 {"_id": first.parent_id, "topic_id": first.topic_id}, {"_id": 1}
             ):
                 raise NotFound("The message to answer is not in this topic.")
-            now = _now()
+            now = now_ms()
             for message in messages:
                 message.created_at = message.updated_at = now
-            await self.messages.insert_many([_doc(message) for message in messages])
+            await self.messages.insert_many([as_doc(message) for message in messages])
             result = await self.topics.update_one(
                 {"_id": last.topic_id, "user_id": last.user_id},
                 {
@@ -486,12 +370,12 @@ class MongoStore:
             doc = await self.messages.find_one({"_id": message_id, "user_id": user_id})
         if doc is None:
             raise NotFound("Message not found.")
-        return _load(Message, doc)
+        return from_doc(Message, doc)
 
     async def _messages(self, query: dict[str, Any]) -> list[Message]:
         async with self._guard():
             docs = await self.messages.find(query).sort("_id", ASCENDING).to_list(None)
-        return [_load(Message, d) for d in docs]
+        return [from_doc(Message, d) for d in docs]
 
     async def list_messages(self, user_id: str, topic_id: str) -> list[Message]:
         await self.get_topic(user_id, topic_id)
@@ -520,7 +404,7 @@ class MongoStore:
                     doc = await self.messages.find_one(
                         {"_id": parent_id, "topic_id": leaf.topic_id}
                     )
-                parent = _load(Message, doc) if doc else None
+                parent = from_doc(Message, doc) if doc else None
             if parent is None:
                 break
             path.append(parent)
@@ -574,20 +458,20 @@ class MongoStore:
         # The TTL index removes it once it expires; is_token_revoked does not rely on that.
         async with self._guard():
             await self.revoked.update_one(
-                {"_id": jti}, {"$set": {"expires_at": _naive(expires_at)}}, upsert=True
+                {"_id": jti}, {"$set": {"expires_at": naive_utc(expires_at)}}, upsert=True
             )
 
     async def is_token_revoked(self, jti: str) -> bool:
         async with self._guard():
             doc = await self.revoked.find_one(
-                {"_id": jti, "expires_at": {"$gt": _naive(utcnow())}}, {"_id": 1}
+                {"_id": jti, "expires_at": {"$gt": naive_utc(utcnow())}}, {"_id": 1}
             )
         return doc is not None
 
     async def purge_revoked_tokens(self, now: datetime | None = None) -> int:
         async with self._guard():
             result = await self.revoked.delete_many(
-                {"expires_at": {"$lte": _naive(now or utcnow())}}
+                {"expires_at": {"$lte": naive_utc(now or utcnow())}}
             )
         return int(result.deleted_count)
 
