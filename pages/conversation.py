@@ -113,7 +113,14 @@ class ConversationView:
             self._replace_end([], [asked, reply], generation)
             self.follow(generation)
         else:
-            background_tasks.create(self.refresh(), name="show reply started elsewhere")
+            background_tasks.create(self._show_once_stored(generation), name="show reply")
+
+    async def _show_once_stored(self, generation: Generation) -> None:
+        """Read the topic again once the reply's rows are written (its first words can come
+        before), unless they never are."""
+        await generation.stored.wait()
+        if not generation.abandoned:
+            await self.refresh()
 
     async def refresh(self) -> None:
         if self.container.is_deleted:  # swapped out while a redraw was on its way

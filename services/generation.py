@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from services.models import Attachment, Message, MessageStatus
@@ -41,7 +41,8 @@ class Generation:
 
     The model request may leave before the reply's row (and its question's) is written:
     `stored` is set once they are, or once they never will be (`abandoned`: the writing
-    failed and the reply was taken back); nothing saves the reply before that.
+    failed and the reply was taken back); nothing saves the reply before that. Pages may be
+    shown it before, with its first words (`on_first_text`).
     """
 
     message: Message
@@ -56,6 +57,8 @@ class Generation:
     stored: asyncio.Event = field(default_factory=asyncio.Event)
     abandoned: bool = False
     outcome: Finished | None = None  # how it ended, for listeners that come after
+    # Called once with the first words, if still set then (the service clears it).
+    on_first_text: Callable[[], None] | None = None
 
     @property
     def topic_id(self) -> str:

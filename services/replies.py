@@ -92,10 +92,13 @@ class Replies:
         try:
             async for event in stream:
                 if isinstance(event, Delta) and event.text:
-                    if not generation.parts:
+                    first = not generation.parts
+                    if first:
                         self.telemetry.first_token(model, self.clock() - started)
                     generation.parts.append(event.text)
                     generation._publish(TextDelta(event.text))
+                    if first and (hook := generation.on_first_text) is not None:
+                        hook()
                     if (
                         self.clock() - last_save >= self.save_interval
                         and generation.stored.is_set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from nicegui import ElementFilter, ui
@@ -11,6 +12,7 @@ from nicegui.testing.user_interaction import UserInteraction
 
 from pages.conversation import FOLLOWER
 from pages.sidebar import Sidebar
+from services.errors import StoreUnavailable
 from tests import ui_state
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_ui_auth import set_up_owner
@@ -223,6 +225,90 @@ async def test_a_new_reply_redraws_only_the_end_of_the_conversation(
     await wait_for(lambda: replies_ended(2), "the new version to end")
     assert drawn_above() == above
     assert len(user.find("question two").elements) == 1
+
+
+@pytest.fixture
+def held_writes(user: User, monkeypatch: pytest.MonkeyPatch) -> Iterator[asyncio.Event]:
+    """Hold the exchanges' rows (a busy database thread) until the event is set, then write
+    them, or fail as a full disk when `failing` was set on the event. Released at the end
+    whatever happened, so the app can shut down."""
+    release = asyncio.Event()
+    yield release
+    release.set()
+
+
+def hold_writes(release: asyncio.Event, monkeypatch: pytest.MonkeyPatch) -> None:
+    services = ui_state.services
+    assert services is not None
+    store = services.store
+    add_messages = store.add_messages
+
+    async def held(messages):  # type: ignore[no-untyped-def]
+        await release.wait()
+        if getattr(release, "failing", False):
+            raise StoreUnavailable("The database could not be written: disk is full.")
+        return await add_messages(messages)
+
+    monkeypatch.setattr(store, "add_messages", held)
+
+
+async def test_a_reply_shows_with_its_first_words_while_its_rows_are_written(
+    fake: FakeOpenAI, user: User, held_writes: asyncio.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine the rows can take longer than the model's first words: the page
+    shows the question and those words without waiting for them, then saves as usual."""
+    await set_up_owner(user)
+    fake.enqueue("first answer")
+    await send(user, "question one")
+    await user.should_see(marker="regenerate", retries=100)
+    release = held_writes
+    hold_writes(release, monkeypatch)
+    fake.enqueue(Reply("early words, then the rest", chunk_size=12, delay=0.05))
+    await send(user, "question two")
+    await user.should_see("early words", retries=100)
+    await user.should_see("question two")
+    assert not release.is_set()  # shown while the rows wait
+    release.set()
+    await user.should_see("early words, then the rest", retries=100)
+    await user.should_see(marker="regenerate", retries=100)
+    services = ui_state.services
+    assert services is not None
+    (owner,) = await services.store.list_users()
+    topic_id = await shown_topic(user)
+    saved = [m.content for m in await services.store.list_messages(owner.id, topic_id)]
+    assert saved == ["question one", "first answer", "question two", "early words, then the rest"]
+
+
+async def test_a_reply_shown_before_its_rows_fail_is_taken_off_the_page(
+    fake: FakeOpenAI, user: User, held_writes: asyncio.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first words came, then the database refused the rows: the question and reply go
+    from the page, the error says why, and the question stays in the message box."""
+    await set_up_owner(user)
+    fake.enqueue("first answer")
+    await send(user, "question one")
+    await user.should_see(marker="regenerate", retries=100)
+    release = held_writes
+    hold_writes(release, monkeypatch)
+    fake.enqueue(Reply("doomed words and more", chunk_size=6, delay=0.05))
+    await send(user, "question two")
+    await user.should_see("doomed words", retries=100)
+    release.failing = True  # type: ignore[attr-defined]
+    release.set()
+    await user.should_see("disk is full", retries=100)
+    await user.should_not_see("doomed words", retries=100)
+
+    def question_drawn() -> bool:
+        try:
+            found = user.find("question two").elements
+        except AssertionError:
+            return False
+        return any(in_conversation(element) for element in found)
+
+    await wait_for(lambda: not question_drawn(), "the question to go")
+    (box,) = user.find(marker="composer").elements
+    assert box.value == "question two"
+    await user.should_see("first answer")
 
 
 async def test_send_is_back_the_moment_a_reply_ends(
