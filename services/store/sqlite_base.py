@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import aiosqlite
 
 from services.errors import Conflict, StoreUnavailable
-from services.store._records import R, load
+from services.models import Message, Usage
+from services.store._records import ROLES, STATUSES, R, aware, load
 from services.store.sqlite_migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,33 @@ def decode_row(row: sqlite3.Row) -> dict[str, Any]:
     for key in {"created_at", "updated_at"} & values.keys():
         values[key] = datetime.fromisoformat(values[key])
     return values
+
+
+def _record(kind: type[R], row: sqlite3.Row) -> R:
+    if kind is Message:
+        return cast(R, _message(row))
+    return load(kind, decode_row(row))
+
+
+def _message(row: sqlite3.Row) -> Message:
+    """A message row as a record, column by column: the general way (`decode_row`, then
+    `load`) took twice as long, 17 µs a row here, and a reply's prompt reads its history's
+    rows before the model request leaves (`make bench`, relay)."""
+    usage = row["usage"]
+    return Message(
+        topic_id=row["topic_id"],
+        user_id=row["user_id"],
+        role=ROLES[row["role"]],
+        content=row["content"],
+        parent_id=row["parent_id"],
+        id=row["id"],
+        status=STATUSES[row["status"]],
+        model=row["model"],
+        usage=Usage.from_dict(json.loads(usage)) if usage is not None else None,
+        error=row["error"],
+        created_at=aware(datetime.fromisoformat(row["created_at"])),
+        updated_at=aware(datetime.fromisoformat(row["updated_at"])),
+    )
 
 
 def _db_path(url: str) -> Path:
@@ -172,13 +200,13 @@ class SqliteBase:
         self, kind: type[R], sql: str, params: Any = (), *, small: bool = False
     ) -> R | None:
         rows = await (self._glance if small else self._all)(sql, params)
-        return load(kind, decode_row(rows[0])) if rows else None
+        return _record(kind, rows[0]) if rows else None
 
     async def _load_all(
         self, kind: type[R], sql: str, params: Any = (), *, small: bool = False
     ) -> list[R]:
         rows = await (self._glance if small else self._all)(sql, params)
-        return [load(kind, decode_row(row)) for row in rows]
+        return [_record(kind, row) for row in rows]
 
     async def _insert(self, table: str, values: Mapping[str, Any]) -> None:
         await self._insert_many(table, [values])
