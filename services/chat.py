@@ -76,17 +76,18 @@ class ChatService:
         self.store = store
         self.options = options
         self.clock = clock
+        self._background: set[asyncio.Task[Any]] = set()  # cancelled at shutdown
         self.replies = Replies(
             store,
             llm,
             options,
             changed=self._changed,
+            spawn=self._spawn,
             save_interval=save_interval,
             clock=clock,
             telemetry=telemetry,
         )
         self._started: dict[str, deque[float]] = defaultdict(deque)
-        self._background: set[asyncio.Task[Any]] = set()
         self._reply_starts = Watchers[Generation]()  # per topic: a reply started
         self._topic_lists = Watchers[str]()  # per user: a topic changed (its id)
         self._pending_deletes: dict[str, dict[str, asyncio.TimerHandle]] = defaultdict(dict)
@@ -429,7 +430,7 @@ class ChatService:
             for topic_id in list(pending):
                 await self._delete_when_due(user_id, topic_id)
         await self.replies.close()
-        for task in list(self._background):
+        for task in list(self._background):  # a save's retries try once more when cancelled
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +38,7 @@ class Replies:
         options: Options,
         *,
         changed: Callable[[str, str], None],
+        spawn: Callable[[Coroutine[Any, Any, None]], None],
         save_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         telemetry: Telemetry | None = None,
@@ -46,21 +47,19 @@ class Replies:
         self.llm = llm
         self.options = options
         self.changed = changed  # (user id, topic id): the topic's list entry changed
+        # Runs a background task (a save's retries, a title) that shutting down cancels.
+        self.spawn = spawn
         self.save_interval = save_interval
         self.clock = clock
         self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.generations: dict[str, Generation] = {}  # per topic
         self.unsaved: dict[str, Message] = {}  # per message
-        self._background: set[asyncio.Task[Any]] = set()
 
     async def close(self) -> None:
-        """Shut down: replies running are saved as interrupted, and unsaved ones tried once
-        more."""
+        """Shut down: replies running are saved as interrupted (then cancelling the spawned
+        tasks tries unsaved ones once more)."""
         for generation in list(self.generations.values()):
             await self.cancel(generation, MessageStatus.INTERRUPTED)
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
 
     def start(self, topic: Topic, generation: Generation, prompt: Prompt, model: str) -> None:
         """Run the reply: its task sends the model request at the caller's next await."""
@@ -220,11 +219,6 @@ class Replies:
             generation.message = replace(generation.message, content=generation.text, status=status)
             await self._finish(generation)
         await generation.finished.wait()
-
-    def spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
 
 async def _aclose(stream: Any) -> None:
