@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pytest
 from nicegui import ElementFilter, ui
@@ -13,6 +14,7 @@ from nicegui.testing.user_interaction import UserInteraction
 from pages.conversation import FOLLOWER
 from pages.sidebar import Sidebar
 from services.errors import StoreUnavailable
+from services.models import Message
 from tests import ui_state
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_ui_auth import set_up_owner
@@ -227,48 +229,56 @@ async def test_a_new_reply_redraws_only_the_end_of_the_conversation(
     assert len(user.find("question two").elements) == 1
 
 
+@dataclass
+class HeldWrites:
+    """The exchanges' rows, held (a busy database thread) until `released` is set; then
+    written, or refused as on a full disk when `failing`."""
+
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    failing: bool = False
+
+
 @pytest.fixture
-def held_writes(user: User, monkeypatch: pytest.MonkeyPatch) -> Iterator[asyncio.Event]:
-    """Hold the exchanges' rows (a busy database thread) until the event is set, then write
-    them, or fail as a full disk when `failing` was set on the event. Released at the end
-    whatever happened, so the app can shut down."""
-    release = asyncio.Event()
-    yield release
-    release.set()
+def held_writes(user: User) -> Iterator[HeldWrites]:
+    """Released at the end whatever happened, so the app can shut down."""
+    held = HeldWrites()
+    yield held
+    held.released.set()
 
 
-def hold_writes(release: asyncio.Event, monkeypatch: pytest.MonkeyPatch) -> None:
-    services = ui_state.services
-    assert services is not None
-    store = services.store
-    add_messages = store.add_messages
-
-    async def held(messages):  # type: ignore[no-untyped-def]
-        await release.wait()
-        if getattr(release, "failing", False):
-            raise StoreUnavailable("The database could not be written: disk is full.")
-        return await add_messages(messages)
-
-    monkeypatch.setattr(store, "add_messages", held)
-
-
-async def test_a_reply_shows_with_its_first_words_while_its_rows_are_written(
-    fake: FakeOpenAI, user: User, held_writes: asyncio.Event, monkeypatch: pytest.MonkeyPatch
+async def first_exchange_then_hold(
+    fake: FakeOpenAI, user: User, held: HeldWrites, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a busy machine the rows can take longer than the model's first words: the page
-    shows the question and those words without waiting for them, then saves as usual."""
+    """Sign up and ask a first question (its rows written as usual); the next are held."""
     await set_up_owner(user)
     fake.enqueue("first answer")
     await send(user, "question one")
     await user.should_see(marker="regenerate", retries=100)
-    release = held_writes
-    hold_writes(release, monkeypatch)
+    services = ui_state.services
+    assert services is not None
+    add_messages = services.store.add_messages
+
+    async def held_add(messages: list[Message]) -> list[Message]:
+        await held.released.wait()
+        if held.failing:
+            raise StoreUnavailable("The database could not be written: disk is full.")
+        return await add_messages(messages)
+
+    monkeypatch.setattr(services.store, "add_messages", held_add)
+
+
+async def test_a_reply_shows_with_its_first_words_while_its_rows_are_written(
+    fake: FakeOpenAI, user: User, held_writes: HeldWrites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine the rows can take longer than the model's first words: the page
+    shows the question and those words without waiting for them, then saves as usual."""
+    await first_exchange_then_hold(fake, user, held_writes, monkeypatch)
     fake.enqueue(Reply("early words, then the rest", chunk_size=12, delay=0.05))
     await send(user, "question two")
     await user.should_see("early words", retries=100)
     await user.should_see("question two")
-    assert not release.is_set()  # shown while the rows wait
-    release.set()
+    assert not held_writes.released.is_set()  # shown while the rows wait
+    held_writes.released.set()
     await user.should_see("early words, then the rest", retries=100)
     await user.should_see(marker="regenerate", retries=100)
     services = ui_state.services
@@ -280,21 +290,16 @@ async def test_a_reply_shows_with_its_first_words_while_its_rows_are_written(
 
 
 async def test_a_reply_shown_before_its_rows_fail_is_taken_off_the_page(
-    fake: FakeOpenAI, user: User, held_writes: asyncio.Event, monkeypatch: pytest.MonkeyPatch
+    fake: FakeOpenAI, user: User, held_writes: HeldWrites, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first words came, then the database refused the rows: the question and reply go
     from the page, the error says why, and the question stays in the message box."""
-    await set_up_owner(user)
-    fake.enqueue("first answer")
-    await send(user, "question one")
-    await user.should_see(marker="regenerate", retries=100)
-    release = held_writes
-    hold_writes(release, monkeypatch)
+    await first_exchange_then_hold(fake, user, held_writes, monkeypatch)
     fake.enqueue(Reply("doomed words and more", chunk_size=6, delay=0.05))
     await send(user, "question two")
     await user.should_see("doomed words", retries=100)
-    release.failing = True  # type: ignore[attr-defined]
-    release.set()
+    held_writes.failing = True
+    held_writes.released.set()
     await user.should_see("disk is full", retries=100)
     await user.should_not_see("doomed words", retries=100)
 
