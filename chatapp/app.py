@@ -22,13 +22,13 @@ from chatapp import __version__, api, metrics
 from chatapp.probe import probe_loop
 from chatapp.security import SecurityHeaders
 from chatapp.settings import Settings
-from services import markdown
 from services.archive import ArchiveService
 from services.auth import AuthService
 from services.chat import ChatService
 from services.context import Options, Services
 from services.launch import LaunchToken, new_launch_token
 from services.llm import LLM, make_llm
+from services.render_pool import Renderer
 from services.store import Store, open_store
 from services.telemetry import timed_store
 
@@ -156,6 +156,7 @@ async def start_services(
         services.store, services.llm, services.options, telemetry=services.telemetry
     )
     services.archive = ArchiveService(services.store, services.chat)
+    services.renderer = Renderer(settings.render_workers)
     services.ready.set()
     return services
 
@@ -168,6 +169,7 @@ async def build_services(
 
 
 async def stop_services(services: Services) -> None:
+    await services.renderer.close()
     await services.chat.close()
     await services.llm.close()
     await services.store.close()
@@ -202,7 +204,7 @@ def create_app(
 
     async def startup() -> None:
         await start_services(services, settings, store=store, llm=llm)
-        await asyncio.to_thread(markdown.warm_up)  # the first page with code: ~60 ms sooner
+        await services.renderer.start()  # its workers warm up the common lexers meanwhile
         if settings.loop_probe is not None or prometheus is not None:
             observe = prometheus.loop_lag.observe if prometheus is not None else None
             probe.append(asyncio.create_task(probe_loop(path=settings.loop_probe, observe=observe)))

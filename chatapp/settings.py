@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     history_budget_chars: int = Field(48_000, ge=1_000)
     max_message_chars: int = Field(100_000, ge=100, le=10_000_000)
     replies_per_minute: int = Field(20, ge=1)
+    # Markdown renders in this many worker processes, each block within a time budget
+    # (services/render_pool.py): a hostile reply cannot stall the app for everyone.
+    render_workers: int = Field(2, ge=1, le=32)
     https_only: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
     # /metrics (Prometheus) is off unless a token is set; scrapers send it as a bearer token.

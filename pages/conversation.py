@@ -16,7 +16,6 @@ from pages.session import recheck
 from services.chat import Finished, Generation, TextDelta, Turn
 from services.context import Services
 from services.errors import ChatAppError
-from services.markdown import render
 from services.models import Message, MessageStatus, Role
 
 # A long topic opens with its most recent messages; older ones load, a page at a time, when
@@ -71,6 +70,7 @@ class ConversationView:
         self.shown = WINDOW  # how many of the latest turns to draw
         self.older: ui.button | None = None
         self._loading_older = False
+        self._refreshes = 0  # redraws started: only the latest one draws
         self.client = ui.context.client
         # Watching ends with the log's elements: when the page closes, or when the chat screen
         # swaps this topic out for another (pages/chat_page.py).
@@ -110,7 +110,7 @@ class ConversationView:
         if question is not None and self.turns and question.parent_id == self.turns[-1].message.id:
             asked = Turn(question, [question.id], generation.question_files)
             reply = Turn(generation.message, [generation.message.id])
-            self._replace_end([], [asked, reply], generation)
+            self._replace_end([], [asked, reply], generation, {})
             self.follow(generation)
         else:
             background_tasks.create(self._show_once_stored(generation), name="show reply")
@@ -125,21 +125,31 @@ class ConversationView:
     async def refresh(self) -> None:
         if self.container.is_deleted:  # swapped out while a redraw was on its way
             return
+        self._refreshes += 1
+        this = self._refreshes
+        # The reply running before the topic is read: if it ends meanwhile, what is read may
+        # be from before its end, so it is still drawn live and followed to its end (a
+        # finished reply's events end at once), whose redraw reads the topic again.
+        generation = self.services.chat.generation(self.topic_id)
         # Only the end of the branch is read: what is drawn, and room for what was added.
         turns = await self.services.chat.conversation(
             self.user_id, self.topic_id, limit=max(self.shown, len(self.turns)) + WINDOW
         )
-        generation = self.services.chat.generation(self.topic_id)
-        if (change := self._tail_change(turns)) is not None:
-            self._replace_end(*change, generation)  # only from the first turn that changed
+        html = await self._html(turns)
+        if self.container.is_deleted or this != self._refreshes:
+            return  # a later redraw read the topic after this one: it draws, not this
+        if (change := self._tail_change(turns, generation)) is not None:
+            self._replace_end(*change, generation, html)  # only from the first turn that changed
         else:
             self.turns = turns[-self.shown :]
-            self._redraw(generation)
+            self._redraw(generation, html)
         self.generating = generation is not None
         if generation is not None:
             self.follow(generation)
 
-    def _tail_change(self, turns: list[Turn]) -> tuple[list[ui.element], list[Turn]] | None:
+    def _tail_change(
+        self, turns: list[Turn], generation: Generation | None
+    ) -> tuple[list[ui.element], list[Turn]] | None:
         """How to bring what is drawn up to `turns` (the end of the branch, read again) by
         redrawing only its end: the page's elements of the last turns drawn to take away, and
         which turns to draw after the rest. A reply that finished, a new question and reply, another
@@ -151,21 +161,40 @@ class ConversationView:
         if not drawn or drawn[0].message.id not in ids:
             return None
         start = ids.index(drawn[0].message.id)
+        children = self.container.default_slot.children
+        # A reply drawn live that is not being written any more is drawn again, finished,
+        # even if it was read finished already (it can end between reading and drawing).
+        running = generation.message.id if generation is not None else None
+        live = {
+            box.props.get("data-message-id")
+            for box in children
+            if getattr(box, "live", None) is not None
+        } - {running}
         kept = 0
         for old, new in zip(drawn, turns[start:], strict=False):
-            if _looks(old) != _looks(new):
+            if _looks(old) != _looks(new) or old.message.id in live:
                 break
             kept += 1
         if kept == 0:
             return None
-        children = self.container.default_slot.children
         stale = children[len(children) - (len(drawn) - kept) :]
         if [box.props.get("data-message-id") for box in stale] != _ids(drawn[kept:]):
             return None
         return stale, turns[start + kept :]
 
+    async def _html(self, turns: list[Turn]) -> dict[str, str]:
+        """The replies' HTML, by message id: rendered in the worker processes (and cached
+        there) before drawing, so drawing itself never waits or renders."""
+        replies = [turn.message for turn in turns if turn.message.role != Role.USER]
+        rendered = await self.services.renderer.render_many([reply.content for reply in replies])
+        return {reply.id: html for reply, html in zip(replies, rendered, strict=True)}
+
     def _replace_end(
-        self, stale: list[ui.element], tail: list[Turn], generation: Generation | None
+        self,
+        stale: list[ui.element],
+        tail: list[Turn],
+        generation: Generation | None,
+        html: dict[str, str],
     ) -> None:
         """Take away the elements of the last len(stale) turns drawn, then draw `tail`."""
         for box in stale:
@@ -173,9 +202,9 @@ class ConversationView:
         self.turns = self.turns[: len(self.turns) - len(stale)] + tail
         self.shown += len(tail) - len(stale)
         with self.container:
-            self._draw_turns(tail, generation)
+            self._draw_turns(tail, generation, html)
 
-    def _redraw(self, generation: Generation | None) -> None:
+    def _redraw(self, generation: Generation | None, html: dict[str, str]) -> None:
         self.container.clear()
         with self.container:
             self.older = ui.button("Load older messages", on_click=self.load_older)
@@ -183,13 +212,15 @@ class ConversationView:
             self.older.mark("older-messages").set_visibility(self._more_above)
             if not self.turns:
                 ui.label("Send a message to start.").classes("muted self-center mt-16")
-            self._draw_turns(self.turns, generation)
+            self._draw_turns(self.turns, generation, html)
 
-    def _draw_turns(self, turns: list[Turn], generation: Generation | None) -> None:
+    def _draw_turns(
+        self, turns: list[Turn], generation: Generation | None, html: dict[str, str]
+    ) -> None:
         """Draw `turns` in order; the one being written (if any) is drawn live."""
         for turn in turns:
             live = generation is not None and turn.message.id == generation.message.id
-            self._draw(turn, live=live)
+            self._draw(turn, live=live, html=html.get(turn.message.id, ""))
 
     @property
     def _more_above(self) -> bool:
@@ -206,6 +237,7 @@ class ConversationView:
             older = await self.services.chat.conversation(
                 self.user_id, self.topic_id, limit=OLDER_PAGE, before=oldest
             )
+            html = await self._html(older)
         finally:
             self._loading_older = False
         if not self.turns or self.turns[0].message.id != oldest:
@@ -216,7 +248,7 @@ class ConversationView:
             batch = ui.column().classes("w-full gap-4")
             with batch:
                 for turn in older:
-                    self._draw(turn, live=False)
+                    self._draw(turn, live=False, html=html.get(turn.message.id, ""))
         batch.move(target_index=1)  # under the button: the button stays the first child
         self.older.set_visibility(self._more_above)
 
@@ -239,7 +271,7 @@ class ConversationView:
             if isinstance(event, TextDelta):
                 live.append(event.text)
             elif isinstance(event, Finished):
-                live.finish()
+                await live.finish()
                 if event.unsaved:
                     with self.client:
                         toast(
@@ -262,7 +294,7 @@ class ConversationView:
 
     # ----- drawing ----------------------------------------------------------------------------
 
-    def _draw(self, turn: Turn, *, live: bool) -> None:
+    def _draw(self, turn: Turn, *, live: bool, html: str) -> None:
         message = turn.message
         mine = message.role == Role.USER
         # Isolated: drawing another turn (a new one, or older ones) leaves this one alone.
@@ -278,9 +310,9 @@ class ConversationView:
                     if message.content:
                         ui.label(message.content).classes("whitespace-pre-wrap break-words")
                 elif live:
-                    box.live = LiveMarkdown()  # type: ignore[attr-defined]
+                    box.live = LiveMarkdown(self.services.renderer)  # type: ignore[attr-defined]
                 else:
-                    ui.html(render(message.content), sanitize=False).classes("markdown")
+                    ui.html(html, sanitize=False).classes("markdown")
             if turn.attachments:
                 show_attachments(turn.attachments, url_prefix())
             if not live:

@@ -14,7 +14,6 @@ from pages.session import open_page, recheck
 from services.archive import MAX_IMPORT_BYTES
 from services.context import Services
 from services.errors import NotFound
-from services.markdown import render
 from services.models import Topic, utcnow
 
 
@@ -32,13 +31,16 @@ def register(services: Services) -> None:
                 ui.label("This shared chat does not exist, or its owner stopped sharing it.")
             return
         snapshot = share.snapshot
+        html = await services.renderer.render_many(
+            [m["content"] if m["role"] != "user" else "" for m in snapshot["messages"]]
+        )
         with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4 messages shared-chat"):
             ui.label(snapshot["title"]).classes("text-h5").props('role="heading" aria-level="1"')
             ui.label(
                 f"A read-only copy, shared on {share.created_at:%Y-%m-%d}. Later messages "
                 "are not included."
             ).classes("text-sm muted")
-            for message in snapshot["messages"]:
+            for message, rendered in zip(snapshot["messages"], html, strict=True):
                 mine = message["role"] == "user"
                 with ui.column().classes("w-full " + ("items-end" if mine else "items-start")):
                     if mine:
@@ -46,7 +48,7 @@ def register(services: Services) -> None:
                             "message user-message whitespace-pre-wrap break-words"
                         )
                     else:
-                        ui.html(render(message["content"]), sanitize=False).classes(
+                        ui.html(rendered, sanitize=False).classes(
                             "message assistant-message markdown"
                         )
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from services.auth import AuthService
     from services.chat import ChatService
     from services.llm import LLM
+    from services.render_pool import Renderer
     from services.store import Store
     from services.telemetry import Telemetry
 
@@ -44,3 +45,4 @@ class Services:
     llm: LLM = field(init=False)
     chat: ChatService = field(init=False)
     archive: ArchiveService = field(init=False)
+    renderer: Renderer = field(init=False)

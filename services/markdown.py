@@ -1,11 +1,13 @@
-"""Markdown to safe HTML: markdown2 + Pygments + server-side math, then nh3's allow-list."""
+"""Markdown to safe HTML: markdown2 + Pygments + server-side math, then nh3's allow-list.
+
+The pure function; `services.render_pool` runs it in worker processes within a time budget.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 import secrets
-from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import markdown2
@@ -16,7 +18,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from services.markdown_blocks import BlockSplitter
+from services.markdown_defuse import defuse
 
 EXTRAS = {
     "fenced-code-blocks": {"cssclass": "codehilite"},  # fences inside lists; top-level: ours
@@ -33,7 +35,8 @@ FENCE = re.compile(
     r"(?P<body>.*?)(?:^ {0,3}(?P=fence)[`~]*[ \t]*$|\Z)",
     re.MULTILINE | re.DOTALL,
 )
-INLINE_CODE = re.compile(r"(`+)(?:.+?)\1", re.DOTALL)
+# A code span: a run of backticks to the next run of the same length, within its paragraph.
+INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
 BLOCK_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 # $x$ but not prices: no space just inside the dollars and no digit right after the closing one.
 INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=\S)([^$\n]+?)(?<=\S)\$(?![\d$])")
@@ -168,10 +171,15 @@ def _image_placeholder(match: re.Match[str]) -> str:
     )
 
 
-def _render(text: str) -> str:
+def render_html(text: str) -> str:
+    """Markdown (untrusted) to HTML that is safe to put in a signed-in page, in this process.
+
+    No time bound here: the app renders through `services.render_pool.Renderer`, whose worker
+    processes run this with a budget. Tests and scripts may call it directly.
+    """
     if not text.strip():
         return ""
-    protected, stash = _protect(text)
+    protected, stash = _protect(defuse(text))
     rendered = markdown2.markdown(protected, extras=EXTRAS, safe_mode="escape")
     rendered = IMAGE.sub(_image_placeholder, rendered)
     if stash:  # one pass over the HTML, however many code blocks and formulas there are
@@ -184,38 +192,13 @@ def _render(text: str) -> str:
     return sanitize(rendered).strip()
 
 
-class RenderCache:
-    """An LRU of rendered blocks bounded in bytes, so a long-running process stays flat."""
-
-    def __init__(self, max_bytes: int = 8 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._entries: OrderedDict[str, str] = OrderedDict()
-
-    def get(self, text: str) -> str:
-        hit = self._entries.get(text)
-        if hit is not None:
-            self._entries.move_to_end(text)
-            return hit
-        rendered = _render(text)
-        cost = len(text) + len(rendered)
-        if cost <= self.max_bytes // 4:  # a huge one-off document is not worth evicting for
-            self._entries[text] = rendered
-            self.size += cost
-            while self.size > self.max_bytes:
-                old_text, old_html = self._entries.popitem(last=False)
-                self.size -= len(old_text) + len(old_html)
-        return rendered
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self.size = 0
-
-
-CACHE = RenderCache()
-
-
-LONG = 20_000  # characters; markdown2 slows down more than linearly on long documents
+def plain_fallback(text: str) -> str:
+    """A block that could not be rendered in time (or at all): its text, escaped, with a
+    quiet note. Built here, all of it escaped, so it needs no sanitiser."""
+    return (
+        f'<div class="md-plain"><pre>{escape_text(text)}</pre>'
+        '<div class="md-plain-note">shown as plain text</div></div>'
+    )
 
 
 # The languages replies show most: their Pygments lexers are made ready at start-up.
@@ -225,21 +208,6 @@ WARM_LANGUAGES = ("python", "javascript", "typescript", "bash")
 def warm_up() -> None:
     """Render once what the first page or reply with code would pay for otherwise: a Pygments
     lexer compiles its patterns on its first use in a process (the Python lexer: ~60 ms), and
-    markdown2 compiles its own. chatapp runs this at start-up, before it takes requests."""
+    markdown2 compiles its own. Each markdown worker runs this when it starts."""
     fences = "\n\n".join(f"```{language}\nx = 1\n```" for language in WARM_LANGUAGES)
-    _render(f"# Warm-up\n\n*A* **list**:\n\n- [link](https://example.com)\n\n{fences}")
-
-
-def render(text: str) -> str:
-    """Markdown from a model (untrusted) to HTML that is safe to put in a signed-in page.
-
-    A long text is rendered block by block: the streaming splitter's blocks render the same
-    apart as together (a property test checks it), and each stays small for markdown2.
-    """
-    if len(text) <= LONG:
-        return CACHE.get(text)
-    splitter = BlockSplitter()
-    blocks = splitter.feed(text if text.endswith("\n") else text + "\n")
-    if splitter.needs_full_render:
-        return CACHE.get(text)
-    return "\n".join(CACHE.get(block) for block in [*blocks, splitter.tail] if block.strip())
+    render_html(f"# Warm-up\n\n*A* **list**:\n\n- [link](https://example.com)\n\n{fences}")

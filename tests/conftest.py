@@ -13,6 +13,7 @@ from chatapp.app import build_services, stop_services
 from chatapp.settings import load_settings
 from services.context import Services
 from services.models import User
+from services.render_pool import Renderer
 from tests.app_server import AppServer, run_app
 from tests.chromium import CHROMIUM, chromium
 from tests.fake_openai import FakeOpenAI
@@ -95,3 +96,12 @@ async def services(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
 @pytest.fixture
 async def alice(services: Services) -> User:
     return await services.auth.register(email="alice@example.com", password="correct horse")
+
+
+@pytest.fixture
+async def renderer() -> AsyncIterator[Renderer]:
+    """The markdown worker pool, as the app runs it: real worker processes."""
+    pool = Renderer(2)
+    await pool.start()
+    yield pool
+    await pool.close()

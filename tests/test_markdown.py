@@ -8,23 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from services.markdown import RenderCache, escape_text, render
+from services.markdown import escape_text, render_html
+from services.render_pool import RenderCache, Rendered, Renderer
 
 
 def test_formatting() -> None:
-    html = render("# Title\n\n**bold** ~~gone~~\nnext line\n\n- [x] done\n- [ ] todo")
+    html = render_html("# Title\n\n**bold** ~~gone~~\nnext line\n\n- [x] done\n- [ ] todo")
     assert "<h1>Title</h1>" in html and "<strong>bold</strong>" in html
     assert "<s>gone</s>" in html and "<br" in html  # a newline is a line break
     assert 'type="checkbox"' in html and "checked" in html
 
 
 def test_table() -> None:
-    html = render("| a | b |\n| --- | --- |\n| 1 | 2 |")
+    html = render_html("| a | b |\n| --- | --- |\n| 1 | 2 |")
     assert "<table>" in html and "<td>1</td>" in html
 
 
 def test_code_block_has_language_copy_button_and_highlighting() -> None:
-    html = render("```python\ndef f():\n    return '<b>'\n```")
+    html = render_html("```python\ndef f():\n    return '<b>'\n```")
     assert '<span class="code-lang">python</span>' in html
     assert 'aria-label="Copy code"' in html
     assert '<span class="k">def</span>' in html  # Pygments classes, themed by CSS
@@ -32,27 +33,27 @@ def test_code_block_has_language_copy_button_and_highlighting() -> None:
 
 
 def test_math_becomes_mathml_but_prices_stay_text() -> None:
-    html = render("Euler: $e^{i\\pi}+1=0$ costs $5 or $10.\n\n$$\n\\frac{a}{b}\n$$")
+    html = render_html("Euler: $e^{i\\pi}+1=0$ costs $5 or $10.\n\n$$\n\\frac{a}{b}\n$$")
     assert html.count("<math") == 2 and "<mfrac>" in html
     assert "$5 or $10" in html
 
 
 def test_raw_html_is_shown_as_text() -> None:
-    html = render('Hello <script>alert(1)</script> <img src=x onerror="alert(2)">')
+    html = render_html('Hello <script>alert(1)</script> <img src=x onerror="alert(2)">')
     assert "<script" not in html and "onerror=" not in html.replace("&quot;", '"').split("&lt;")[0]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # visible, not dropped
 
 
 def test_html_inside_math_text_is_shown_as_text() -> None:
     # latex2mathml unescapes its output: \text{<b>} would otherwise become a real tag.
-    html = render("$\\text{<b>bold</b> <script>alert(1)</script>}$ and $a<b>c$")
+    html = render_html("$\\text{<b>bold</b> <script>alert(1)</script>}$ and $a<b>c$")
     assert "<b>" not in html and "<script" not in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<mo>&lt;</mo>" in html and "<mo>&gt;</mo>" in html  # comparison operators stay math
 
 
 def test_link_attributes_cannot_be_broken_out_of() -> None:
-    html = render(
+    html = render_html(
         '[x](http://a.example" onmouseover="alert(1)) [y](http://b.example "t\\" onclick=x")'
     )
     assert ' onclick="' not in html and ' onmouseover="' not in html
@@ -62,18 +63,18 @@ def test_link_attributes_cannot_be_broken_out_of() -> None:
     "source", ["[x](javascript:alert(1))", "[x](data:text/html,hi)", "[x](vbscript:msgbox)"]
 )
 def test_unsafe_links_lose_their_target(source: str) -> None:
-    html = render(source)
+    html = render_html(source)
     assert "javascript:" not in html and "data:" not in html and "vbscript:" not in html
 
 
 def test_links_open_safely_in_a_new_tab() -> None:
-    html = render("[site](https://example.com)")
+    html = render_html("[site](https://example.com)")
     assert 'href="https://example.com"' in html
     assert 'target="_blank"' in html and 'rel="noopener noreferrer nofollow"' in html
 
 
 def test_remote_images_wait_for_a_click() -> None:
-    html = render("![cat](https://img.example/cat.png)")
+    html = render_html("![cat](https://img.example/cat.png)")
     assert "<img" not in html
     assert 'data-src="https://img.example/cat.png"' in html and "img.example" in html
 
@@ -85,21 +86,23 @@ def test_escape_text() -> None:
 def test_cache_is_bounded_in_bytes() -> None:
     cache = RenderCache(max_bytes=50_000)
     for index in range(500):
-        cache.get(f"paragraph number {index} " * 20)
+        text = f"paragraph number {index} " * 20
+        cache.put(text, Rendered(render_html(text)))
     assert 0 < cache.size <= 50_000
-    assert cache.get("paragraph number 499 " * 20).startswith("<p>")
+    hit = cache.get("paragraph number 499 " * 20)
+    assert hit is not None and hit.html.startswith("<p>")
+    assert cache.get("paragraph number 0 " * 20) is None  # the oldest went first
 
 
-def test_a_long_reply_renders_block_by_block_to_the_same_page() -> None:
-    from services.markdown import LONG, _render
+async def test_a_long_reply_renders_block_by_block_to_the_same_page(renderer: Renderer) -> None:
     from tests.test_markdown_stream import same_page
 
     text = "\n\n".join(
         f"## Part {n}\n\nSome *text* with $x_{n}$.\n\n- a\n- b\n\n```python\nprint({n})\n```"
         for n in range(400)
     )
-    assert len(text) > LONG
-    assert same_page(render(text), _render(text))
+    assert same_page(await renderer.render(text), render_html(text))
+    assert renderer.cached(text) is not None  # every block of it, for the next page
 
 
 def test_warm_up_readies_the_common_lexers_before_a_first_use() -> None:

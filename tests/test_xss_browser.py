@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from services.markdown import escape_text, render
+from services.markdown import escape_text, plain_fallback, render_html
 from services.markdown_blocks import BlockSplitter
 
 pytestmark = pytest.mark.browser
@@ -40,13 +40,15 @@ def streamed_views(text: str, size: int = 3) -> list[str]:
     """Every HTML fragment LiveMarkdown would send while `text` arrives `size` characters a time."""
     splitter, views = BlockSplitter(), []
     for start in range(0, len(text), size):
-        views += [render(block) for block in splitter.feed(text[start : start + size])]
-        views.append(render(splitter.tail))
+        views += [render_html(block) for block in splitter.feed(text[start : start + size])]
+        views.append(render_html(splitter.tail))
     return list(dict.fromkeys(views))
 
 
 def page_for(payloads: list[str], *, unsafe: bool = False) -> str:
-    """Each payload as a title (escape_text), a one-shot render, and every streamed view.
+    """Each payload as a title (escape_text), a one-shot render, every streamed view, and the
+    plain-text form a block takes when it cannot be rendered in time (`render_html` is what
+    the app's worker processes run).
 
     The renders appear twice: parsed with the document (where a <script> would run) and set
     through innerHTML afterwards, which is how NiceGUI's `ui.html` puts them in the page.
@@ -54,7 +56,9 @@ def page_for(payloads: list[str], *, unsafe: bool = False) -> str:
     """
     parsed, later = [], []
     for text in payloads:
-        views = [text] if unsafe else [render(text), *streamed_views(text)]
+        views = (
+            [text] if unsafe else [render_html(text), *streamed_views(text), plain_fallback(text)]
+        )
         title = text if unsafe else escape_text(text)
         parsed.append(f'<h3 class="title">{title}</h3><div class="markdown">{views[0]}</div>')
         later += views
