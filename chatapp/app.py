@@ -26,9 +26,10 @@ from services import markdown
 from services.archive import ArchiveService
 from services.auth import AuthService
 from services.chat import ChatService
-from services.context import Options, Services
+from services.context import Services
 from services.launch import LaunchToken, new_launch_token
 from services.llm import LLM, make_llm
+from services.options import Options
 from services.store import Store, open_store
 from services.telemetry import timed_store
 

@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 from services.attachments import Upload, check_all
-from services.context import Options
 from services.errors import (
     Conflict,
     InvalidInput,
@@ -37,6 +36,7 @@ from services.models import (
     UsageRow,
     utcnow,
 )
+from services.options import Options
 from services.prompt import build_prompt, continuation
 from services.replies import Replies
 from services.store import Store
