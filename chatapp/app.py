@@ -32,6 +32,7 @@ from services.llm import LLM, make_llm
 from services.options import Options
 from services.store import Store, open_store
 from services.telemetry import timed_store
+from services.topics import TopicService
 
 log = logging.getLogger("chatapp")
 
@@ -156,6 +157,7 @@ async def start_services(
     services.chat = ChatService(
         services.store, services.llm, services.options, telemetry=services.telemetry
     )
+    services.topics = TopicService(services.store, services.options, services.chat)
     services.archive = ArchiveService(services.store, services.chat)
     services.ready.set()
     return services
@@ -169,6 +171,7 @@ async def build_services(
 
 
 async def stop_services(services: Services) -> None:
+    await services.topics.close()
     await services.chat.close()
     await services.llm.close()
     await services.store.close()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from services.options import Options
     from services.store import Store
     from services.telemetry import Telemetry
+    from services.topics import TopicService
 
 
 @dataclass(slots=True)
@@ -27,4 +28,5 @@ class Services:
     auth: AuthService = field(init=False)
     llm: LLM = field(init=False)
     chat: ChatService = field(init=False)
+    topics: TopicService = field(init=False)
     archive: ArchiveService = field(init=False)
