@@ -32,7 +32,7 @@ from chatapp.api.schemas import (
     TopicPatch,
     UserOut,
 )
-from chatapp.files import attachment_response
+from pages.attachments import attachment_response
 from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
