@@ -25,12 +25,14 @@ from chatapp.settings import Settings
 from services.archive import ArchiveService
 from services.auth import AuthService
 from services.chat import ChatService
-from services.context import Options, Services
+from services.context import Services
 from services.launch import LaunchToken, new_launch_token
 from services.llm import LLM, make_llm
+from services.options import Options
 from services.render_pool import Renderer
 from services.store import Store, open_store
 from services.telemetry import timed_store
+from services.topics import TopicService
 
 log = logging.getLogger("chatapp")
 
@@ -155,6 +157,7 @@ async def start_services(
     services.chat = ChatService(
         services.store, services.llm, services.options, telemetry=services.telemetry
     )
+    services.topics = TopicService(services.store, services.options, services.chat)
     services.archive = ArchiveService(services.store, services.chat)
     services.renderer = Renderer(settings.render_workers)
     services.ready.set()
@@ -170,6 +173,7 @@ async def build_services(
 
 async def stop_services(services: Services) -> None:
     await services.renderer.close()
+    await services.topics.close()
     await services.chat.close()
     await services.llm.close()
     await services.store.close()

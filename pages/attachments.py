@@ -3,10 +3,11 @@ those sent with a message. The bytes are served to their owner only, at /attachm
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Response
 from nicegui import app, events, ui
 
-from chatapp.files import attachment_response
 from pages.feedback import show_error
 from pages.session import current_user
 from services.attachments import ACCEPT, MAX_FILE_BYTES, MAX_FILES, Upload, check, mb
@@ -28,6 +29,25 @@ def register(services: Services) -> None:
         except NotFound:
             return Response("Not found", status_code=404, media_type="text/plain")
         return attachment_response(found, data)
+
+
+def attachment_response(attachment: Attachment, data: bytes) -> Response:
+    """The file as sent: images shown inline, anything else downloaded; never run as a page.
+
+    The API's /api/v1/attachments/<id> serves files through this too, the same way."""
+    if attachment.is_image:
+        media_type, disposition = attachment.media_type, "inline"
+    elif attachment.media_type == "application/pdf":
+        media_type, disposition = "application/pdf", "attachment"
+    else:
+        media_type, disposition = "text/plain; charset=utf-8", "attachment"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.name)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=86400",
+    }
+    return Response(data, media_type=media_type, headers=headers)
 
 
 class PendingFiles:

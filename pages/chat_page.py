@@ -25,7 +25,7 @@ def register(services: Services) -> None:
     async def home(user: User, deleted: str = "") -> None:
         screen = ChatScreen(services, user)
         await screen.start(None)
-        if deleted in services.chat.deleting(user.id):  # deleted from its own page: offer undo
+        if deleted in services.topics.deleting(user.id):  # deleted from its own page: offer undo
             topic = await services.store.get_topic(user.id, deleted)
             undo_toast(services, user.id, topic, reopen=screen.open)
 
@@ -118,7 +118,7 @@ class ChatScreen:
             topic = await self.services.store.get_topic(self.user.id, topic_id)
         except NotFound:
             return None
-        return None if topic_id in self.services.chat.deleting(self.user.id) else topic
+        return None if topic_id in self.services.topics.deleting(self.user.id) else topic
 
     def _welcome(self) -> None:
         with ui.column().classes("w-full items-center mt-24 gap-2 px-4 text-center"):

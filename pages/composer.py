@@ -98,7 +98,7 @@ class Composer:
         key, topic, new = self.key, self.topic, self.view is None
         if topic is None:
             topic = self.topic = await attempt(
-                lambda: self.services.chat.create_topic(self.user.id)
+                lambda: self.services.topics.create_topic(self.user.id)
             )
             if topic is None:
                 return

@@ -101,12 +101,12 @@ class Sidebar:
 
     async def refresh(self) -> None:
         if query := self.searching:
-            hits = await self.services.chat.search(self.user_id, query)
-            hidden = self.services.chat.deleting(self.user_id)
+            hits = await self.services.topics.search(self.user_id, query)
+            hidden = self.services.topics.deleting(self.user_id)
             self.more.set_visibility(False)
             self._draw_hits([hit for hit in hits if hit.topic.id not in hidden], query)
             return
-        topics = await self.services.chat.list_topics(self.user_id, limit=self.shown + 1)
+        topics = await self.services.topics.list_topics(self.user_id, limit=self.shown + 1)
         self.more.set_visibility(len(topics) > self.shown)
         self._draw_topics(topics[: self.shown])
 
@@ -258,7 +258,7 @@ class Sidebar:
             title = " ".join((box.value or "").split())
             if title and title != topic.title and await recheck(self.services) is not None:
                 await attempt(
-                    lambda: self.services.chat.rename_topic(self.user_id, topic.id, title)
+                    lambda: self.services.topics.rename_topic(self.user_id, topic.id, title)
                 )
             await self.refresh()
 
@@ -274,8 +274,8 @@ class Sidebar:
     async def _delete(self, topic: Topic) -> None:
         if await recheck(self.services) is None:
             return
-        chat = self.services.chat
-        if await attempt(lambda: chat.delete_later(self.user_id, topic.id, delay=UNDO_SECONDS)):
+        topics = self.services.topics
+        if await attempt(lambda: topics.delete_later(self.user_id, topic.id, delay=UNDO_SECONDS)):
             if topic.id == self.active_id:  # the pane shows a new chat; undoing reopens it
                 await self.open_topic(None)
                 undo_toast(self.services, self.user_id, topic, reopen=self.open_topic)
@@ -305,7 +305,7 @@ def undo_toast(
             toast.delete()
             if await recheck(services) is None:
                 return
-            if not services.chat.undo_delete(user_id, topic.id):
+            if not services.topics.undo_delete(user_id, topic.id):
                 ui.notify("Too late: the chat is already deleted.", type="warning")
             elif reopen is not None:
                 await reopen(topic.id)

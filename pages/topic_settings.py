@@ -23,7 +23,7 @@ async def model_picker(services: Services, topic: Topic) -> None:
     async def choose(event) -> None:  # type: ignore[no-untyped-def]
         if await recheck(services) is None:
             return
-        update = services.chat.update_topic_settings
+        update = services.topics.update_topic_settings
         await attempt(lambda: update(topic.user_id, topic.id, model=event.value))
 
     ui.select(options, value=current, on_change=choose).props(
@@ -54,7 +54,7 @@ async def settings_dialog(services: Services, topic: Topic) -> None:
     if not await dialog or await recheck(services) is None:
         return
     saved = await attempt(
-        lambda: services.chat.update_topic_settings(
+        lambda: services.topics.update_topic_settings(
             topic.user_id,
             topic.id,
             system_prompt=prompt.value or "",

@@ -17,7 +17,7 @@ DAYS = 30
 def register(services: Services) -> None:
     @signed_in_page(services, "/usage", title="Usage · chatapp")
     async def usage(user: User) -> None:
-        rows = await services.chat.usage(user.id, days=DAYS)
+        rows = await services.topics.usage(user.id, days=DAYS)
         with frame(services, user, "Usage"):
             ui.link("← Back to chats", "/").classes("text-sm")
         with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4"):

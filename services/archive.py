@@ -138,7 +138,7 @@ class ArchiveService:
         topics = parse_import(user_id, data)
         await self.store.import_topics(topics)
         for topic, _ in topics:
-            self.chat._changed(user_id, topic.id)
+            self.chat.changed(user_id, topic.id)
         return [topic for topic, _ in topics]
 
     # shares

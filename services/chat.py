@@ -1,7 +1,8 @@
-"""What users do with topics and messages: ask, edit, regenerate, stop, branch, delete.
+"""What users do with the messages of a topic: ask, edit, regenerate, continue, stop, branch.
 
 The replies themselves run in `services/replies.py`, their prompts come from
-`services/prompt.py`.
+`services/prompt.py`; topics as a whole (create, rename, delete, list) are
+`services/topics.py`'s.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
 from services.attachments import Upload, check_all
-from services.context import Options
 from services.errors import (
     Conflict,
     InvalidInput,
@@ -32,11 +31,9 @@ from services.models import (
     Message,
     MessageStatus,
     Role,
-    SearchHit,
     Topic,
-    UsageRow,
-    utcnow,
 )
+from services.options import Options
 from services.prompt import build_prompt, continuation
 from services.replies import Replies
 from services.store import Store
@@ -61,7 +58,7 @@ class Turn:
 
 
 class ChatService:
-    """Everything a user does with topics and messages, for pages and the API alike."""
+    """Everything a user does with messages and replies, for pages and the API alike."""
 
     def __init__(
         self,
@@ -81,8 +78,8 @@ class ChatService:
             store,
             llm,
             options,
-            changed=self._changed,
-            spawn=self._spawn,
+            changed=self.changed,
+            spawn=self.spawn,
             save_interval=save_interval,
             clock=clock,
             telemetry=telemetry,
@@ -90,132 +87,11 @@ class ChatService:
         self._started: dict[str, deque[float]] = defaultdict(deque)
         self._reply_starts = Watchers[Generation]()  # per topic: a reply started
         self._topic_lists = Watchers[str]()  # per user: a topic changed (its id)
-        self._pending_deletes: dict[str, dict[str, asyncio.TimerHandle]] = defaultdict(dict)
 
     @property
     def generations(self) -> dict[str, Generation]:
         """The replies being written, by topic."""
         return self.replies.generations
-
-    # ----- topics -----------------------------------------------------------------------------
-
-    async def create_topic(
-        self, user_id: str, *, title: str = "", settings: dict[str, Any] | None = None
-    ) -> Topic:
-        title = self._clean_title(title) if title else NEW_TITLE
-        settings = dict(settings or {})
-        if title != NEW_TITLE:
-            settings["title_locked"] = True
-        topic = await self.store.create_topic(user_id, title, settings)
-        self._changed(user_id, topic.id)
-        return topic
-
-    async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
-        topic = await self.store.rename_topic(user_id, topic_id, self._clean_title(title))
-        topic = await self.store.update_topic_settings(
-            user_id, topic_id, {**topic.settings, "title_locked": True}
-        )
-        self._changed(user_id, topic_id)
-        return topic
-
-    async def update_topic_settings(
-        self,
-        user_id: str,
-        topic_id: str,
-        *,
-        model: str | None = None,
-        system_prompt: str | None = None,
-        temperature: float | None = None,
-    ) -> Topic:
-        topic = await self.store.get_topic(user_id, topic_id)
-        settings = dict(topic.settings)
-        if model is not None:
-            settings["model"] = model.strip()[:200]
-        if system_prompt is not None:
-            if len(system_prompt) > self.options.max_message_chars:
-                raise TooLarge("The system prompt is too long.")
-            settings["system_prompt"] = system_prompt
-        if temperature is not None:
-            if not 0.0 <= temperature <= 2.0:
-                raise InvalidInput("Temperature must be between 0 and 2.")
-            settings["temperature"] = temperature
-        return await self.store.update_topic_settings(user_id, topic_id, settings)
-
-    async def delete_topic(self, user_id: str, topic_id: str) -> None:
-        await self.store.get_topic(user_id, topic_id)
-        self._cancel_pending_delete(user_id, topic_id)
-        if generation := self.generations.get(topic_id):
-            await self.replies.cancel(generation, MessageStatus.STOPPED)
-        await self.store.delete_topic(user_id, topic_id)
-        self._changed(user_id, topic_id)
-
-    async def delete_later(self, user_id: str, topic_id: str, *, delay: float) -> Topic:
-        """Hide a topic at once and delete it after `delay` seconds, unless undone before.
-
-        The deletion is the service's, so it happens even when the page that asked is gone;
-        shutting down carries out the deletions still waiting.
-        """
-        topic = await self.store.get_topic(user_id, topic_id)
-        if topic_id not in self._pending_deletes[user_id]:
-            self._pending_deletes[user_id][topic_id] = asyncio.get_running_loop().call_later(
-                delay, lambda: self._spawn(self._delete_when_due(user_id, topic_id))
-            )
-            self._changed(user_id, topic_id)
-        return topic
-
-    def undo_delete(self, user_id: str, topic_id: str) -> bool:
-        """Keep a topic that `delete_later` was about to delete; False when it is too late."""
-        if not self._cancel_pending_delete(user_id, topic_id):
-            return False
-        self._changed(user_id, topic_id)
-        return True
-
-    def deleting(self, user_id: str) -> set[str]:
-        """Ids of the user's topics waiting to be deleted (lists hide them)."""
-        return set(self._pending_deletes.get(user_id, ()))
-
-    async def list_topics(self, user_id: str, *, limit: int, offset: int = 0) -> list[Topic]:
-        """The user's topics, newest activity first, without those waiting to be deleted."""
-        hidden = self.deleting(user_id)
-        topics = await self.store.list_topics(user_id, limit=limit + len(hidden), offset=offset)
-        return [topic for topic in topics if topic.id not in hidden][:limit]
-
-    def _cancel_pending_delete(self, user_id: str, topic_id: str) -> bool:
-        pending = self._pending_deletes.get(user_id, {})
-        handle = pending.pop(topic_id, None)
-        if not pending:
-            self._pending_deletes.pop(user_id, None)
-        if handle is None:
-            return False
-        handle.cancel()
-        return True
-
-    async def _delete_when_due(self, user_id: str, topic_id: str) -> None:
-        if not self._cancel_pending_delete(user_id, topic_id):
-            return  # undone meanwhile
-        try:
-            await self.delete_topic(user_id, topic_id)
-        except NotFound:
-            pass
-        except StoreUnavailable as exc:  # the topic shows again: kept rather than half-deleted
-            log.warning("could not delete topic %s: %s", topic_id, exc)
-            self._changed(user_id, topic_id)
-
-    async def usage(self, user_id: str, *, days: int = 30) -> list[UsageRow]:
-        """Tokens per day and model over the last `days` days (UTC), newest first."""
-        since = (utcnow().date() - timedelta(days=days - 1)).isoformat()
-        return await self.store.usage_summary(user_id, since_day=since)
-
-    async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
-        return await self.store.search(user_id, query[:200], limit=limit)
-
-    def _clean_title(self, title: str) -> str:
-        title = " ".join(title.split())
-        if not title:
-            raise InvalidInput("The title cannot be empty.")
-        if len(title) > self.options.max_title_chars:
-            raise TooLarge(f"The title is too long (at most {self.options.max_title_chars}).")
-        return title
 
     # ----- reading a conversation -------------------------------------------------------------
 
@@ -293,7 +169,8 @@ class ChatService:
         message or a title, or is deleted; returns the way to stop watching."""
         return self._topic_lists.add(user_id, notify)
 
-    def _changed(self, user_id: str, topic_id: str) -> None:
+    def changed(self, user_id: str, topic_id: str) -> None:
+        """Tell the user's topic lists that a topic changed (the topic service and imports too)."""
         self._topic_lists.notify(user_id, topic_id)
 
     # ----- writing ----------------------------------------------------------------------------
@@ -412,12 +289,16 @@ class ChatService:
         generation.stored.set()
         self.replies.start(topic, generation, prompt, model)
         self._show(topic, generation)
-        self._changed(topic.user_id, topic.id)
+        self.changed(topic.user_id, topic.id)
         return generation
 
     async def stop(self, user_id: str, topic_id: str) -> Message | None:
         """Stop the reply being written in a topic, keeping its text; None when none runs."""
         await self.store.get_topic(user_id, topic_id)
+        return await self.stop_reply(topic_id)
+
+    async def stop_reply(self, topic_id: str) -> Message | None:
+        """`stop` for a caller that has checked the topic is the user's (deleting it)."""
         generation = self.generations.get(topic_id)
         if generation is None:
             return None
@@ -425,16 +306,15 @@ class ChatService:
         return generation.message
 
     async def close(self) -> None:
-        """Shut down: deletions waiting are carried out, replies running saved as interrupted."""
-        for user_id, pending in list(self._pending_deletes.items()):
-            for topic_id in list(pending):
-                await self._delete_when_due(user_id, topic_id)
+        """Shut down: replies running are saved as interrupted, background tasks cancelled."""
         await self.replies.close()
         for task in list(self._background):  # a save's retries try once more when cancelled
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
+        """Run a background task (a save's retries, a title, a delayed deletion) that shutting
+        down cancels."""
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -515,7 +395,7 @@ class ChatService:
         generation.stored.set()
         if generation.on_first_text is not None:  # not shown with its first words
             self._show(topic, generation)
-        self._changed(topic.user_id, topic.id)  # topic lists move it up
+        self.changed(topic.user_id, topic.id)  # topic lists move it up
         return generation
 
     def _show(self, topic: Topic, generation: Generation) -> None:

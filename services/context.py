@@ -11,26 +11,11 @@ if TYPE_CHECKING:
     from services.auth import AuthService
     from services.chat import ChatService
     from services.llm import LLM
+    from services.options import Options
     from services.render_pool import Renderer
     from services.store import Store
     from services.telemetry import Telemetry
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """The settings services and pages act on, as plain values (services never read env vars)."""
-
-    version: str = "0"
-    allow_signup: bool = False
-    demo: bool = True
-    default_model: str = "gpt-4o-mini"
-    title_model: str = ""
-    auto_title: bool = True
-    history_budget_chars: int = 48_000
-    max_message_chars: int = 100_000
-    max_title_chars: int = 200
-    replies_per_minute: int = 20
-    database_kind: str = "sqlite"
+    from services.topics import TopicService
 
 
 @dataclass(slots=True)
@@ -44,5 +29,6 @@ class Services:
     auth: AuthService = field(init=False)
     llm: LLM = field(init=False)
     chat: ChatService = field(init=False)
+    topics: TopicService = field(init=False)
     archive: ArchiveService = field(init=False)
     renderer: Renderer = field(init=False)

@@ -10,9 +10,9 @@ from collections import defaultdict
 from typing import Any
 
 from services.attachments import content_size, model_content
-from services.context import Options
 from services.errors import NotFound
 from services.models import Attachment, Message, Role, Topic
+from services.options import Options
 from services.store import Store
 
 CONTINUE_PROMPT = (

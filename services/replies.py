@@ -12,11 +12,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from services.context import Options
 from services.errors import ChatAppError, NotFound, StoreUnavailable
 from services.generation import Finished, Generation, TextDelta
 from services.llm import LLM, Delta, Done
 from services.models import Message, MessageStatus, Topic, UsageRecord
+from services.options import Options
 from services.prompt import Prompt
 from services.store import Store
 from services.telemetry import NoTelemetry, Telemetry

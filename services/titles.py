@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from services.context import Options
 from services.errors import ChatAppError
 from services.llm import LLM
 from services.models import Message
+from services.options import Options
 from services.store import Store
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ async def shape(services: Services, user: User) -> list[tuple[str, list[str], li
 
 
 async def branched_topic(services: Services, user: User, fake: FakeOpenAI) -> str:
-    topic = await services.chat.create_topic(user.id, title="Branches")
+    topic = await services.topics.create_topic(user.id, title="Branches")
     fake.enqueue("answer one", "answer two", "answer to the edit")
     first = await services.chat.send(user.id, topic.id, "question")
     await collect(first)
@@ -46,7 +46,7 @@ async def test_archive_round_trip_keeps_titles_texts_branches_and_the_active_pat
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     await branched_topic(services, alice, fake)
-    plain = await services.chat.create_topic(alice.id, title="Plain")
+    plain = await services.topics.create_topic(alice.id, title="Plain")
     await collect(await services.chat.send(alice.id, plain.id, "hello"))
     archive = await services.archive.archive(alice.id)
     assert archive["format"] == "chatapp.archive" and len(archive["topics"]) == 2
@@ -170,6 +170,6 @@ async def test_a_share_is_a_snapshot_only_its_owner_can_make_or_revoke(
     with pytest.raises(NotFound):
         await services.archive.open_share(again.id)
     third = await services.archive.share(alice.id, topic_id)
-    await services.chat.delete_topic(alice.id, topic_id)
+    await services.topics.delete_topic(alice.id, topic_id)
     with pytest.raises(NotFound):
         await services.archive.open_share(third.id)

@@ -19,7 +19,7 @@ async def test_an_image_reaches_the_model_as_an_image_part(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     image = png(3, 2)
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     await collect(
         await services.chat.send(
             alice.id, topic.id, "What colour is this?", files=[Upload("red.png", image)]
@@ -44,7 +44,7 @@ async def test_an_image_reaches_the_model_as_an_image_part(
 async def test_text_files_and_pdfs_reach_the_model_delimited(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     files = [
         Upload("notes/todo.md", b"- buy milk\n- call Bob\n"),
         Upload("report.pdf", pdf("Quarterly revenue grew by 12 percent")),
@@ -85,7 +85,7 @@ def test_refused_files_say_why(upload: Upload, error: type[Exception], words: st
 async def test_a_refused_file_saves_nothing(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     with pytest.raises(InvalidInput, match=r"tool\.exe"):
         await services.chat.send(
             alice.id, topic.id, "look", files=[Upload("a.txt", b"ok"), Upload("tool.exe", b"MZ")]
@@ -100,7 +100,7 @@ async def test_a_refused_file_saves_nothing(
 async def test_an_edited_question_keeps_its_files(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     first = await services.chat.send(alice.id, topic.id, "v1", files=[Upload("a.txt", b"data")])
     await collect(first)
     question_id = first.message.parent_id
@@ -115,7 +115,7 @@ async def test_another_user_cannot_read_an_attachment(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     bob = await services.auth.register(email="bob@example.com", password="correct horse")
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     await collect(
         await services.chat.send(alice.id, topic.id, "mine", files=[Upload("a.png", png())])
     )

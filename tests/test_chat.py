@@ -39,7 +39,7 @@ async def test_send_streams_in_steps_and_saves(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     fake.enqueue(Reply("Hello there, how are you today?", chunk_size=5, delay=0.02))
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     generation = await services.chat.send(alice.id, topic.id, "Hi!")
     deltas, finished = await collect(generation)
     assert len(deltas) > 3
@@ -59,8 +59,8 @@ async def test_send_streams_in_steps_and_saves(
 async def test_system_prompt_and_history_reach_the_model(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
-    await services.chat.update_topic_settings(
+    topic = await services.topics.create_topic(alice.id)
+    await services.topics.update_topic_settings(
         alice.id, topic.id, system_prompt="Be brief.", temperature=0.2, model="m1"
     )
     fake.enqueue("first answer")
@@ -85,7 +85,7 @@ async def test_a_long_history_is_read_only_as_far_as_the_budget(
     monkeypatch.setattr(
         services.chat, "options", replace(services.chat.options, history_budget_chars=30)
     )
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     for n in range(4):
         fake.enqueue(f"answer {n}")
         await collect(await services.chat.send(alice.id, topic.id, f"question {n}"))
@@ -117,7 +117,7 @@ async def test_a_listener_after_the_end_gets_the_same_end(
     async def refuse(*args: object, **kwargs: object) -> None:
         raise StoreUnavailable("The database could not be written: disk is full.")
 
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     fake.enqueue("An answer.")
     sent = await services.chat.send(alice.id, topic.id, "A question")
     monkeypatch.setattr(services.store, "update_message", refuse)  # the reply's last save
@@ -131,7 +131,7 @@ async def test_late_listener_gets_text_so_far(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     fake.enqueue(Reply("abcdefghijklmnopqrstuvwxyz", chunk_size=2, delay=0.02))
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     generation = await services.chat.send(alice.id, topic.id, "letters")
     first = generation.events()
     assert isinstance(await anext(first), TextDelta)
@@ -147,7 +147,7 @@ async def test_stop_keeps_partial_text_and_closes_the_provider_stream(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     fake.enqueue(Reply("word " * 400, chunk_size=5, delay=0.01))
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     generation = await services.chat.send(alice.id, topic.id, "talk a lot")
     while len(generation.text) < 20:
         await asyncio.sleep(0.01)
@@ -167,7 +167,7 @@ async def test_stop_keeps_partial_text_and_closes_the_provider_stream(
 async def test_a_window_of_the_conversation_is_its_end_with_the_same_branches(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     for n in range(3):
         fake.enqueue(f"answer {n}")
         await collect(await services.chat.send(alice.id, topic.id, f"question {n}"))
@@ -189,7 +189,7 @@ async def test_a_window_of_the_conversation_is_its_end_with_the_same_branches(
         alice.id, topic.id, limit=5, before=above[0].message.id
     )
     assert first == whole[:1] and first[0].message.parent_id is None  # nothing above it
-    other = await services.chat.create_topic(alice.id)
+    other = await services.topics.create_topic(alice.id)
     with pytest.raises(NotFound):  # a message of another topic is not a place in this one
         await services.chat.conversation(alice.id, other.id, before=latest[0].message.id)
 
@@ -197,7 +197,7 @@ async def test_a_window_of_the_conversation_is_its_end_with_the_same_branches(
 async def test_regenerate_and_edit_make_sibling_branches(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     fake.enqueue("answer one")
     _, first = await collect(await services.chat.send(alice.id, topic.id, "question"))
     fake.enqueue("answer two")
@@ -222,7 +222,7 @@ async def test_a_reply_carries_the_question_just_asked_with_it(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     """Pages draw a new question and its reply from the generation, without a store read."""
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     fake.enqueue("answer one")
     sent = await services.chat.send(alice.id, topic.id, "question")
     await collect(sent)
@@ -249,7 +249,7 @@ async def test_a_question_the_database_refuses_takes_its_model_request_back(
     """The model request leaves before the question is written (the rows are written while
     it travels). When writing fails, the request is closed, nothing is kept, the error is
     raised as before, and the topic is free for the next message."""
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     fake.enqueue(Reply("never shown", fault="stall", stall_seconds=30))
     other = sqlite3.connect(data_dir / "chatapp.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the wait
@@ -284,7 +284,7 @@ async def test_a_title_the_database_refuses_takes_nothing_back(
     async def refuse(*args: object) -> None:
         raise StoreUnavailable("The database could not be written: disk is full.")
 
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     monkeypatch.setattr(services.store, "rename_topic", refuse)
     fake.enqueue("An answer.")
     _, finished = await collect(await services.chat.send(alice.id, topic.id, "A question"))
@@ -311,7 +311,7 @@ async def test_provider_failures_keep_the_message_and_partial_reply(
     services: Services, alice: User, fake: FakeOpenAI, reply: Reply, words: str
 ) -> None:
     fake.enqueue(reply)
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     _, finished = await collect(await services.chat.send(alice.id, topic.id, "please"))
     assert finished.message.status == MessageStatus.ERROR
     assert finished.message.error and words in finished.message.error.lower()
@@ -326,7 +326,7 @@ async def test_provider_failures_keep_the_message_and_partial_reply(
 
 async def test_bad_input_and_other_users(services: Services, alice: User) -> None:
     bob = await services.auth.register(email="bob@example.com", password="another pass")
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     with pytest.raises(InvalidInput):
         await services.chat.send(alice.id, topic.id, "   ")
     with pytest.raises(TooLarge):
@@ -342,7 +342,7 @@ async def test_one_reply_at_a_time_per_topic_and_a_rate_limit(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
     fake.enqueue(Reply("slow " * 50, chunk_size=5, delay=0.02))
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     generation = await services.chat.send(alice.id, topic.id, "first")
     with pytest.raises(Conflict):
         await services.chat.send(alice.id, topic.id, "second")
@@ -350,7 +350,7 @@ async def test_one_reply_at_a_time_per_topic_and_a_rate_limit(
     await collect(generation)
     limit = services.options.replies_per_minute
     for _ in range(limit - 1):
-        other = await services.chat.create_topic(alice.id)
+        other = await services.topics.create_topic(alice.id)
         await collect(await services.chat.send(alice.id, other.id, "hi"))
     with pytest.raises(Throttled) as caught:
         await services.chat.send(alice.id, topic.id, "one too many")
@@ -362,7 +362,7 @@ async def test_reply_is_saved_while_it_grows_and_interrupted_on_restart(
 ) -> None:
     services.chat.replies.save_interval = 0.05
     fake.enqueue(Reply("chunk " * 200, chunk_size=6, delay=0.01))
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     generation = await services.chat.send(alice.id, topic.id, "go")
     while len(generation.text) < 120:
         await asyncio.sleep(0.01)
@@ -383,22 +383,22 @@ async def test_reply_is_saved_while_it_grows_and_interrupted_on_restart(
 async def test_usage_is_recorded_per_reply_and_outlives_the_topic(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     await collect(await services.chat.send(alice.id, topic.id, "one two three"))
     await collect(await services.chat.send(alice.id, topic.id, "four"))
-    (row,) = await services.chat.usage(alice.id)
+    (row,) = await services.topics.usage(alice.id)
     assert row.replies == 2 and row.model == "gpt-4o-mini"
     saved = [m.usage for m in await services.store.list_messages(alice.id, topic.id) if m.usage]
     assert row.prompt_tokens == sum(u.prompt_tokens for u in saved) > 0
     assert row.completion_tokens == sum(u.completion_tokens for u in saved) > 0
-    await services.chat.delete_topic(alice.id, topic.id)
-    assert await services.chat.usage(alice.id) == [row]
+    await services.topics.delete_topic(alice.id, topic.id)
+    assert await services.topics.usage(alice.id) == [row]
 
 
 async def test_continue_carries_on_an_unfinished_reply_in_place(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     fake.enqueue(Reply("The first part, cut", chunk_size=4, fault="cut"))
     _, failed = await collect(await services.chat.send(alice.id, topic.id, "tell me"))
     assert failed.message.status == MessageStatus.ERROR and failed.message.content
@@ -424,19 +424,19 @@ async def test_continue_carries_on_an_unfinished_reply_in_place(
 async def test_long_titles_deleting_mid_reply_and_shutdown(
     services: Services, alice: User, fake: FakeOpenAI
 ) -> None:
-    topic = await services.chat.create_topic(alice.id)
+    topic = await services.topics.create_topic(alice.id)
     with pytest.raises(TooLarge, match="title is too long"):
-        await services.chat.rename_topic(alice.id, topic.id, "x" * 201)
+        await services.topics.rename_topic(alice.id, topic.id, "x" * 201)
     fake.enqueue(Reply("tick " * 400, chunk_size=5, delay=0.01))
     generation = await services.chat.send(alice.id, topic.id, "go on")
     while not generation.text:
         await asyncio.sleep(0.01)
-    await services.chat.delete_topic(alice.id, topic.id)  # while the reply streams
+    await services.topics.delete_topic(alice.id, topic.id)  # while the reply streams
     assert services.chat.generation(topic.id) is None
     with pytest.raises(NotFound):
         await services.store.list_messages(alice.id, topic.id)
 
-    other = await services.chat.create_topic(alice.id)
+    other = await services.topics.create_topic(alice.id)
     fake.enqueue(Reply("tock " * 400, chunk_size=5, delay=0.01))
     running = await services.chat.send(alice.id, other.id, "and this")
     while not running.text:

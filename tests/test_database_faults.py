@@ -30,6 +30,7 @@ from services.context import Services
 from services.errors import StoreUnavailable
 from services.models import MessageStatus, User
 from services.store.mongo import MongoStore
+from services.topics import TopicService
 from tests import ui_state
 from tests.app_server import AppServer, free_port
 from tests.fake_openai import FakeOpenAI, Reply
@@ -231,9 +232,10 @@ async def test_real_mongodb_going_away_mid_session_and_coming_back(
     )
     store = await MongoStore.open(proxied.geturl())
     chat = ChatService(store, services.llm, services.options)
+    topics = TopicService(store, services.options, chat)
     try:
         user = await store.create_user(User("mongo-faults@example.com", "x"))
-        topic = await chat.create_topic(user.id)
+        topic = await topics.create_topic(user.id)
         proxy.cut()
         with pytest.raises(StoreUnavailable, match="Cannot reach MongoDB"):
             await chat.send(user.id, topic.id, "lost?")
@@ -253,6 +255,7 @@ async def test_real_mongodb_going_away_mid_session_and_coming_back(
         assert [t.message.content for t in turns] == ["still there?", "Back again."]
     finally:
         await store.client.drop_database("chatapp_faults")
+        await topics.close()
         await chat.close()
         await store.close()
         await proxy.stop()

@@ -32,7 +32,7 @@ from chatapp.api.schemas import (
     TopicPatch,
     UserOut,
 )
-from chatapp.files import attachment_response
+from pages.attachments import attachment_response
 from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
@@ -180,7 +180,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
 
     @api.post("/topics", response_model=TopicOut, status_code=201)
     async def create_topic(body: TopicCreate, user: CurrentUser) -> TopicOut:
-        return TopicOut.of(await services.chat.create_topic(user.id, title=body.title or ""))
+        return TopicOut.of(await services.topics.create_topic(user.id, title=body.title or ""))
 
     @api.get("/topics/search", response_model=list[SearchHitOut])
     async def search(
@@ -188,7 +188,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         q: Annotated[str, Query(max_length=200)],
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> list[SearchHitOut]:
-        return [SearchHitOut.of(h) for h in await services.chat.search(user.id, q, limit=limit)]
+        return [SearchHitOut.of(h) for h in await services.topics.search(user.id, q, limit=limit)]
 
     @api.get("/topics/{topic_id}", response_model=TopicOut)
     async def get_topic(topic_id: str, user: CurrentUser) -> TopicOut:
@@ -198,9 +198,9 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
     async def patch_topic(topic_id: str, body: TopicPatch, user: CurrentUser) -> TopicOut:
         topic = await services.store.get_topic(user.id, topic_id)
         if body.title is not None:
-            topic = await services.chat.rename_topic(user.id, topic_id, body.title)
+            topic = await services.topics.rename_topic(user.id, topic_id, body.title)
         if {"model", "system_prompt", "temperature"} & body.model_fields_set:
-            topic = await services.chat.update_topic_settings(
+            topic = await services.topics.update_topic_settings(
                 user.id,
                 topic_id,
                 model=body.model,
@@ -211,7 +211,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
 
     @api.delete("/topics/{topic_id}", status_code=204)
     async def delete_topic(topic_id: str, user: CurrentUser) -> Response:
-        await services.chat.delete_topic(user.id, topic_id)
+        await services.topics.delete_topic(user.id, topic_id)
         return Response(status_code=204)
 
     @api.get("/topics/{topic_id}/messages", response_model=MessageList)

@@ -1,0 +1,22 @@
+"""The settings services and pages act on, as plain values: a leaf module that imports nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The settings services and pages act on, as plain values (services never read env vars)."""
+
+    version: str = "0"
+    allow_signup: bool = False
+    demo: bool = True
+    default_model: str = "gpt-4o-mini"
+    title_model: str = ""
+    auto_title: bool = True
+    history_budget_chars: int = 48_000
+    max_message_chars: int = 100_000
+    max_title_chars: int = 200
+    replies_per_minute: int = 20
+    database_kind: str = "sqlite"
