@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from fastapi.routing import APIRoute
 from nicegui import app, ui
 
 from pages.live_markdown import add_assets
@@ -20,8 +21,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 def add_static() -> None:
-    """Serve pages/static (CSS, JS, favicon) at /static."""
+    """Serve pages/static (CSS, JS, favicon) at /static, outside the API's schema."""
     app.add_static_files("/static", STATIC)
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/static/"):
+            route.include_in_schema = False
 
 
 def url_prefix() -> str:

@@ -13,9 +13,17 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from services.chat import ChatService, Turn
 from services.errors import InvalidInput, TooLarge
@@ -32,6 +40,33 @@ ARCHIVE, TOPIC = "chatapp.archive", "chatapp.topic"
 # ----- what an import may contain ---------------------------------------------------------
 
 
+# Imported times become time-ordered ids (services.models.id_at): they must fall in its range.
+EARLIEST, LATEST = datetime(1970, 1, 2, tzinfo=UTC), datetime(2500, 1, 1, tzinfo=UTC)
+
+
+def in_range(moment: datetime) -> datetime:
+    try:
+        moment = aware(moment)
+    except OverflowError:  # e.g. year 1 with a positive offset
+        raise ValueError("the time is out of range") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"the time must fall between {EARLIEST:%Y} and {LATEST:%Y}")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(in_range)]
+Epoch = Annotated[float, Field(ge=0, lt=LATEST.timestamp())]
+
+
+class SettingsIn(BaseModel):
+    """A topic's settings; those the chat reads must have their types, others are kept."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str | None = Field(default=None, max_length=200)
+    system_prompt: str | None = Field(default=None, max_length=MAX_CONTENT)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
 class MessageIn(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     parent_id: str | None = Field(default=None, max_length=64)
@@ -39,14 +74,14 @@ class MessageIn(BaseModel):
     content: str = Field(max_length=MAX_CONTENT)
     status: MessageStatus = MessageStatus.COMPLETE
     model: str | None = Field(default=None, max_length=200)
-    created_at: datetime
+    created_at: Moment
 
 
 class TopicIn(BaseModel):
     title: str = Field(max_length=500)
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: SettingsIn = Field(default_factory=SettingsIn)
     active_leaf_id: str | None = Field(default=None, max_length=64)
-    created_at: datetime
+    created_at: Moment
     updated_at: datetime | None = None
     messages: list[MessageIn] = Field(max_length=MAX_MESSAGES)
 
@@ -78,7 +113,7 @@ class GptMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     author: GptAuthor
     content: GptContent | None = None
-    create_time: float | None = None
+    create_time: Epoch | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -92,7 +127,7 @@ class GptNode(BaseModel):
 class GptConversation(BaseModel):
     model_config = ConfigDict(extra="allow")
     title: str | None = None
-    create_time: float | None = None
+    create_time: Epoch | None = None
     update_time: float | None = None
     mapping: dict[str, GptNode]
     current_node: str | None = None
@@ -103,6 +138,9 @@ class GptConversation(BaseModel):
         if len(mapping) > MAX_MESSAGES * 2:
             raise ValueError(f"more than {MAX_MESSAGES * 2} nodes")
         return mapping
+
+
+CONVERSATIONS = TypeAdapter(list[GptConversation])
 
 
 # ----- the service --------------------------------------------------------------------------
@@ -220,16 +258,19 @@ def parse_import(user_id: str, data: bytes) -> list[tuple[Topic, list[Message]]]
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"The file is not JSON ({exc}).") from None
     try:
+        # Strict, from the JSON text: a number is not a date, nor `true` a version, nor
+        # "1" a time (the API's schema says so, and the import keeps to it).
         if isinstance(raw, list):
-            conversations = [GptConversation.model_validate(item) for item in raw]
-            if len(conversations) > MAX_TOPICS:
+            if len(raw) > MAX_TOPICS:
                 raise InvalidInput(f"At most {MAX_TOPICS} conversations per import.")
+            conversations = CONVERSATIONS.validate_json(data, strict=True)
             return [from_chatgpt(user_id, c, n) for n, c in enumerate(conversations, 1)]
         if isinstance(raw, dict) and raw.get("format") == ARCHIVE:
-            archive = ArchiveIn.model_validate(raw)
+            archive = ArchiveIn.model_validate_json(data, strict=True)
             return [from_chatapp(user_id, t, n) for n, t in enumerate(archive.topics, 1)]
         if isinstance(raw, dict) and raw.get("format") == TOPIC:
-            return [from_chatapp(user_id, TopicFileIn.model_validate(raw).topic, 1)]
+            topic = TopicFileIn.model_validate_json(data, strict=True).topic
+            return [from_chatapp(user_id, topic, 1)]
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -253,7 +294,7 @@ def from_chatapp(user_id: str, given: TopicIn, number: int) -> tuple[Topic, list
         (m.id, m.parent_id, m.role, m.content, m.model, m.status, aware(m.created_at))
         for m in given.messages
     ]
-    settings, leaf = given.settings, given.active_leaf_id
+    settings, leaf = given.settings.model_dump(exclude_unset=True), given.active_leaf_id
     return build(user_id, name, given.title, settings, given.created_at, nodes, leaf)
 
 

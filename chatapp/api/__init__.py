@@ -20,5 +20,9 @@ def register(services: Services) -> None:
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.include_router(routes.router(services, healthz))
     errors.register(app)
-    # 2 MB for any body; a message with its files (5, in base64) or an import up to 64 MB.
-    app.add_middleware(errors.BodyLimit, max_bytes=2 * 1024 * 1024, upload_bytes=64 * 1024 * 1024)
+    # 2 MB for any body, or room for the longest text allowed (up to 12 bytes a character in
+    # JSON, as an escaped surrogate pair); a message with its files or an import, 64 MB more.
+    max_bytes = max(2 * 1024 * 1024, 12 * services.options.max_message_chars + 64 * 1024)
+    app.add_middleware(
+        errors.BodyLimit, max_bytes=max_bytes, upload_bytes=max_bytes + 64 * 1024 * 1024
+    )

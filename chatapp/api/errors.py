@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -52,6 +53,19 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def allowed_methods(request: Request) -> str:
+    """The methods the schema gives the request's path (Starlette's 405 names only one route's).
+
+    The first path that matches wins, as in routing: /topics/search is not /topics/{topic_id}.
+    """
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    path = path.removeprefix(root) if root and path.startswith(root + "/") else path
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            return ", ".join(method.upper() for method in operations)
+    return ""
+
+
 def register(app: FastAPI) -> None:
     async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, errors.ChatAppError)
@@ -74,13 +88,28 @@ def register(app: FastAPI) -> None:
         code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error"
         )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
+
+    # NiceGUI answers 404 with its HTML page, and a handler by status wins over one by class:
+    # an API path that matches no route (e.g. an id with a slash in it) must still get JSON.
+    page_404 = app.exception_handlers.get(404)
+
+    async def on_not_found(request: Request, exc: Exception) -> Any:
+        if _is_api(request) and isinstance(exc, HTTPException):
+            return await on_http_error(request, exc)
+        if page_404 is None:
+            return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+        return await page_404(request, exc)
 
     app.add_exception_handler(errors.ChatAppError, on_service_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(404, on_not_found)
 
 
 class BodyLimit:

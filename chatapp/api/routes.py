@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from chatapp.api.schemas import (
     ERROR_RESPONSES,
@@ -25,18 +26,24 @@ from chatapp.api.schemas import (
     SearchHitOut,
     SharedOut,
     ShareOut,
+    StreamDelta,
+    StreamError,
+    StreamStart,
     TokenOut,
     TopicCreate,
     TopicOut,
     TopicPage,
     TopicPatch,
     UserOut,
+    event_schema,
+    inline,
 )
 from pages.attachments import attachment_response
+from services.archive import MAX_TOPICS, ArchiveIn, GptConversation, TopicFileIn
 from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
-from services.errors import AuthError, InvalidInput, NotFound
+from services.errors import AuthError, InvalidInput
 from services.models import MessageStatus, User
 
 HEARTBEAT = 15.0  # seconds between keep-alive comments while a reply is quiet
@@ -56,20 +63,32 @@ TOKEN_BODY = {
         "required": True,
     }
 }
+# Each event's JSON is described by `itemSchema` (as FastAPI does for its own SSE routes);
+# the routes use `response_class=StreamingResponse`, which adds no content of its own.
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "Server-sent events: `start` (message ids), `delta` (text), then "
-        "`done` (status and usage) or `error` (code and message).",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "description": "Server-sent events: `start` (message ids; not on reattaching), "
+        "`delta` (text), then `done` (the message as saved, status and usage) or `error` "
+        "(code and message). Comment lines keep a quiet connection alive.",
+        "content": {"text/event-stream": {"itemSchema": event_schema()}},
     }
 }
+# What POST /import reads: one of our two exports, or ChatGPT's list of conversations.
+IMPORT_SCHEMA = {
+    "anyOf": [
+        inline(ArchiveIn.model_json_schema()),
+        inline(TopicFileIn.model_json_schema()),
+        inline(TypeAdapter(list[GptConversation]).json_schema()) | {"maxItems": MAX_TOPICS},
+    ]
+}
+SSE: dict[str, Any] = {"response_class": StreamingResponse, "responses": SSE_RESPONSE}
 
 
-def frame(event: str, data: dict[str, Any]) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+def frame(event: str, data: BaseModel) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data.model_dump(mode='json'))}\n\n".encode()
 
 
-async def sse(generation: Generation, start: dict[str, Any] | None) -> AsyncIterator[bytes]:
+async def sse(generation: Generation, start: StreamStart | None) -> AsyncIterator[bytes]:
     """Follow a reply as SSE. A client going away stops the stream, never the reply."""
     if start is not None:
         yield frame("start", start)
@@ -83,7 +102,7 @@ async def sse(generation: Generation, start: dict[str, Any] | None) -> AsyncIter
                 continue
             for event in events:  # text that piled up is one frame: a slow client catches up
                 if isinstance(event, TextDelta):
-                    yield frame("delta", {"text": event.text})
+                    yield frame("delta", StreamDelta(text=event.text))
                 elif isinstance(event, Finished):
                     yield final_frame(event)
                     return
@@ -92,11 +111,11 @@ async def sse(generation: Generation, start: dict[str, Any] | None) -> AsyncIter
 def final_frame(event: Finished) -> bytes:
     message = event.message
     if message.status == MessageStatus.ERROR:
+        said = message.error or "The model provider failed."
         return frame(
-            "error",
-            {"code": "provider_error", "message": message.error, "message_id": message.id},
+            "error", StreamError(code="provider_error", message=said, message_id=message.id)
         )
-    return frame("done", MessageOut.of(message).model_dump(mode="json"))
+    return frame("done", MessageOut.of(message))
 
 
 def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
@@ -111,18 +130,35 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         user, _claims = await services.auth.verify_token(token)
         return user
 
+    # The schema states the configured message size, so what it allows the service takes; the
+    # service refuses longer text with 413, as before (a stated limit, not a malformed body).
+    size = {"maxLength": services.options.max_message_chars}
+    MessageCreateIn = create_model(
+        "MessageCreate", __base__=MessageCreate, content=(str, Field("", json_schema_extra=size))
+    )
+    MessageEditIn = create_model(
+        "MessageEdit",
+        __base__=MessageEdit,
+        content=(str, Field(min_length=1, json_schema_extra=size)),
+    )
+    TopicPatchIn = create_model(
+        "TopicPatch",
+        __base__=TopicPatch,
+        system_prompt=(str | None, Field(None, json_schema_extra=size)),
+    )
+
     Token = Annotated[str, Depends(bearer)]
     CurrentUser = Annotated[User, Depends(current_user)]
     api = APIRouter(prefix="/api/v1", tags=["api"], responses=ERROR_RESPONSES)
 
-    def stream(generation: Generation, start: dict[str, Any] | None) -> StreamingResponse:
+    def stream(generation: Generation, start: StreamStart | None) -> StreamingResponse:
         return StreamingResponse(
             sse(generation, start), media_type="text/event-stream", headers=SSE_HEADERS
         )
 
     def started(generation: Generation) -> StreamingResponse:
         reply = generation.message
-        start = {"topic_id": reply.topic_id, "message_id": reply.id, "parent_id": reply.parent_id}
+        start = StreamStart(topic_id=reply.topic_id, message_id=reply.id, parent_id=reply.parent_id)
         return stream(generation, start)
 
     @api.get("/healthz", response_model=Health, tags=["health"])
@@ -195,7 +231,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         return TopicOut.of(await services.store.get_topic(user.id, topic_id))
 
     @api.patch("/topics/{topic_id}", response_model=TopicOut)
-    async def patch_topic(topic_id: str, body: TopicPatch, user: CurrentUser) -> TopicOut:
+    async def patch_topic(topic_id: str, body: TopicPatchIn, user: CurrentUser) -> TopicOut:
         topic = await services.store.get_topic(user.id, topic_id)
         if body.title is not None:
             topic = await services.topics.rename_topic(user.id, topic_id, body.title)
@@ -226,14 +262,14 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
             attachments=[AttachmentOut.of(a) for a in attachments],
         )
 
-    @api.post("/topics/{topic_id}/messages", responses=SSE_RESPONSE)
-    async def send(topic_id: str, body: MessageCreate, user: CurrentUser) -> StreamingResponse:
+    @api.post("/topics/{topic_id}/messages", **SSE)
+    async def send(topic_id: str, body: MessageCreateIn, user: CurrentUser) -> StreamingResponse:
         generation = await services.chat.send(
             user.id,
             topic_id,
             body.content,
             parent_id=body.parent_id,
-            files=[Upload(file.name, file.data) for file in body.attachments],
+            files=[Upload(file.name, file.content()) for file in body.attachments],
         )
         return started(generation)
 
@@ -248,13 +284,21 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         data = await services.store.read_attachment(user.id, attachment_id)
         return attachment_response(found, data)
 
-    @api.get("/topics/{topic_id}/stream", responses=SSE_RESPONSE)
-    async def reattach(topic_id: str, user: CurrentUser) -> StreamingResponse:
+    @api.get(
+        "/topics/{topic_id}/stream",
+        response_class=StreamingResponse,
+        responses={
+            **SSE_RESPONSE,
+            204: {"description": "No reply is being written in this topic: nothing to follow."},
+        },
+    )
+    async def reattach(topic_id: str, user: CurrentUser) -> Response:
         """Follow the reply being written in a topic: the text so far, then the rest."""
         await services.store.get_topic(user.id, topic_id)
         generation = services.chat.generation(topic_id)
         if generation is None:
-            raise NotFound("No reply is being written in this topic.")
+            # The topic is there; the stream is not. 204 also tells an EventSource to stop.
+            return Response(status_code=204)
         return stream(generation, None)
 
     @api.post("/topics/{topic_id}/stop", response_model=MessageOut | None)
@@ -262,17 +306,17 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         message = await services.chat.stop(user.id, topic_id)
         return MessageOut.of(message) if message else None
 
-    @api.post("/messages/{message_id}/regenerate", responses=SSE_RESPONSE)
+    @api.post("/messages/{message_id}/regenerate", **SSE)
     async def regenerate(message_id: str, user: CurrentUser) -> StreamingResponse:
         return started(await services.chat.regenerate(user.id, message_id))
 
-    @api.post("/messages/{message_id}/continue", responses=SSE_RESPONSE)
+    @api.post("/messages/{message_id}/continue", **SSE)
     async def continue_reply(message_id: str, user: CurrentUser) -> StreamingResponse:
         """Carry on writing a reply that stopped early, in place (streams like a new reply)."""
         return started(await services.chat.continue_reply(user.id, message_id))
 
-    @api.post("/messages/{message_id}/edit", responses=SSE_RESPONSE)
-    async def edit(message_id: str, body: MessageEdit, user: CurrentUser) -> StreamingResponse:
+    @api.post("/messages/{message_id}/edit", **SSE)
+    async def edit(message_id: str, body: MessageEditIn, user: CurrentUser) -> StreamingResponse:
         return started(await services.chat.edit(user.id, message_id, body.content))
 
     @api.get(
@@ -303,7 +347,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
+                "content": {"application/json": {"schema": IMPORT_SCHEMA}},
                 "description": "A chatapp archive or topic export, or ChatGPT's "
                 "conversations.json (up to 50 MB).",
             }
@@ -321,8 +365,8 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
 
     @api.delete("/topics/{topic_id}/share", status_code=204)
     async def unshare(topic_id: str, user: CurrentUser) -> Response:
-        if not await services.archive.unshare(user.id, topic_id):
-            raise NotFound("This topic is not shared.")
+        """Stop sharing: the link stops working. Idempotent: 204 also when it was not shared."""
+        await services.archive.unshare(user.id, topic_id)
         return Response(status_code=204)
 
     @api.get("/shared/{share_id}", response_model=SharedOut)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
-from pydantic import Base64Bytes, BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.attachments import MAX_FILES
 from services.models import Attachment, Message, SearchHit, Share, Topic, User
 
-MAX_CONTENT = 1_000_000  # a hard cap; the configured CHATAPP_MAX_MESSAGE_CHARS applies below it
+MAX_CONTENT = 1_000_000  # a hard cap; the routes set the configured CHATAPP_MAX_MESSAGE_CHARS
 MAX_TITLE = 200
+# Standard base64 with its padding, nothing else: what the schema states is what is decoded.
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
 class ErrorDetail(BaseModel):
@@ -75,7 +78,7 @@ class TopicPatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE)
     model: str | None = Field(default=None, max_length=200)
     system_prompt: str | None = Field(default=None, max_length=MAX_CONTENT)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: float | None = Field(default=None, ge=0, le=2, strict=True)  # not true/"1"
 
 
 class TopicOut(BaseModel):
@@ -141,6 +144,73 @@ class MessageOut(BaseModel):
         )
 
 
+class StreamStart(BaseModel):
+    """`event: start`, first on a new reply: where it goes."""
+
+    topic_id: str
+    message_id: str
+    parent_id: str | None
+
+
+class StreamDelta(BaseModel):
+    """`event: delta`: more of the reply's text (several chunks may come as one)."""
+
+    text: str
+
+
+class StreamError(BaseModel):
+    """`event: error`, last: the reply failed; what is written so far is kept."""
+
+    code: str
+    message: str
+    message_id: str
+
+
+STREAM_EVENTS: dict[str, type[BaseModel]] = {
+    "start": StreamStart,
+    "delta": StreamDelta,
+    "done": MessageOut,  # last: the reply as saved, with its status and usage
+    "error": StreamError,
+}
+
+
+def inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` put in place: it is embedded inside another."""
+    defs = schema.pop("$defs", {})
+
+    def put(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return put(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: put(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [put(item) for item in node]
+        return node
+
+    return put(schema)  # type: ignore[no-any-return]
+
+
+def event_schema() -> dict[str, Any]:
+    """One SSE event (OpenAPI's `itemSchema`): its name, and its data as JSON of that kind."""
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": {"const": name},
+                    "data": {
+                        "type": "string",
+                        "contentMediaType": "application/json",
+                        "contentSchema": inline(model.model_json_schema(mode="serialization")),
+                    },
+                },
+            }
+            for name, model in STREAM_EVENTS.items()
+        ]
+    }
+
+
 class MessageList(BaseModel):
     topic_id: str
     active_leaf_id: str | None
@@ -154,7 +224,15 @@ class AttachmentIn(BaseModel):
     """A file sent with a message: its name and its bytes in base64."""
 
     name: str = Field(min_length=1, max_length=200)
-    data: Base64Bytes = Field(description="The file's bytes, base64-encoded.")
+    data: str = Field(
+        min_length=4,  # one byte at least: an empty file is not sent
+        pattern=BASE64,
+        description="The file's bytes, base64-encoded.",
+        json_schema_extra={"contentEncoding": "base64"},
+    )
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.data, validate=True)
 
 
 class AttachmentOut(BaseModel):
@@ -178,6 +256,16 @@ class AttachmentOut(BaseModel):
 
 
 class MessageCreate(BaseModel):
+    """Text, files, or both; text of only whitespace counts as none."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["content"], "properties": {"content": {"pattern": r"\S"}}},
+                {"required": ["attachments"], "properties": {"attachments": {"minItems": 1}}},
+            ]
+        }
+    )
     content: str = Field(default="", max_length=MAX_CONTENT)
     parent_id: str | None = Field(default=None, max_length=64)
     attachments: list[AttachmentIn] = Field(
