@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
@@ -13,9 +14,11 @@ from pages.frame import url_prefix
 from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
+from pages.thinking import ThinkingBlock
 from services.chat import Finished, Generation, TextDelta, Turn
 from services.context import Services
 from services.errors import ChatAppError
+from services.generation import ReasoningDelta
 from services.models import Message, MessageStatus, Role
 
 # A long topic opens with its most recent messages; older ones load, a page at a time, when
@@ -23,6 +26,7 @@ from services.models import Message, MessageStatus, Role
 WINDOW = 10
 OLDER_PAGE = 20
 FOLLOWER = "follow reply"  # the name of the task that shows a reply as it grows
+THOUGHT = "thought:"  # the key of a reply's reasoning among the rendered HTML
 
 STATUS_NOTES = {
     MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
@@ -183,11 +187,14 @@ class ConversationView:
         return stale, turns[start + kept :]
 
     async def _html(self, turns: list[Turn]) -> dict[str, str]:
-        """The replies' HTML, by message id: rendered in the worker processes (and cached
-        there) before drawing, so drawing itself never waits or renders."""
+        """The replies' HTML (and their reasoning's, under THOUGHT + id), by message id:
+        rendered in the worker processes (and cached there) before drawing, so drawing itself
+        never waits or renders."""
         replies = [turn.message for turn in turns if turn.message.role != Role.USER]
-        rendered = await self.services.renderer.render_many([reply.content for reply in replies])
-        return {reply.id: html for reply, html in zip(replies, rendered, strict=True)}
+        keys = [reply.id for reply in replies] + [THOUGHT + r.id for r in replies if r.reasoning]
+        texts = [reply.content for reply in replies] + [r.reasoning for r in replies if r.reasoning]
+        rendered = await self.services.renderer.render_many(texts)
+        return dict(zip(keys, rendered, strict=True))
 
     def _replace_end(
         self,
@@ -220,7 +227,7 @@ class ConversationView:
         """Draw `turns` in order; the one being written (if any) is drawn live."""
         for turn in turns:
             live = generation is not None and turn.message.id == generation.message.id
-            self._draw(turn, live=live, html=html.get(turn.message.id, ""))
+            self._draw(turn, live=live, html=html)
 
     @property
     def _more_above(self) -> bool:
@@ -248,7 +255,7 @@ class ConversationView:
             batch = ui.column().classes("w-full gap-4")
             with batch:
                 for turn in older:
-                    self._draw(turn, live=False, html=html.get(turn.message.id, ""))
+                    self._draw(turn, live=False, html=html)
         batch.move(target_index=1)  # under the button: the button stays the first child
         self.older.set_visibility(self._more_above)
 
@@ -257,20 +264,36 @@ class ConversationView:
         self._stop_following()
         self.generating = True
         children = self.container.default_slot.children
-        live = getattr(children[-1], "live", None) if children else None
-        if live is None:
+        box = children[-1] if children else None
+        if getattr(box, "live", None) is None:
             return
         self._followed = generation
-        self._follower = background_tasks.create(self._pump(generation, live), name=FOLLOWER)
+        self._follower = background_tasks.create(self._pump(generation, box), name=FOLLOWER)
 
-    async def _pump(self, generation: Generation, live: LiveMarkdown) -> None:
+    async def _pump(self, generation: Generation, box: ui.element) -> None:
+        live: LiveMarkdown = box.live  # type: ignore[attr-defined]
+        thinking: ThinkingBlock | None = None
+        folded = False
         # Updates made while the page is still being delivered can reach the browser twice
         # (in the first HTML and again as updates); start once the websocket is up.
         await self.client.connected()
         async for event in generation.events():
-            if isinstance(event, TextDelta):
+            if isinstance(event, ReasoningDelta):
+                if thinking is None:
+                    since = generation.thinking_since
+                    with box.thinking_box:  # type: ignore[attr-defined]
+                        thinking = ThinkingBlock.following(
+                            self.services.renderer, time.monotonic() - since if since else 0
+                        )
+                thinking.append(event.text)
+            elif isinstance(event, TextDelta):
+                if thinking is not None and not folded:
+                    thinking.fold(generation.thinking_seconds)
+                    folded = True
                 live.append(event.text)
             elif isinstance(event, Finished):
+                if thinking is not None:
+                    await thinking.finish(event.message.reasoning_seconds)
                 await live.finish()
                 if event.unsaved:
                     with self.client:
@@ -294,7 +317,7 @@ class ConversationView:
 
     # ----- drawing ----------------------------------------------------------------------------
 
-    def _draw(self, turn: Turn, *, live: bool, html: str) -> None:
+    def _draw(self, turn: Turn, *, live: bool, html: dict[str, str]) -> None:
         message = turn.message
         mine = message.role == Role.USER
         # Isolated: drawing another turn (a new one, or older ones) leaves this one alone.
@@ -310,9 +333,14 @@ class ConversationView:
                     if message.content:
                         ui.label(message.content).classes("whitespace-pre-wrap break-words")
                 elif live:
+                    box.thinking_box = ui.element("div")  # type: ignore[attr-defined]
                     box.live = LiveMarkdown(self.services.renderer)  # type: ignore[attr-defined]
                 else:
-                    ui.html(html, sanitize=False).classes("markdown")
+                    if message.reasoning:
+                        ThinkingBlock.stored(
+                            html.get(THOUGHT + message.id, ""), message.reasoning_seconds
+                        )
+                    ui.html(html.get(message.id, ""), sanitize=False).classes("markdown")
             if turn.attachments:
                 show_attachments(turn.attachments, url_prefix())
             if not live:
@@ -427,6 +455,7 @@ def _looks(turn: Turn) -> tuple[object, ...]:
         message.id,
         message.status,
         message.content,
+        message.reasoning,
         message.error,
         message.usage,
         tuple(turn.sibling_ids),

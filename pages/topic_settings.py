@@ -1,4 +1,5 @@
-"""Per-topic settings: the model picker, and a dialog for the system prompt and temperature."""
+"""Per-topic settings: the model picker, and a dialog for the system prompt, temperature and
+a thinking model's reasoning effort."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pages.session import recheck
 from services.context import Services
 from services.errors import ChatAppError
 from services.models import Topic
+
+# Not sent unless chosen: most servers accept it only for thinking models.
+EFFORTS = {"": "Not sent (the model's default)", "low": "Low", "medium": "Medium", "high": "High"}
 
 
 async def model_picker(services: Services, topic: Topic) -> None:
@@ -48,6 +52,16 @@ async def settings_dialog(services: Services, topic: Topic) -> None:
         temperature = ui.slider(
             min=0, max=2, step=0.1, value=fresh.settings.get("temperature", 1.0)
         ).props('label-always aria-label="Temperature"')
+        effort = (
+            ui.select(
+                EFFORTS,
+                value=fresh.settings.get("reasoning_effort", ""),
+                label="Reasoning effort (thinking models)",
+            )
+            .props("outlined dense")
+            .classes("w-full")
+            .mark("reasoning-effort")
+        )
         with ui.row().classes("justify-end w-full"):
             ui.button("Cancel", on_click=dialog.close).props("flat")
             ui.button("Save", on_click=lambda: dialog.submit(True)).mark("save-settings")
@@ -59,6 +73,7 @@ async def settings_dialog(services: Services, topic: Topic) -> None:
             topic.id,
             system_prompt=prompt.value or "",
             temperature=float(temperature.value),
+            reasoning_effort=effort.value or "",
         )
     )
     if saved is not None:

@@ -75,6 +75,8 @@ class MessageIn(BaseModel):
     status: MessageStatus = MessageStatus.COMPLETE
     model: str | None = Field(default=None, max_length=200)
     created_at: Moment
+    reasoning: str = Field(default="", max_length=MAX_CONTENT)
+    reasoning_seconds: float | None = Field(default=None, ge=0, le=86_400)
 
 
 class TopicIn(BaseModel):
@@ -228,6 +230,11 @@ class ArchiveService:
                     "status": m.status.value,
                     "model": m.model,
                     "created_at": m.created_at.isoformat(),
+                    **(
+                        {"reasoning": m.reasoning, "reasoning_seconds": m.reasoning_seconds}
+                        if m.reasoning
+                        else {}
+                    ),
                 }
                 for m in messages
             ],
@@ -241,7 +248,18 @@ def markdown_of(topic: Topic, turns: list[Turn]) -> str:
         if message.role == Role.SYSTEM:
             continue
         who = "You" if message.role == Role.USER else f"Assistant ({message.model or 'model'})"
-        lines += ["", f"## {who} · {message.created_at:%Y-%m-%d %H:%M}", "", message.content]
+        lines += ["", f"## {who} · {message.created_at:%Y-%m-%d %H:%M}", ""]
+        if message.reasoning:  # marked, and folded where Markdown shows HTML (GitHub, editors)
+            took = f" for {round(message.reasoning_seconds)} s" if message.reasoning_seconds else ""
+            lines += [
+                f"<details><summary>Thought{took}</summary>",
+                "",
+                *(f"> {line}" if line else ">" for line in message.reasoning.splitlines()),
+                "",
+                "</details>",
+                "",
+            ]
+        lines.append(message.content)
         for attachment in turn.attachments:
             lines += ["", f"*Attached: {attachment.name}*"]
     return "\n".join(lines).rstrip() + "\n"
@@ -295,7 +313,8 @@ def from_chatapp(user_id: str, given: TopicIn, number: int) -> tuple[Topic, list
         for m in given.messages
     ]
     settings, leaf = given.settings.model_dump(exclude_unset=True), given.active_leaf_id
-    return build(user_id, name, given.title, settings, given.created_at, nodes, leaf)
+    thoughts = {m.id: (m.reasoning, m.reasoning_seconds) for m in given.messages if m.reasoning}
+    return build(user_id, name, given.title, settings, given.created_at, nodes, leaf, thoughts)
 
 
 def from_chatgpt(user_id: str, given: GptConversation, number: int) -> tuple[Topic, list[Message]]:
@@ -375,8 +394,10 @@ def build(
     created_at: datetime,
     nodes: list[Node],
     active_leaf: str | None,
+    thoughts: dict[str, tuple[str, float | None]] | None = None,
 ) -> tuple[Topic, list[Message]]:
-    """Topic and messages with new time-ordered ids, parents always before their replies."""
+    """Topic and messages with new time-ordered ids, parents always before their replies;
+    `thoughts`: the reasoning (and its seconds) of replies that have some, by their old id."""
     children: defaultdict[str | None, list[Node]] = defaultdict(list)
     for node in nodes:
         children[node[1]].append(node)
@@ -410,6 +431,8 @@ def build(
                 model=model,
                 created_at=moment,
                 updated_at=moment,
+                reasoning=(thoughts or {}).get(old_id, ("", None))[0],
+                reasoning_seconds=(thoughts or {}).get(old_id, ("", None))[1],
             )
         )
     leaf = new_ids.get(active_leaf or "") or (messages[-1].id if messages else None)

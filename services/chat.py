@@ -286,6 +286,9 @@ class ChatService:
         await self.store.update_message(user_id, reply.id, status=MessageStatus.STREAMING, error="")
         generation = Generation(replace(reply, status=MessageStatus.STREAMING, error=None))
         generation.parts.append(reply.content)
+        if reply.reasoning:  # the thinking before the stop stays; more may follow
+            generation.reasoning_parts.append(reply.reasoning)
+            generation.thinking_seconds = reply.reasoning_seconds
         generation.stored.set()
         self.replies.start(topic, generation, prompt, model)
         self._show(topic, generation)

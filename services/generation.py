@@ -17,6 +17,14 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """More of the model's thinking, which comes before its answer. A listener that joins
+    late first gets all the thinking so far as one."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     """The reply ended: `message.status` says how (complete, stopped, error, interrupted).
 
@@ -28,7 +36,7 @@ class Finished:
     unsaved: str = ""
 
 
-Event = TextDelta | Finished
+Event = ReasoningDelta | TextDelta | Finished
 
 
 @dataclass(eq=False)
@@ -49,6 +57,10 @@ class Generation:
     question: Message | None = None
     question_files: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
+    reasoning_parts: list[str] = field(default_factory=list)
+    # When the thinking began and ended (the service's clock), for "Thought for 12 s".
+    thinking_since: float | None = None
+    thinking_seconds: float | None = None
     listeners: set[asyncio.Queue[Event]] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
     stop_status: MessageStatus = MessageStatus.STOPPED
@@ -70,6 +82,12 @@ class Generation:
             self.parts[:] = ["".join(self.parts)]
         return self.parts[0] if self.parts else ""
 
+    @property
+    def reasoning(self) -> str:
+        if len(self.reasoning_parts) > 1:
+            self.reasoning_parts[:] = ["".join(self.reasoning_parts)]
+        return self.reasoning_parts[0] if self.reasoning_parts else ""
+
     def _publish(self, event: Event) -> None:
         for queue in self.listeners:
             queue.put_nowait(event)
@@ -82,7 +100,8 @@ class Generation:
         self.listeners.clear()
 
     def subscribe(self) -> Subscription:
-        """Follow this reply: the text so far, then what arrives, then `Finished`."""
+        """Follow this reply: the thinking and text so far, then what arrives, then
+        `Finished`."""
         return Subscription(self)
 
     async def events(self) -> AsyncIterator[Event]:
@@ -103,6 +122,8 @@ class Subscription:
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        if generation.reasoning:
+            self.queue.put_nowait(ReasoningDelta(generation.reasoning))
         if generation.text:
             self.queue.put_nowait(TextDelta(generation.text))
         if generation.outcome is not None:
@@ -117,10 +138,14 @@ class Subscription:
         self.generation.listeners.discard(self.queue)
 
     async def next(self) -> list[Event]:
-        """Wait for at least one event; cancelling the wait loses nothing."""
+        """Wait for at least one event; cancelling the wait loses nothing. The thinking comes
+        before the answer, so joined they keep their order: thinking, text, the end."""
         events = [await self.queue.get()]
         while not self.queue.empty():
             events.append(self.queue.get_nowait())
+        thought = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
         text = "".join(e.text for e in events if isinstance(e, TextDelta))
-        rest: list[Event] = [e for e in events if not isinstance(e, TextDelta)]
-        return [TextDelta(text), *rest] if text else rest
+        joined: list[Event] = [ReasoningDelta(thought)] if thought else []
+        if text:
+            joined.append(TextDelta(text))
+        return joined + [e for e in events if isinstance(e, Finished)]

@@ -47,6 +47,13 @@ class Delta:
 
 
 @dataclass(frozen=True, slots=True)
+class Reasoning:
+    """More thinking text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The end of a reply, with token usage when the server reports it."""
 
@@ -54,7 +61,7 @@ class Done:
     finish_reason: str | None = None
 
 
-StreamEvent = Delta | Done
+StreamEvent = Delta | Reasoning | Done
 
 
 class LLM(Protocol):

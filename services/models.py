@@ -122,6 +122,10 @@ class Message:
     error: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    # What a thinking model wrote before its answer (never sent back to it), and for how long
+    # it thought (None: not known, or no thinking).
+    reasoning: str = ""
+    reasoning_seconds: float | None = None
 
 
 @dataclass(slots=True)

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from services.errors import ChatAppError, NotFound, StoreUnavailable
-from services.generation import Finished, Generation, TextDelta
-from services.llm import LLM, Delta, Done
+from services.generation import Finished, Generation, ReasoningDelta, TextDelta
+from services.llm import LLM, Delta, Done, Reasoning
 from services.models import Message, MessageStatus, Topic, UsageRecord
 from services.options import Options
 from services.prompt import Prompt
@@ -65,7 +65,7 @@ class Replies:
         """Run the reply: its task sends the model request at the caller's next await."""
         self.generations[topic.id] = generation
         generation.task = asyncio.create_task(
-            self._run(generation, prompt, model, topic.settings.get("temperature")),
+            self._run(generation, prompt, model, topic.settings),
             name=f"generation-{generation.message.id}",
         )
 
@@ -81,23 +81,42 @@ class Replies:
         generation._end(Finished(generation.message))
 
     async def _run(
-        self, generation: Generation, prompt: Prompt, model: str, temperature: Any
+        self, generation: Generation, prompt: Prompt, model: str, settings: dict[str, Any]
     ) -> None:
         message = generation.message
         status, usage, error = MessageStatus.COMPLETE, None, None
-        stream = self.llm.stream(prompt, model=model, temperature=temperature)
+        options: dict[str, Any] = {"temperature": settings.get("temperature")}
+        if effort := settings.get("reasoning_effort"):  # not sent unless chosen
+            options["reasoning_effort"] = effort
+        stream = self.llm.stream(prompt, model=model, **options)
         started = last_save = self.clock()
         error_kind = None
         try:
             async for event in stream:
-                if isinstance(event, Delta) and event.text:
+                if isinstance(event, Reasoning) and event.text:
+                    first = not generation.reasoning_parts and not generation.parts
+                    if generation.thinking_since is None:
+                        generation.thinking_since = self.clock()
+                    generation.reasoning_parts.append(event.text)
+                    generation._publish(ReasoningDelta(event.text))
+                    if first and (hook := generation.on_first_text) is not None:
+                        hook()
+                    if (
+                        self.clock() - last_save >= self.save_interval
+                        and generation.stored.is_set()
+                    ):
+                        last_save = self.clock()
+                        await self._save_progress(generation)
+                elif isinstance(event, Delta) and event.text:
                     first = not generation.parts
                     if first:
                         self.telemetry.first_token(model, self.clock() - started)
+                        _stop_thinking(generation, self.clock())
                     generation.parts.append(event.text)
                     generation._publish(TextDelta(event.text))
-                    if first and (hook := generation.on_first_text) is not None:
-                        hook()
+                    if first and not generation.reasoning_parts:
+                        if (hook := generation.on_first_text) is not None:
+                            hook()
                     if (
                         self.clock() - last_save >= self.save_interval
                         and generation.stored.is_set()
@@ -107,7 +126,14 @@ class Replies:
                 elif isinstance(event, Done):
                     usage = event.usage
             if not generation.text:
-                status, error = MessageStatus.ERROR, "The model sent an empty reply."
+                status, error = (
+                    MessageStatus.ERROR,
+                    (
+                        "The model thought but sent no answer."
+                        if generation.reasoning
+                        else "The model sent an empty reply."
+                    ),
+                )
                 error_kind = "EmptyReply"
         except asyncio.CancelledError:
             status = generation.stop_status
@@ -123,8 +149,15 @@ class Replies:
         self.telemetry.reply_finished(
             model, status.value, usage, error_kind, self.clock() - started
         )
+        _stop_thinking(generation, self.clock())  # stopped, or failed, while still thinking
         generation.message = replace(
-            message, content=generation.text, status=status, usage=usage, error=error
+            message,
+            content=generation.text,
+            status=status,
+            usage=usage,
+            error=error,
+            reasoning=generation.reasoning,
+            reasoning_seconds=generation.thinking_seconds,
         )
         generation.finishing = True
         await asyncio.shield(self._finish(generation))
@@ -132,7 +165,10 @@ class Replies:
     async def _save_progress(self, generation: Generation) -> None:
         try:
             await self.store.update_message(
-                generation.message.user_id, generation.message.id, content=generation.text
+                generation.message.user_id,
+                generation.message.id,
+                content=generation.text,
+                reasoning=generation.reasoning,
             )
         except StoreUnavailable as exc:  # keep streaming; the next save or the last one catches up
             log.warning("could not save reply %s yet: %s", generation.message.id, exc)
@@ -164,6 +200,8 @@ class Replies:
                 status=message.status,
                 usage=message.usage,
                 error=message.error,
+                reasoning=message.reasoning,
+                reasoning_seconds=message.reasoning_seconds,
             )
         except NotFound:  # the topic was deleted meanwhile
             pass
@@ -225,3 +263,9 @@ async def _aclose(stream: Any) -> None:
     aclose = getattr(stream, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+def _stop_thinking(generation: Generation, now: float) -> None:
+    """The thinking ended (the answer began, or the reply ended): note for how long."""
+    if generation.thinking_since is not None and generation.thinking_seconds is None:
+        generation.thinking_seconds = round(now - generation.thinking_since, 1)

@@ -23,6 +23,9 @@ from services.titles import NEW_TITLE
 log = logging.getLogger(__name__)
 
 
+# A thinking model's effort, sent as `reasoning_effort`; "" sends none (the default).
+REASONING_EFFORTS = ("", "low", "medium", "high")
+
 class TopicService:
     """Everything a user does with their topics, for pages and the API alike."""
 
@@ -59,7 +62,9 @@ class TopicService:
         model: str | None = None,
         system_prompt: str | None = None,
         temperature: float | None = None,
+        reasoning_effort: str | None = None,
     ) -> Topic:
+        """Change what is given; `reasoning_effort` "" stops sending one (the default)."""
         topic = await self.store.get_topic(user_id, topic_id)
         settings = dict(topic.settings)
         if model is not None:
@@ -72,6 +77,13 @@ class TopicService:
             if not 0.0 <= temperature <= 2.0:
                 raise InvalidInput("Temperature must be between 0 and 2.")
             settings["temperature"] = temperature
+        if reasoning_effort is not None:
+            if reasoning_effort not in REASONING_EFFORTS:
+                raise InvalidInput("Reasoning effort must be low, medium or high (or none).")
+            if reasoning_effort:
+                settings["reasoning_effort"] = reasoning_effort
+            else:
+                settings.pop("reasoning_effort", None)
         return await self.store.update_topic_settings(user_id, topic_id, settings)
 
     async def delete_topic(self, user_id: str, topic_id: str) -> None:

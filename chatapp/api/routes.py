@@ -28,6 +28,7 @@ from chatapp.api.schemas import (
     ShareOut,
     StreamDelta,
     StreamError,
+    StreamReasoning,
     StreamStart,
     TokenOut,
     TopicCreate,
@@ -44,6 +45,7 @@ from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
 from services.errors import AuthError, InvalidInput
+from services.generation import ReasoningDelta
 from services.models import MessageStatus, User
 
 HEARTBEAT = 15.0  # seconds between keep-alive comments while a reply is quiet
@@ -101,7 +103,9 @@ async def sse(generation: Generation, start: StreamStart | None) -> AsyncIterato
                 yield b": keep-alive\n\n"
                 continue
             for event in events:  # text that piled up is one frame: a slow client catches up
-                if isinstance(event, TextDelta):
+                if isinstance(event, ReasoningDelta):
+                    yield frame("reasoning", StreamReasoning(text=event.text))
+                elif isinstance(event, TextDelta):
                     yield frame("delta", StreamDelta(text=event.text))
                 elif isinstance(event, Finished):
                     yield final_frame(event)
@@ -235,13 +239,14 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         topic = await services.store.get_topic(user.id, topic_id)
         if body.title is not None:
             topic = await services.topics.rename_topic(user.id, topic_id, body.title)
-        if {"model", "system_prompt", "temperature"} & body.model_fields_set:
+        if {"model", "system_prompt", "temperature", "reasoning_effort"} & body.model_fields_set:
             topic = await services.topics.update_topic_settings(
                 user.id,
                 topic_id,
                 model=body.model,
                 system_prompt=body.system_prompt,
                 temperature=body.temperature,
+                reasoning_effort=body.reasoning_effort,
             )
         return TopicOut.of(topic)
 

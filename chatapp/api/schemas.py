@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -79,6 +79,10 @@ class TopicPatch(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     system_prompt: str | None = Field(default=None, max_length=MAX_CONTENT)
     temperature: float | None = Field(default=None, ge=0, le=2, strict=True)  # not true/"1"
+    reasoning_effort: Literal["", "low", "medium", "high"] | None = Field(
+        default=None,
+        description='How hard a thinking model should think; "" stops sending it (the default).',
+    )
 
 
 class TopicOut(BaseModel):
@@ -115,6 +119,9 @@ class UsageOut(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    reasoning_tokens: int = Field(
+        0, description="Of the completion tokens, those spent thinking (where reported)."
+    )
 
 
 class MessageOut(BaseModel):
@@ -127,6 +134,12 @@ class MessageOut(BaseModel):
     usage: UsageOut | None
     error: str | None
     created_at: datetime
+    reasoning: str = Field(
+        "", description="A thinking model's reasoning before its answer; never sent back to it."
+    )
+    reasoning_seconds: float | None = Field(
+        None, description="How long the model thought, when it did."
+    )
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
@@ -141,6 +154,8 @@ class MessageOut(BaseModel):
             usage=usage,
             error=message.error,
             created_at=message.created_at,
+            reasoning=message.reasoning,
+            reasoning_seconds=message.reasoning_seconds,
         )
 
 
@@ -158,6 +173,13 @@ class StreamDelta(BaseModel):
     text: str
 
 
+class StreamReasoning(BaseModel):
+    """`event: reasoning`: more of a thinking model's reasoning, which comes before its
+    answer's `delta` events (several chunks may come as one)."""
+
+    text: str
+
+
 class StreamError(BaseModel):
     """`event: error`, last: the reply failed; what is written so far is kept."""
 
@@ -168,6 +190,7 @@ class StreamError(BaseModel):
 
 STREAM_EVENTS: dict[str, type[BaseModel]] = {
     "start": StreamStart,
+    "reasoning": StreamReasoning,
     "delta": StreamDelta,
     "done": MessageOut,  # last: the reply as saved, with its status and usage
     "error": StreamError,

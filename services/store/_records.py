@@ -88,7 +88,12 @@ def given(**changes: Any) -> dict[str, Any]:
 
 
 def message_changes(
-    content: str | None, status: MessageStatus | None, usage: Usage | None, error: str | None
+    content: str | None,
+    status: MessageStatus | None,
+    usage: Usage | None,
+    error: str | None,
+    reasoning: str | None = None,
+    reasoning_seconds: float | None = None,
 ) -> dict[str, Any]:
     """What an update_message call sets, as plain values, always with a new `updated_at`."""
     changes = given(
@@ -96,6 +101,8 @@ def message_changes(
         status=status.value if status else None,
         usage=usage.to_dict() if usage else None,
         error=error,
+        reasoning=reasoning,
+        reasoning_seconds=reasoning_seconds,
     )
     return {**changes, "updated_at": utcnow()}
 

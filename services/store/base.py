@@ -110,6 +110,8 @@ class Store(Protocol):
         status: MessageStatus | None = None,
         usage: Usage | None = None,
         error: str | None = None,
+        reasoning: str | None = None,
+        reasoning_seconds: float | None = None,
     ) -> None: ...
     async def set_active_leaf(self, user_id: str, topic_id: str, leaf_id: str | None) -> None: ...
 

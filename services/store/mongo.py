@@ -436,8 +436,10 @@ class MongoStore(MongoBase):
         status: MessageStatus | None = None,
         usage: Usage | None = None,
         error: str | None = None,
+        reasoning: str | None = None,
+        reasoning_seconds: float | None = None,
     ) -> None:
-        changes = message_changes(content, status, usage, error)
+        changes = message_changes(content, status, usage, error, reasoning, reasoning_seconds)
         async with self._guard():
             result = await self.messages.update_one(
                 {"_id": message_id, "user_id": user_id}, {"$set": changes}

@@ -409,8 +409,10 @@ class SqliteStore(SqliteBase):
         status: MessageStatus | None = None,
         usage: Usage | None = None,
         error: str | None = None,
+        reasoning: str | None = None,
+        reasoning_seconds: float | None = None,
     ) -> None:
-        changes = message_changes(content, status, usage, error)
+        changes = message_changes(content, status, usage, error, reasoning, reasoning_seconds)
         async with self._write():
             if not await self._update(
                 "messages", changes, "id = ? AND user_id = ?", message_id, user_id

@@ -79,6 +79,8 @@ def _message(row: sqlite3.Row) -> Message:
         error=row["error"],
         created_at=aware(datetime.fromisoformat(row["created_at"])),
         updated_at=aware(datetime.fromisoformat(row["updated_at"])),
+        reasoning=row["reasoning"],
+        reasoning_seconds=row["reasoning_seconds"],
     )
 
 

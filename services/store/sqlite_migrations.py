@@ -238,3 +238,15 @@ async def _shares(db: aiosqlite.Connection) -> None:
 async def _messages_by_parent(db: aiosqlite.Connection) -> None:
     """Answers to given messages (a window's ‹ 2/3 › switchers) without reading the topic."""
     await run_script(db, "CREATE INDEX messages_by_parent ON messages (topic_id, parent_id);")
+
+
+@migration(14)
+async def _reasoning(db: aiosqlite.Connection) -> None:
+    """A thinking model's reasoning, kept apart from its answer, and how long it thought."""
+    await run_script(
+        db,
+        """
+        ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT '';
+        ALTER TABLE messages ADD COLUMN reasoning_seconds REAL;
+        """,
+    )
