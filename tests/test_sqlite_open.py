@@ -1,10 +1,15 @@
-"""SQLite specifics beyond the store contract: several openers of one new file."""
+"""SQLite specifics beyond the store contract: several openers of one new file, and a file
+made by an earlier release."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
+import pytest
+
+from services.models import User
 from services.store import open_store
 from services.store.sqlite_migrations import MIGRATIONS, statements
 
@@ -35,3 +40,43 @@ def test_statements_keep_a_trigger_body_whole() -> None:
     found = statements(script)
     assert len(found) == 3
     assert found[1].startswith("CREATE TRIGGER") and found[1].endswith("END;")
+
+
+async def test_a_file_from_before_reasoning_opens_with_its_replies_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file made by the release before migration 14 (reasoning): its rows, written as that
+    release wrote them, read back with no reasoning, and new reasoning can be saved."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setattr(
+        "services.store.sqlite_migrations.MIGRATIONS",
+        {version: step for version, step in MIGRATIONS.items() if version < 14},
+    )
+    old = await open_store(url)
+    assert await old.schema_version() == 13  # type: ignore[attr-defined]
+    user = await old.create_user(User("a@example.com", "hash"))
+    topic = await old.create_topic(user.id, "Before")
+    await old.close()
+    with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
+        now = "2026-01-01T00:00:00+00:00"
+        db.execute(
+            "INSERT INTO messages (id, topic_id, user_id, parent_id, role, content, status, "
+            "model, usage, error, created_at, updated_at) "
+            "VALUES ('m1', ?, ?, NULL, 'assistant', 'An old answer', 'complete', 'x', NULL, "
+            "NULL, ?, ?)",
+            (topic.id, user.id, now, now),
+        )
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        assert await store.schema_version() == max(MIGRATIONS)  # type: ignore[attr-defined]
+        message = await store.get_message(user.id, "m1")
+        assert (message.content, message.reasoning, message.reasoning_seconds) == (
+            "An old answer",
+            "",
+            None,
+        )
+        await store.update_message(user.id, "m1", reasoning="thought", reasoning_seconds=2.0)
+        assert (await store.get_message(user.id, "m1")).reasoning == "thought"
+    finally:
+        await store.close()

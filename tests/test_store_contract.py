@@ -256,6 +256,31 @@ async def test_update_in_place_and_interrupted_on_start(store: Store) -> None:
     assert len(await store.list_messages(alice.id, topic.id)) == 1
 
 
+async def test_reasoning_is_kept_apart_from_the_answer(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    reply = await store.add_message(
+        Message(topic.id, alice.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
+    )
+    assert (await store.get_message(alice.id, reply.id)).reasoning == ""
+    await store.update_message(alice.id, reply.id, reasoning="首先，想一想")  # as it grows
+    await store.update_message(alice.id, reply.id, content="Answer")  # leaves it alone
+    assert await store.mark_streaming_interrupted() == 1
+    saved = await store.get_message(alice.id, reply.id)
+    assert (saved.reasoning, saved.content, saved.status) == (
+        "首先，想一想",
+        "Answer",
+        MessageStatus.INTERRUPTED,
+    )
+    await store.update_message(alice.id, reply.id, reasoning="done", reasoning_seconds=12.5)
+    (listed,) = await store.list_messages(alice.id, topic.id)
+    assert (listed.reasoning, listed.reasoning_seconds) == ("done", 12.5)
+    copy = await store.add_message(
+        Message(topic.id, alice.id, Role.ASSISTANT, "x", reasoning="r", reasoning_seconds=1.0)
+    )
+    assert (await store.get_message(alice.id, copy.id)).reasoning_seconds == 1.0
+
+
 async def test_user_scoping(store: Store) -> None:
     alice, bob = await make_user(store, "a@example.com"), await make_user(store, "b@example.com")
     topic = await store.create_topic(alice.id, "secret plans")
