@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from services.llm import Delta, Done, StreamEvent, join
+from services.llm import Delta, Done, Reasoning, StreamEvent, join
 from services.models import Usage
 
 REPLY = """\
@@ -41,6 +41,13 @@ Ollama, vLLM or llama.cpp) and restart chatapp.
 """
 
 
+THINKING = """\
+The user wrote: "{quote}". I am the offline demo model, so I cannot really answer that. \
+The most useful reply shows what chatapp can display: formatted text, a table and some code. \
+I should also say how to connect a real model.
+"""
+
+
 def text_of(message: dict[str, Any]) -> str:
     """A message's text, whether its content is a string or a list of parts (text, images)."""
     content = message.get("content", "")
@@ -50,7 +57,11 @@ def text_of(message: dict[str, Any]) -> str:
 
 
 class DemoLLM:
-    """Same interface as `LLMClient`; `pace` is the pause between words (tests use 0)."""
+    """Same interface as `LLMClient`; `pace` is the pause between words (tests use 0).
+
+    Like a thinking model it reasons first (about 1.5 s of words at the default pace), so a
+    newcomer sees the thinking block, then answers.
+    """
 
     model = "demo"
 
@@ -58,29 +69,52 @@ class DemoLLM:
         self.pace = pace
 
     async def stream(
-        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        temperature: float | None = None,
+        reasoning_effort: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
         question = next((text_of(m) for m in reversed(messages) if m.get("role") == "user"), "")
         question = question.split("<attached-file", 1)[0]  # quote the question, not its files
         words = " ".join(question.split()[:12]) or "nothing yet"
-        text = REPLY.format(quote=words.replace("*", ""))
-        for piece in re.findall(r"\S*\s*", text):
-            if piece:
-                yield Delta(piece)
-                await asyncio.sleep(self.pace)
+        quote = words.replace("*", "")
+        thinking = THINKING.format(quote=quote.replace('"', "'"))
+        for piece in _words(thinking):
+            yield Reasoning(piece)
+            await asyncio.sleep(self.pace)
+        text = REPLY.format(quote=quote)
+        for piece in _words(text):
+            yield Delta(piece)
+            await asyncio.sleep(self.pace)
         prompt = sum(len(text_of(m).split()) for m in messages)
-        completion = len(text.split())
-        yield Done(Usage(prompt, completion, prompt + completion), "stop")
+        reasoning = len(thinking.split())
+        completion = reasoning + len(text.split())
+        yield Done(Usage(prompt, completion, prompt + completion, reasoning), "stop")
 
     async def complete(
-        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        temperature: float | None = None,
+        reasoning_effort: str | None = None,
     ) -> str:
         if messages and "short title" in text_of(messages[-1]):
             return "Demo conversation"
-        return await join(self.stream(messages, model=model, temperature=temperature))
+        stream = self.stream(
+            messages, model=model, temperature=temperature, reasoning_effort=reasoning_effort
+        )
+        return await join(stream)
 
     async def list_models(self) -> list[str]:
         return [self.model]
 
     async def close(self) -> None:
         """Nothing to close: the demo model holds no connection."""
+
+
+def _words(text: str) -> list[str]:
+    """Each word with the space after it, so the text streams at a reading pace."""
+    return [piece for piece in re.findall(r"\S*\s*", text) if piece]

@@ -15,7 +15,8 @@ ChatAppError
       ├── ProviderRateLimited    429; `retry_after` seconds when known
       ├── ProviderUnavailable    5xx, refused connection, timeout
       ├── ProviderMalformed      a reply that is not the OpenAI format
-      └── ContextTooLong         the prompt does not fit the model
+      ├── ContextTooLong         the prompt does not fit the model
+      └── ReasoningEffortUnsupported  the server refuses a `reasoning_effort` setting
 """
 
 from __future__ import annotations
@@ -120,3 +121,10 @@ class ContextTooLong(ProviderError):
     """The conversation is too long for this model."""
 
     code = "context_too_long"
+
+
+class ReasoningEffortUnsupported(ProviderError):
+    """The model server does not accept a reasoning effort setting. Turn it off in this chat's
+    settings."""
+
+    code = "reasoning_effort_unsupported"

@@ -35,15 +35,14 @@ from services.errors import (
     ProviderMalformed,
     ProviderRateLimited,
     ProviderUnavailable,
+    ReasoningEffortUnsupported,
 )
 from services.models import Usage
+from services.think import Delta, Reasoning, ThinkSplitter
 
-
-@dataclass(frozen=True, slots=True)
-class Delta:
-    """More reply text."""
-
-    text: str
+# The text events live beside the parser that makes them from `<think>` blocks; this module is
+# where callers take them from.
+__all__ = ["LLM", "Delta", "Done", "LLMClient", "Reasoning", "StreamEvent", "join", "make_llm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +64,27 @@ StreamEvent = Delta | Reasoning | Done
 
 
 class LLM(Protocol):
-    """What the chat service needs of a model: the OpenAI client and the demo model both fit."""
+    """What the chat service needs of a model: the OpenAI client and the demo model both fit.
+
+    `reasoning_effort` ("low", "medium", "high") is sent only when given.
+    """
 
     def stream(
-        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        temperature: float | None = None,
+        reasoning_effort: str | None = None,
     ) -> AsyncIterator[StreamEvent]: ...
 
     async def complete(
-        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        temperature: float | None = None,
+        reasoning_effort: str | None = None,
     ) -> str: ...
 
     async def list_models(self) -> list[str]: ...
@@ -81,7 +93,8 @@ class LLM(Protocol):
 
 
 async def join(stream: AsyncIterator[StreamEvent]) -> str:
-    """The whole text of a stream: the non-streaming call is the stream run to the end."""
+    """The whole answer of a stream, without its reasoning: the non-streaming call is the
+    stream run to the end."""
     parts = [event.text async for event in stream if isinstance(event, Delta)]
     return "".join(parts)
 
@@ -113,31 +126,46 @@ class LLMClient:
         self._usage_supported = True
 
     async def stream(
-        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        temperature: float | None = None,
+        reasoning_effort: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Yield text deltas, then one `Done`. Closing this generator closes the connection.
+        """Yield reasoning and text deltas, then one `Done`. Closing this generator closes the
+        connection.
+
+        Thinking arrives in one of three shapes: `delta.reasoning_content` (vLLM, llama.cpp,
+        LM Studio, DeepSeek), `delta.reasoning` (Ollama, OpenRouter), or a `<think>` block at
+        the start of the content (a server that passes the model's text through as it is).
 
         The SDK sends the request and turns error statuses into its exceptions; the chunks
         are read as plain JSON, not built into SDK models: that construction was a third of
         chatapp's CPU with many replies streaming at once (`make bench`, concurrency).
         """
-        async with self._errors(), self._open(messages, model, temperature) as response:
+        request = (messages, model, temperature, reasoning_effort)
+        async with self._errors(), self._open(*request) as response:
             usage: Usage | None = None
             finish: str | None = None
+            splitter = ThinkSplitter()
             async for chunk in _chunks(response.aiter_lines()):
                 if chunk.get("usage"):
-                    counts = chunk["usage"]
-                    usage = Usage(
-                        prompt_tokens=counts.get("prompt_tokens") or 0,
-                        completion_tokens=counts.get("completion_tokens") or 0,
-                        total_tokens=counts.get("total_tokens") or 0,
-                    )
+                    usage = _usage(chunk["usage"])
                 for choice in chunk.get("choices") or []:
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
-                    text = (choice.get("delta") or {}).get("content")
+                    delta = choice.get("delta") or {}
+                    # A server sends one of the two fields; some repeat the text in both.
+                    thought = delta.get("reasoning_content") or delta.get("reasoning")
+                    if thought and isinstance(thought, str):
+                        yield Reasoning(thought)
+                    text = delta.get("content")
                     if text:
-                        yield Delta(text)
+                        for piece in splitter.feed(text):
+                            yield piece
+            for piece in splitter.end():
+                yield piece
             if finish is None:
                 raise ProviderUnavailable(
                     f"The connection to the model server at {self.host} ended mid-reply."
@@ -146,7 +174,11 @@ class LLMClient:
 
     @asynccontextmanager
     async def _open(
-        self, messages: list[dict[str, Any]], model: str, temperature: float | None
+        self,
+        messages: list[dict[str, Any]],
+        model: str,
+        temperature: float | None,
+        reasoning_effort: str | None,
     ) -> AsyncIterator[Any]:
         """The streaming HTTP response, asking for usage unless the server refused that once.
 
@@ -159,16 +191,26 @@ class LLMClient:
         request: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
         if temperature is not None:
             request["temperature"] = temperature
+        if reasoning_effort:
+            request["reasoning_effort"] = reasoning_effort
         if self._usage_supported:
             request["stream_options"] = {"include_usage": True}
         try:
-            response = await self._post_streaming(request)
-        except openai.BadRequestError as exc:
-            if "stream_options" not in str(exc) or "stream_options" not in request:
-                raise
-            self._usage_supported = False  # an older server: ask again without usage
-            del request["stream_options"]
-            response = await self._post_streaming(request)
+            try:
+                response = await self._post_streaming(request)
+            except openai.BadRequestError as exc:
+                if "stream_options" not in str(exc) or "stream_options" not in request:
+                    raise
+                self._usage_supported = False  # an older server: ask again without usage
+                del request["stream_options"]
+                response = await self._post_streaming(request)
+        except openai.APIStatusError as exc:
+            if reasoning_effort and _rejects_effort(exc):
+                raise ReasoningEffortUnsupported(
+                    f"The model server at {self.host} does not accept a reasoning effort "
+                    "setting. Turn it off in this chat's settings."
+                ) from None
+            raise
         try:
             yield response
         finally:
@@ -185,9 +227,18 @@ class LLMClient:
         )
 
     async def complete(
-        self, messages: list[dict[str, Any]], *, model: str, temperature: float | None = None
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str,
+        temperature: float | None = None,
+        reasoning_effort: str | None = None,
     ) -> str:
-        return await join(self.stream(messages, model=model, temperature=temperature))
+        """The answer text only: reasoning is dropped (titles and such have no use for it)."""
+        stream = self.stream(
+            messages, model=model, temperature=temperature, reasoning_effort=reasoning_effort
+        )
+        return await join(stream)
 
     async def list_models(self) -> list[str]:
         """The server's models, cached briefly (the model picker asks on every page)."""
@@ -258,6 +309,34 @@ class LLMClient:
             raise ProviderMalformed(
                 f"The model server at {self.host} sent a reply chatapp could not read."
             ) from None
+
+
+def _usage(counts: dict[str, Any]) -> Usage:
+    details = counts.get("completion_tokens_details") or {}
+    return Usage(
+        prompt_tokens=counts.get("prompt_tokens") or 0,
+        completion_tokens=counts.get("completion_tokens") or 0,
+        total_tokens=counts.get("total_tokens") or 0,
+        reasoning_tokens=(details.get("reasoning_tokens") or 0) if isinstance(details, dict) else 0,
+    )
+
+
+def _rejects_effort(exc: openai.APIStatusError) -> bool:
+    """Whether a 400 (422 from strict FastAPI-based servers) refuses `reasoning_effort`.
+
+    Wordings seen: OpenAI "Unsupported parameter: 'reasoning_effort' …", vLLM and older OpenAI
+    "Unrecognized request argument supplied: reasoning_effort", pydantic "Extra inputs are not
+    permitted" naming the field.
+    """
+    if exc.status_code not in (400, 422):
+        return False
+    text = f"{exc} {_detail(exc)}".lower()
+    if "reasoning_effort" in text or "reasoning effort" in text:
+        return True
+    return any(
+        words in text
+        for words in ("unrecognized request argument", "unsupported parameter", "unknown parameter")
+    )
 
 
 def _retry_after(response: Any) -> float | None:

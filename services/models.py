@@ -60,12 +60,14 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    reasoning_tokens: int = 0  # part of completion_tokens, where the provider reports it
 
     def to_dict(self) -> dict[str, int]:
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.total_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
         }
 
     @classmethod
@@ -76,6 +78,7 @@ class Usage:
             prompt_tokens=int(data.get("prompt_tokens") or 0),
             completion_tokens=int(data.get("completion_tokens") or 0),
             total_tokens=int(data.get("total_tokens") or 0),
+            reasoning_tokens=int(data.get("reasoning_tokens") or 0),
         )
 
 

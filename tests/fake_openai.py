@@ -2,7 +2,8 @@
 
 It speaks the wire format (SSE `data:` frames of `chat.completion.chunk`, a usage chunk,
 `data: [DONE]`), plays scripted replies in order, records every request, and fails on cue:
-any status code, a stream cut halfway, a malformed chunk, a stall, an empty reply.
+any status code, a stream cut halfway, a malformed chunk, a stall, an empty reply. A reply
+can think first, in any of the three shapes servers use for reasoning.
 """
 
 from __future__ import annotations
@@ -25,11 +26,20 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 Fault = Literal["cut", "malformed", "stall", "empty"]
+# Where a server puts the thinking: `delta.reasoning_content` (vLLM, llama.cpp, LM Studio,
+# DeepSeek), `delta.reasoning` (Ollama, OpenRouter), or a `<think>` block in the content.
+ReasoningShape = Literal["reasoning_content", "reasoning", "think"]
 
 
 @dataclass
 class Reply:
-    """One scripted answer: its text, how it is chunked and paced, and what goes wrong."""
+    """One scripted answer: its text, how it is chunked and paced, and what goes wrong.
+
+    `reasoning` streams before the text, in chunks of the same size and pace. A mid-stream
+    fault (cut, malformed, stall) fires halfway through the chunks, or, with `fault_after`,
+    before the first chunk that starts `fault_after` characters in (reasoning counted first,
+    think tags included), so a fault can hit while the model is still thinking.
+    """
 
     text: str = ""
     chunk_size: int = 8
@@ -39,6 +49,29 @@ class Reply:
     fault: Fault | None = None
     stall_seconds: float = 30.0
     error_code: str | None = None
+    reasoning: str = ""
+    reasoning_shape: ReasoningShape = "reasoning_content"
+    fault_after: int | None = None
+
+    def pieces(self) -> list[tuple[str, str]]:
+        """The streamed chunks as (delta field, text), thinking first."""
+        text, reasoning = ("", "") if self.fault == "empty" else (self.text, self.reasoning)
+        parts = [(self.reasoning_shape, reasoning), ("content", text)]
+        if self.reasoning_shape == "think" and reasoning:
+            parts = [("content", f"<think>{reasoning}</think>\n\n{text}")]
+        size = self.chunk_size
+        return [(key, part[i : i + size]) for key, part in parts for i in range(0, len(part), size)]
+
+    def fault_index(self, pieces: list[tuple[str, str]]) -> int:
+        """The index of the chunk a mid-stream fault comes before."""
+        if self.fault_after is None:
+            return len(pieces) // 2
+        offset = 0
+        for index, (_, piece) in enumerate(pieces):
+            if offset >= self.fault_after:
+                return index
+            offset += len(piece)
+        return len(pieces)
 
 
 @dataclass
@@ -63,6 +96,8 @@ class FakeOpenAI:
     requests: list[Seen] = field(default_factory=list)
     disconnects: list[Seen] = field(default_factory=list)
     port: int = 0
+    # answer a request that sets `reasoning_effort` with a 400, as vLLM and OpenAI do
+    reject_reasoning_effort: bool = False
 
     def __post_init__(self) -> None:
         self._queue: deque[Reply] = deque()
@@ -158,6 +193,14 @@ class FakeOpenAI:
         seen = Seen("/v1/chat/completions", body, dict(request.headers))
         self.requests.append(seen)
         reply = self._next(body)
+        if self.reject_reasoning_effort and "reasoning_effort" in body:
+            error = {
+                "message": "Unrecognized request argument supplied: reasoning_effort",
+                "type": "invalid_request_error",
+                "param": "reasoning_effort",
+                "code": None,
+            }
+            return JSONResponse({"error": error}, status_code=400)
         if reply.status != 200:
             headers = {"retry-after": str(reply.retry_after)} if reply.retry_after else {}
             code = reply.error_code or {429: "rate_limit_exceeded"}.get(reply.status)
@@ -165,7 +208,7 @@ class FakeOpenAI:
             return JSONResponse({"error": error}, status_code=reply.status, headers=headers)
         model = body.get("model", "fake")
         if not body.get("stream"):
-            return JSONResponse(_completion(model, reply.text, body))
+            return JSONResponse(_completion(model, reply, body))
         usage = (body.get("stream_options") or {}).get("include_usage", False)
         return StreamingResponse(
             self._frames(seen, reply, model, usage, body), media_type="text/event-stream"
@@ -174,21 +217,23 @@ class FakeOpenAI:
     async def _frames(
         self, seen: Seen, reply: Reply, model: str, usage: bool, body: dict[str, Any]
     ) -> AsyncIterator[bytes]:
-        text = "" if reply.fault == "empty" else reply.text
-        pieces = [text[i : i + reply.chunk_size] for i in range(0, len(text), reply.chunk_size)]
+        pieces = reply.pieces()
+        at = reply.fault_index(pieces)
         try:
             yield _frame(_chunk(model, {"role": "assistant", "content": ""}))
-            for index, piece in enumerate(pieces):
-                if reply.fault == "cut" and index >= len(pieces) // 2:
+            for index, (key, piece) in enumerate(pieces):
+                if reply.fault == "cut" and index >= at:
                     raise _Cut
-                if reply.fault == "malformed" and index == len(pieces) // 2:
+                if reply.fault == "malformed" and index == at:
                     yield b"data: {this is not json\n\n"
-                if reply.fault == "stall" and index == len(pieces) // 2:
+                if reply.fault == "stall" and index == at:
                     await asyncio.sleep(reply.stall_seconds)
-                yield _frame(_chunk(model, {"content": piece}))
+                yield _frame(_chunk(model, {key: piece}))
                 seen.sent_at.append(time.monotonic())
                 if reply.delay:
                     await asyncio.sleep(reply.delay)
+            if reply.fault == "cut" and reply.fault_after is not None:
+                raise _Cut  # asked to cut after the last chunk: all the text, no finish
             yield _frame(_chunk(model, {}, finish_reason="stop"))
             if usage:
                 yield _frame(
@@ -198,7 +243,7 @@ class FakeOpenAI:
                         "created": 0,
                         "model": model,
                         "choices": [],
-                        "usage": _usage(body, text),
+                        "usage": _usage(body, reply),
                     }
                 )
             yield b"data: [DONE]\n\n"
@@ -240,17 +285,28 @@ def _chunk(model: str, delta: dict[str, Any], finish_reason: str | None = None) 
     }
 
 
-def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
+def _usage(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """Words as tokens; thinking counts in the completion and, as OpenAI reports it, apart."""
     prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
-    completion = len(text.split())
-    return {
+    text, reasoning = ("", "") if reply.fault == "empty" else (reply.text, reply.reasoning)
+    thought = len(reasoning.split())
+    completion = len(text.split()) + thought
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    if thought:
+        usage["completion_tokens_details"] = {"reasoning_tokens": thought}
+    return usage
 
 
-def _completion(model: str, text: str, body: dict[str, Any]) -> dict[str, Any]:
+def _completion(model: str, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if reply.reasoning and reply.reasoning_shape == "think":
+        message["content"] = f"<think>{reply.reasoning}</think>\n\n{reply.text}"
+    elif reply.reasoning:
+        message[reply.reasoning_shape] = reply.reasoning
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -259,17 +315,18 @@ def _completion(model: str, text: str, body: dict[str, Any]) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
+                "message": message,
                 "finish_reason": "stop",
             }
         ],
-        "usage": _usage(body, text),
+        "usage": _usage(body, reply),
     }
 
 
 def main() -> None:
     """`python -m tests.fake_openai --port P --chars N --chunk-size C --delay S`: serve every chat
-    request with the same paced reply until SIGTERM (benchmarks run it in its own process)."""
+    request with the same paced reply until SIGTERM (benchmarks run it in its own process).
+    `--reasoning-chars R --reasoning-shape S` make it think first."""
     import argparse
     import signal
 
@@ -278,9 +335,17 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=400)
     parser.add_argument("--chunk-size", type=int, default=8)
     parser.add_argument("--delay", type=float, default=0.02)
+    parser.add_argument("--reasoning-chars", type=int, default=0)
+    parser.add_argument(
+        "--reasoning-shape", choices=["reasoning_content", "reasoning", "think"], default=None
+    )
     args = parser.parse_args()
     text = ("lorem ipsum dolor sit amet " * (args.chars // 27 + 1))[: args.chars]
-    fake = FakeOpenAI(port=args.port, default_reply=Reply(text, args.chunk_size, args.delay))
+    thinking = "let me think this through " * (args.reasoning_chars // 26 + 1)
+    reply = Reply(text, args.chunk_size, args.delay, reasoning=thinking[: args.reasoning_chars])
+    if args.reasoning_shape:
+        reply.reasoning_shape = args.reasoning_shape
+    fake = FakeOpenAI(port=args.port, default_reply=reply)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     with fake:
