@@ -46,13 +46,6 @@ __all__ = ["LLM", "Delta", "Done", "LLMClient", "Reasoning", "StreamEvent", "joi
 
 
 @dataclass(frozen=True, slots=True)
-class Reasoning:
-    """More thinking text."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class Done:
     """The end of a reply, with token usage when the server reports it."""
 
