@@ -27,6 +27,7 @@ WINDOW = 10
 OLDER_PAGE = 20
 FOLLOWER = "follow reply"  # the name of the task that shows a reply as it grows
 THOUGHT = "thought:"  # the key of a reply's reasoning among the rendered HTML
+EFFORT_REFUSED = "does not accept a reasoning effort"  # ReasoningEffortUnsupported's words
 
 STATUS_NOTES = {
     MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
@@ -356,6 +357,11 @@ class ConversationView:
                 ui.button("Retry", on_click=lambda: self._regenerate(message.id)).props(
                     "dense outline color=negative"
                 )
+                if EFFORT_REFUSED in (message.error or ""):  # services.errors says it so
+                    ui.button(
+                        "Retry without reasoning effort",
+                        on_click=lambda: self._without_effort(message.id),
+                    ).props("dense flat color=negative").mark("effort-off")
                 self._continue_button(message)
         elif note := STATUS_NOTES.get(message.status):
             with ui.row().classes("items-center gap-2 muted text-sm"):
@@ -364,10 +370,11 @@ class ConversationView:
                     "dense flat"
                 )
                 self._continue_button(message)
-        if message.usage and message.usage.total_tokens:
-            ui.label(
-                f"{message.usage.prompt_tokens} + {message.usage.completion_tokens} tokens"
-            ).classes("text-xs muted").props('title="prompt + reply tokens"')
+        if (usage := message.usage) and usage.total_tokens:
+            thought = f" ({usage.reasoning_tokens} thinking)" if usage.reasoning_tokens else ""
+            ui.label(f"{usage.prompt_tokens} + {usage.completion_tokens} tokens{thought}").classes(
+                "text-xs muted"
+            ).props('title="prompt + reply tokens (of which thinking)"')
 
     def _continue_button(self, message: Message) -> None:
         if message.content.strip():  # an unfinished reply with text can be carried on
@@ -418,6 +425,15 @@ class ConversationView:
         if await recheck(self.services) is None:
             return
         await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
+
+    async def _without_effort(self, message_id: str) -> None:
+        """The model server refused the topic's reasoning effort: stop sending it, retry."""
+        if await recheck(self.services) is None:
+            return
+        update = self.services.topics.update_topic_settings
+        if await attempt(lambda: update(self.user_id, self.topic_id, reasoning_effort="")):
+            ui.notify("Reasoning effort turned off for this chat", timeout=2000)
+            await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
 
     async def _continue(self, message_id: str) -> None:
         if await recheck(self.services) is None:

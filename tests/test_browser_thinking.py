@@ -33,6 +33,7 @@ async def test_thinking_streams_then_folds_and_opens_again(  # type: ignore[no-u
     block = page.locator("[data-role=assistant] details.thinking").last
     summary = block.locator("summary")
     await block.locator("strong").first.wait_for()  # thinking, rendered as markdown, live
+    await block.locator("li").first.wait_for()  # a few lines in, for the picture
     assert await block.evaluate("details => details.open")
     assert (await summary.inner_text()).startswith("Thinking…")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

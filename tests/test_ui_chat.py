@@ -17,7 +17,7 @@ from services.errors import StoreUnavailable
 from services.models import Message
 from tests import ui_state
 from tests.fake_openai import FakeOpenAI, Reply
-from tests.test_ui_auth import set_up_owner
+from tests.test_ui_auth import OWNER, set_up_owner
 
 
 @pytest.fixture
@@ -383,3 +383,30 @@ async def test_a_reply_started_while_the_last_one_wraps_up_is_shown(
     await services.chat.regenerate(owner.id, reply.id)
     release.set()
     await user.should_see("third answer", retries=100)
+
+
+async def test_a_refused_reasoning_effort_can_be_turned_off_from_the_reply(
+    fake: FakeOpenAI, user: User
+) -> None:
+    """A server that refuses `reasoning_effort` gets one clear message, and one click stops
+    sending it and asks again."""
+    await set_up_owner(user)
+    fake.enqueue(Reply("first"))
+    await send(user, "hello")
+    await user.should_see("first")
+    topic_id = await shown_topic(user)
+    services = ui_state.services
+    assert services is not None
+    owner = await services.store.get_user_by_email(OWNER[0])
+    assert owner is not None
+    await services.topics.update_topic_settings(owner.id, topic_id, reasoning_effort="high")
+    fake.reject_reasoning_effort = True
+    await send(user, "think hard")
+    await user.should_see("does not accept a reasoning effort", retries=50)
+    fake.reject_reasoning_effort = False
+    fake.enqueue(Reply("answered without it"))
+    user.find(marker="effort-off").click()
+    await user.should_see("answered without it", retries=50)
+    assert "reasoning_effort" not in fake.chats[-1].json
+    topic = await services.store.get_topic(owner.id, topic_id)
+    assert "reasoning_effort" not in topic.settings
