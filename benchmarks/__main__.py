@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from benchmarks.common import RESULTS, Figure, table
 
-ALL = ["render", "store", "relay", "concurrency", "long_topic", "memory"]
+ALL = ["render", "store", "relay", "thinking", "concurrency", "long_topic", "memory"]
 
 
 def machine() -> str:

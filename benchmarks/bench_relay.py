@@ -38,8 +38,9 @@ DELAY = 0.02
 RUNS = 40  # API replies (and as many direct ones): a median of 15 moved by 1.5 ms
 PAGE_RUNS = 20
 
-# Records, in the page, when the text of the reply being written changes (performance.now()).
-WATCH = """() => {
+# Records, in the page, when the text of the reply being written changes (performance.now()):
+# its answer (`.markdown`), or its thinking (`.thinking`).
+WATCH = """(part) => {
   window.__sent = null; window.__seen = [];
   const before = new Set([...document.querySelectorAll('[data-role=assistant]')].map(e => e.id));
   const composer = document.querySelector('textarea');
@@ -53,7 +54,7 @@ WATCH = """() => {
     const reply = replies[replies.length - 1];
     if (!reply || before.has(reply.id)) return;
     // textContent, not innerText: innerText lays the page out, on the page's own time.
-    const length = (reply.querySelector('.markdown') || reply).textContent.length;
+    const length = (reply.querySelector(part) || reply).textContent.length;
     if (length !== last) { last = length; window.__seen.push(performance.now()); }
   });
   observer.observe(document.querySelector('.messages'),
@@ -73,14 +74,15 @@ FINISHED = """() => {
 }"""
 
 
-async def direct(client: AsyncOpenAI) -> Reply:
-    """The baseline: the SDK reading the fake itself (one client, as chatapp keeps one)."""
+async def direct(client: AsyncOpenAI, field: str = "content") -> Reply:
+    """The baseline: the SDK reading the fake itself (one client, as chatapp keeps one);
+    `field`: the delta's field read, `reasoning_content` for a thinking model's thoughts."""
     reply = Reply(sent=time.monotonic())
     stream = await client.chat.completions.create(
         model="fake-small", messages=[{"role": "user", "content": "hi"}], stream=True
     )
     async for chunk in stream:
-        if chunk.choices and (text := chunk.choices[0].delta.content):
+        if chunk.choices and (text := getattr(chunk.choices[0].delta, field, None)):
             reply.deltas.append((time.monotonic(), text))
     return reply
 
@@ -94,18 +96,26 @@ def summary(replies: list[Reply]) -> dict[str, float]:
 
 
 async def in_page(
-    browser: Any, server: Any, topic_id: str, sdk: AsyncOpenAI, baseline: list[Reply]
+    browser: Any,
+    server: Any,
+    topic_id: str,
+    sdk: AsyncOpenAI,
+    baseline: list[Reply],
+    *,
+    runs: int = PAGE_RUNS,
+    part: str = ".markdown",
+    field: str = "content",
 ) -> list[tuple[float, list[float]]]:
-    """Send PAGE_RUNS messages in the topic's page; for each, when Enter went down and when
-    the reply's text changed (ms, the page's clock). A direct reply goes to `baseline`
-    before each."""
+    """Send `runs` messages in the topic's page; for each, when Enter went down and when the
+    reply's `part` changed (ms, the page's clock). A direct reply (its `field`) goes to
+    `baseline` before each."""
     page = await signed_in_page(browser, server)
     await page.goto(f"{server.url}/topic/{topic_id}")
     await page.wait_for_load_state("networkidle")
-    runs = []
-    for n in range(PAGE_RUNS):
-        baseline.append(await direct(sdk))
-        await page.evaluate(WATCH)
+    found = []
+    for n in range(runs):
+        baseline.append(await direct(sdk, field))
+        await page.evaluate(WATCH, part)
         await page.get_by_role("textbox", name="Message").fill(f"question {n}")
         await page.get_by_role("textbox", name="Message").press("Enter")
         # Checked in the page every 100 ms: a get_by_role() wait computes accessible names
@@ -113,9 +123,9 @@ async def in_page(
         # (Chromium's profile of the reply's first words).
         await page.wait_for_function(FINISHED, polling=100, timeout=30_000)
         sent, seen = await page.evaluate("() => { window.__stop(); return [__sent, __seen]; }")
-        runs.append((sent, seen))
+        found.append((sent, seen))
     await page.close()
-    return runs
+    return found
 
 
 async def measure() -> dict[str, Any]:

@@ -102,14 +102,18 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def fake_server(*, chars: int, chunk_size: int, delay: float) -> Iterator[str]:
-    """tests.fake_openai serving every chat request with one paced reply; yields its base URL.
+def fake_server(
+    *, chars: int, chunk_size: int, delay: float, reasoning_chars: int = 0
+) -> Iterator[str]:
+    """tests.fake_openai serving every chat request with one paced reply (thinking first, as
+    `reasoning_content`, when `reasoning_chars`); yields its base URL.
 
     Its own process, so its pace does not depend on how busy the benchmark's client is.
     """
     port = free_port()
     command = [sys.executable, "-m", "tests.fake_openai", "--port", str(port)]
     command += ["--chars", str(chars), "--chunk-size", str(chunk_size), "--delay", str(delay)]
+    command += ["--reasoning-chars", str(reasoning_chars)]
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,

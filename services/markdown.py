@@ -179,7 +179,8 @@ def render_html(text: str) -> str:
     """
     if not text.strip():
         return ""
-    protected, stash = _protect(defuse(text))
+    # The last line is complete (a fence opened on it is a fence), however the text was cut.
+    protected, stash = _protect(defuse(text if text.endswith("\n") else text + "\n"))
     rendered = markdown2.markdown(protected, extras=EXTRAS, safe_mode="escape")
     rendered = IMAGE.sub(_image_placeholder, rendered)
     if stash:  # one pass over the HTML, however many code blocks and formulas there are

@@ -76,6 +76,7 @@ def streamed(text: str, cuts: list[int]) -> str:
     for cut in [*sorted(set(cuts)), len(text)]:
         blocks += splitter.feed(text[start:cut])
         start = cut
+    blocks += splitter.feed("\n")  # finish(): the last line is complete
     if splitter.needs_full_render:
         return render(text)
     return "".join(render(block) for block in blocks) + render(splitter.tail)
