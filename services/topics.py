@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # A thinking model's effort, sent as `reasoning_effort`; "" sends none (the default).
 REASONING_EFFORTS = ("", "low", "medium", "high")
 
+
 class TopicService:
     """Everything a user does with their topics, for pages and the API alike."""
 
