@@ -19,6 +19,17 @@ def drafts() -> dict[str, str]:
     return browser_storage().setdefault("drafts", {})
 
 
+# Enter sends, unless with a modifier (Shift+Enter: a new line) or while an input method is
+# composing: Enter then picks a candidate (pinyin, kana, hangul) and must not send. Browsers
+# mark that keydown with `isComposing`, some only with the key code 229.
+SEND_ON_ENTER = """(event) => {
+  if (event.key !== "Enter" || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey)
+    return;
+  if (event.isComposing || event.keyCode === 229) return;
+  event.preventDefault();
+  emit();
+}"""
+
 class Composer:
     """Text and files for the next message, sent to the topic shown (a new one from `/`).
 
@@ -47,7 +58,7 @@ class Composer:
                 stop = ui.button(icon="stop", on_click=self.stop)
                 stop.props('round color=negative aria-label="Stop"').mark("stop")
         box.on_value_change(lambda e: self._keep_draft(e.value or ""))
-        box.on("keydown.enter.exact.prevent", self.send)
+        box.on("keydown", self.send, js_handler=SEND_ON_ENTER)
         ui.keyboard(lambda e: self.stop() if e.key.escape and e.action.keydown else None, ignore=[])
         self.send_button = send.mark("send")
         self.stop_button = stop

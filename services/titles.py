@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from services.errors import ChatAppError
 from services.llm import LLM
@@ -15,16 +16,29 @@ log = logging.getLogger(__name__)
 NEW_TITLE = "New chat"
 TITLE_PROMPT = (
     "Write a short title (at most six words, no quotes, no trailing period) for a conversation "
-    "that starts with this message:\n\n{text}"
+    "that starts with the message below. Write it in the language of the message.\n\n{text}"
 )
 
 
+def _width(char: str) -> int:
+    """Columns a character takes: two for Chinese, Japanese and Korean (wide), else one."""
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
 def first_words(text: str, limit: int = 48) -> str:
+    """The start of `text` as a title, at most `limit` columns wide (a CJK character is two):
+    cut at a space where the text has spaces, by characters where it has none."""
     words = " ".join(text.split())
-    if len(words) <= limit:
+    width, end = 0, 0
+    for end, char in enumerate(words):  # noqa: B007 - `end` is read after the loop
+        width += _width(char)
+        if width > limit:
+            break
+    else:
         return words
-    cut = words[:limit].rsplit(" ", 1)[0] or words[:limit]
-    return cut + "…"
+    head = words[:end]
+    cut = head.rsplit(" ", 1)[0] if " " in head and _width(words[end]) != 2 else head
+    return (cut or head).rstrip() + "…"
 
 
 async def auto_title(store: Store, llm: LLM, options: Options, reply: Message) -> bool:
