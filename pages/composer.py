@@ -30,6 +30,7 @@ SEND_ON_ENTER = """(event) => {
   emit();
 }"""
 
+
 class Composer:
     """Text and files for the next message, sent to the topic shown (a new one from `/`).
 
