@@ -10,6 +10,8 @@ from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_browser_chat import set_up
 
 SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 REASONING = (
     "The user wants the **sum** of the first ten numbers. Gauss's trick: pair them up, "
     "1 + 10, 2 + 9 and so on, five pairs of 11.\n\n"
@@ -64,3 +66,21 @@ async def test_thinking_streams_then_folds_and_opens_again(  # type: ignore[no-u
     assert not await stored.evaluate("details => details.open")
     assert "Gauss" not in await answer.inner_text()  # the answer holds no reasoning
     assert not errors
+
+    # The other widths and themes, opened: for looking at (tests/artifacts).
+    url, cookies = page.url, await page.context.cookies()
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, viewport, scheme in [
+        ("phone-light", {"width": 390, "height": 844}, "light"),
+        ("phone-dark", {"width": 390, "height": 844}, "dark"),
+        ("desktop-dark", {"width": 1280, "height": 800}, "dark"),
+    ]:
+        context = await browser.new_context(viewport=viewport, color_scheme=scheme)
+        await context.add_cookies(cookies)
+        view = await context.new_page()
+        await view.goto(url)
+        await view.locator("details.thinking summary").last.click()
+        await view.get_by_text("Let me double-check").first.wait_for()
+        assert await view.evaluate(SIDEWAYS) <= 0, f"{name}: the page scrolls sideways"
+        await view.screenshot(path=ARTIFACTS / f"thinking-{name}.png")
+        await context.close()
