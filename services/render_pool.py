@@ -98,13 +98,24 @@ class _Worker:
 
     @classmethod
     async def start(cls, budget: float) -> _Worker:
+        """A new worker, once it says it is ready: its imports and warm-up can take seconds
+        on a busy machine, which must not count against its first batch's budget."""
         process = await asyncio.create_subprocess_exec(
             *worker_command(budget),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONSAFEPATH": "1"},  # not the app's working folder
         )
-        return cls(process)
+        worker = cls(process)
+        try:
+            assert process.stdout is not None
+            size = int.from_bytes(await process.stdout.readexactly(4), "big")
+            if json.loads(await process.stdout.readexactly(size)) != {"ready": True}:
+                raise OSError("a markdown worker said something else than ready")
+        except BaseException:
+            await worker.stop()
+            raise
+        return worker
 
     async def ask(self, texts: list[str]) -> tuple[list[Rendered], bool]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -251,7 +262,7 @@ class Renderer:
     async def _start_worker(self) -> _Worker | None:
         try:
             worker = await asyncio.wait_for(_Worker.start(self.budget), START_TIMEOUT)
-        except (OSError, TimeoutError):
+        except (OSError, TimeoutError, EOFError, ValueError):
             log.exception("could not start a markdown worker; showing text as it is")
             return None
         self._workers.add(worker)

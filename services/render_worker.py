@@ -2,7 +2,8 @@
 
 `services.render_pool` starts a few of these (`python -m services.render_worker BUDGET`) and
 talks to each over its pipes. A frame is a 4-byte big-endian length, then that much JSON:
-in, a list of markdown blocks; out, a list of `[html, plain]` pairs (`plain`: the block is
+in, a list of markdown blocks; out, first `{"ready": true}` once the worker has imported and
+warmed up, then for each list a list of `[html, plain]` pairs (`plain`: the block is
 shown as escaped text, because rendering it raised or ran out of time), and `retire`: true
 when the worker has grown and should be replaced.
 
@@ -62,6 +63,7 @@ def serve(budget: float, source: BinaryIO, sink: BinaryIO) -> None:
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the app's to handle
     warm_up()
+    write_frame(sink, b'{"ready": true}')  # the app starts timing our answers from here
     while (frame := read_frame(source)) is not None:
         results = [render_within(text, budget) for text in json.loads(frame)]
         retire = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > RETIRE_KIB
