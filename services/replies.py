@@ -14,7 +14,7 @@ from typing import Any
 
 from services.errors import ChatAppError, NotFound, StoreUnavailable
 from services.generation import Finished, Generation, ReasoningDelta, TextDelta
-from services.llm import LLM, Delta, Done, Reasoning
+from services.llm import LLM, Done, Reasoning
 from services.models import Message, MessageStatus, Topic, UsageRecord
 from services.options import Options
 from services.prompt import Prompt
@@ -93,38 +93,28 @@ class Replies:
         error_kind = None
         try:
             async for event in stream:
-                if isinstance(event, Reasoning) and event.text:
-                    first = not generation.reasoning_parts and not generation.parts
+                if isinstance(event, Done):
+                    usage = event.usage
+                    continue
+                if not event.text:
+                    continue
+                first = not generation.reasoning_parts and not generation.parts
+                if isinstance(event, Reasoning):
                     if generation.thinking_since is None:
                         generation.thinking_since = self.clock()
                     generation.reasoning_parts.append(event.text)
                     generation._publish(ReasoningDelta(event.text))
-                    if first and (hook := generation.on_first_text) is not None:
-                        hook()
-                    if (
-                        self.clock() - last_save >= self.save_interval
-                        and generation.stored.is_set()
-                    ):
-                        last_save = self.clock()
-                        await self._save_progress(generation)
-                elif isinstance(event, Delta) and event.text:
-                    first = not generation.parts
-                    if first:
+                else:
+                    if not generation.parts:
                         self.telemetry.first_token(model, self.clock() - started)
                         _stop_thinking(generation, self.clock())
                     generation.parts.append(event.text)
                     generation._publish(TextDelta(event.text))
-                    if first and not generation.reasoning_parts:
-                        if (hook := generation.on_first_text) is not None:
-                            hook()
-                    if (
-                        self.clock() - last_save >= self.save_interval
-                        and generation.stored.is_set()
-                    ):
-                        last_save = self.clock()
-                        await self._save_progress(generation)
-                elif isinstance(event, Done):
-                    usage = event.usage
+                if first and (hook := generation.on_first_text) is not None:
+                    hook()  # the first words, thinking or answer: a page can show the turn
+                if self.clock() - last_save >= self.save_interval and generation.stored.is_set():
+                    last_save = self.clock()
+                    await self._save_progress(generation)
             if not generation.text:
                 status, error = (
                     MessageStatus.ERROR,
