@@ -1,4 +1,5 @@
-"""The message list of one topic: markdown replies, per-message actions, following a stream."""
+"""The message list of one topic: its turns drawn (pages/turns.py), a reply followed as it
+grows, older turns loaded as the reader scrolls up."""
 
 from __future__ import annotations
 
@@ -8,31 +9,22 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
 
-from pages.attachments import show_attachments
-from pages.feedback import attempt, show_error, toast
-from pages.frame import url_prefix
+from pages.feedback import show_error, toast
 from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
-from pages.session import recheck
 from pages.thinking import ThinkingBlock
+from pages.turns import THOUGHT, TurnDrawing
 from services.chat import Finished, Generation, TextDelta, Turn
 from services.context import Services
 from services.errors import ChatAppError
 from services.generation import ReasoningDelta
-from services.models import Message, MessageStatus, Role
+from services.models import Role
 
 # A long topic opens with its most recent messages; older ones load, a page at a time, when
 # the "Load older messages" button at the top scrolls into view (pages/static/app.js).
 WINDOW = 10
 OLDER_PAGE = 20
 FOLLOWER = "follow reply"  # the name of the task that shows a reply as it grows
-THOUGHT = "thought:"  # the key of a reply's reasoning among the rendered HTML
-EFFORT_REFUSED = "does not accept a reasoning effort"  # ReasoningEffortUnsupported's words
-
-STATUS_NOTES = {
-    MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
-    MessageStatus.INTERRUPTED: "Interrupted: the server stopped while this reply was written.",
-}
 
 
 class _Log(ui.column):
@@ -47,7 +39,7 @@ class _Log(ui.column):
         super()._handle_delete()
 
 
-class ConversationView:
+class ConversationView(TurnDrawing):
     """Draws a topic's active branch and keeps the reply being written live."""
 
     def __init__(
@@ -315,149 +307,6 @@ class ConversationView:
         if self._follower is not None and not self._follower.done():
             self._follower.cancel()
         self._follower = None
-
-    # ----- drawing ----------------------------------------------------------------------------
-
-    def _draw(self, turn: Turn, *, live: bool, html: dict[str, str]) -> None:
-        message = turn.message
-        mine = message.role == Role.USER
-        # Isolated: drawing another turn (a new one, or older ones) leaves this one alone.
-        align = "items-end" if mine else "items-start"
-        with Isolated().classes(f"nicegui-column w-full gap-1 {align}") as box:
-            box.props(
-                f'id="m-{message.id}" data-message-id="{message.id}" '
-                f'data-role="{message.role.value}"'
-            )
-            kind = "user-message" if mine else "assistant-message"
-            with ui.element("div").classes(f"message {kind}"):
-                if mine:
-                    if message.content:
-                        ui.label(message.content).classes("whitespace-pre-wrap break-words")
-                elif live:
-                    box.thinking_box = ui.element("div")  # type: ignore[attr-defined]
-                    box.live = LiveMarkdown(self.services.renderer)  # type: ignore[attr-defined]
-                else:
-                    if message.reasoning:
-                        ThinkingBlock.stored(
-                            html.get(THOUGHT + message.id, ""), message.reasoning_seconds
-                        )
-                    ui.html(html.get(message.id, ""), sanitize=False).classes("markdown")
-            if turn.attachments:
-                show_attachments(turn.attachments, url_prefix())
-            if not live:
-                self._notes(turn)
-                self._actions(turn)
-
-    def _notes(self, turn: Turn) -> None:
-        message = turn.message
-        if message.status == MessageStatus.ERROR:
-            with ui.row().classes("items-center gap-2 error-banner").props('role="alert"'):
-                ui.icon("error_outline", color="negative")
-                ui.label(message.error or "The reply failed.").classes("text-negative")
-                ui.button("Retry", on_click=lambda: self._regenerate(message.id)).props(
-                    "dense outline color=negative"
-                )
-                if EFFORT_REFUSED in (message.error or ""):  # services.errors says it so
-                    ui.button(
-                        "Retry without reasoning effort",
-                        on_click=lambda: self._without_effort(message.id),
-                    ).props("dense flat color=negative").mark("effort-off")
-                self._continue_button(message)
-        elif note := STATUS_NOTES.get(message.status):
-            with ui.row().classes("items-center gap-2 muted text-sm"):
-                ui.label(note)
-                ui.button("Regenerate", on_click=lambda: self._regenerate(message.id)).props(
-                    "dense flat"
-                )
-                self._continue_button(message)
-        if (usage := message.usage) and usage.total_tokens:
-            thought = f" ({usage.reasoning_tokens} thinking)" if usage.reasoning_tokens else ""
-            ui.label(f"{usage.prompt_tokens} + {usage.completion_tokens} tokens{thought}").classes(
-                "text-xs muted"
-            ).props('title="prompt + reply tokens (of which thinking)"')
-
-    def _continue_button(self, message: Message) -> None:
-        if message.content.strip():  # an unfinished reply with text can be carried on
-            ui.button("Continue", on_click=lambda: self._continue(message.id)).props(
-                "dense flat"
-            ).mark("continue")
-
-    def _actions(self, turn: Turn) -> None:
-        message = turn.message
-        with ui.row().classes("items-center gap-0 message-actions"):
-            ui.button(icon="content_copy", on_click=lambda: self._copy(message.content)).props(
-                'flat round dense size=sm aria-label="Copy message"'
-            ).mark("copy")
-            if message.role == Role.USER:
-                ui.button(icon="edit", on_click=lambda: self._edit(turn)).props(
-                    'flat round dense size=sm aria-label="Edit message"'
-                ).mark("edit")
-            else:
-                ui.button(icon="refresh", on_click=lambda: self._regenerate(message.id)).props(
-                    'flat round dense size=sm aria-label="Regenerate reply"'
-                ).mark("regenerate")
-            if len(turn.sibling_ids) > 1:
-                self._switcher(turn)
-
-    def _switcher(self, turn: Turn) -> None:
-        index, ids = turn.index, turn.sibling_ids
-        ui.button(icon="chevron_left", on_click=lambda: self._select(ids[index - 1])).props(
-            'flat round dense size=sm aria-label="Previous version"'
-        ).mark("previous-version").set_enabled(index > 0)
-        ui.label(f"{index + 1}/{len(ids)}").classes("text-xs muted")
-        ui.button(icon="chevron_right", on_click=lambda: self._select(ids[index + 1])).props(
-            'flat round dense size=sm aria-label="Next version"'
-        ).mark("next-version").set_enabled(index < len(ids) - 1)
-
-    # ----- handlers (each re-checks the session first) ----------------------------------------
-
-    def _copy(self, text: str) -> None:
-        ui.clipboard.write(text)
-        ui.notify("Copied", timeout=1000)
-
-    async def _select(self, message_id: str) -> None:
-        if await recheck(self.services) is None or self.generating:
-            return
-        await attempt(lambda: self.services.chat.select_branch(self.user_id, message_id))
-        await self.refresh()
-
-    async def _regenerate(self, message_id: str) -> None:
-        if await recheck(self.services) is None:
-            return
-        await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
-
-    async def _without_effort(self, message_id: str) -> None:
-        """The model server refused the topic's reasoning effort: stop sending it, retry."""
-        if await recheck(self.services) is None:
-            return
-        update = self.services.topics.update_topic_settings
-        if await attempt(lambda: update(self.user_id, self.topic_id, reasoning_effort="")):
-            ui.notify("Reasoning effort turned off for this chat", timeout=2000)
-            await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
-
-    async def _continue(self, message_id: str) -> None:
-        if await recheck(self.services) is None:
-            return
-        await attempt(lambda: self.services.chat.continue_reply(self.user_id, message_id))
-
-    async def _edit(self, turn: Turn) -> None:
-        if await recheck(self.services) is None:
-            return
-        with (
-            ui.dialog().props('aria-label="Edit message"') as dialog,
-            ui.card().classes("w-full max-w-2xl"),
-        ):
-            ui.label("Edit message").classes("text-h6")
-            ui.label("Sending keeps the original as an earlier version.").classes("text-sm")
-            text = ui.textarea(value=turn.message.content).props("outlined autogrow autofocus")
-            text.classes("w-full")
-            with ui.row().classes("justify-end w-full"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Send", on_click=lambda: dialog.submit(text.value))
-        content = await dialog
-        if content is None or await recheck(self.services) is None:
-            return
-        await attempt(lambda: self.services.chat.edit(self.user_id, turn.message.id, content))
 
 
 def _ids(turns: list[Turn]) -> list[str]:
