@@ -10,7 +10,6 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-import markdown2
 import nh3
 from latex2mathml.converter import convert as latex_to_mathml
 from pygments import highlight
@@ -19,6 +18,7 @@ from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from services.markdown_defuse import defuse
+from services.markdown_emphasis import CjkMarkdown
 
 EXTRAS = {
     "fenced-code-blocks": {"cssclass": "codehilite"},  # fences inside lists; top-level: ours
@@ -26,7 +26,7 @@ EXTRAS = {
     "strike": None,
     "task_list": None,
     "cuddled-lists": None,
-    "code-friendly": None,
+    "cjk-code-friendly": None,  # `code-friendly` (no `_` emphasis), CJK-friendly flanking
     "breaks": {"on_newline": True},  # a newline is a line break, like marked's `breaks: true`
 }
 
@@ -181,7 +181,7 @@ def render_html(text: str) -> str:
         return ""
     # The last line is complete (a fence opened on it is a fence), however the text was cut.
     protected, stash = _protect(defuse(text if text.endswith("\n") else text + "\n"))
-    rendered = markdown2.markdown(protected, extras=EXTRAS, safe_mode="escape")
+    rendered = CjkMarkdown(extras=EXTRAS, safe_mode="escape").convert(protected)
     rendered = IMAGE.sub(_image_placeholder, rendered)
     if stash:  # one pass over the HTML, however many code blocks and formulas there are
         tokens = "|".join(re.escape(token) for token in stash)

@@ -64,6 +64,8 @@ CORPUS: dict[str, str] = {
     "chinese between asterisk runs": "中文" + "*" * 5_000 + "测试" + "*" * 5_000,
     "chinese line without spaces": "数据库索引的设计和查询优化" * 3_000,
     "chinese in a deep quote": "> " * 1_000 + "**注意：**这里",
+    "chinese bold labels on one line": "**注意：**这里" * 5_000,
+    "chinese emphasis interleaved with quotes": "*「中**」文“*" * 3_000,
     "chinese table 40 columns": _table(40, 20, "中文单元格"),
     "chinese with bracket runs": "我们" + "[" * 5_000 + "讨论" + "]" * 5_000,
 }

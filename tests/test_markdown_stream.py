@@ -43,6 +43,12 @@ PIECES = [
     "<div>\n\n*raw*\n\n</div>",
     "***",
     "",
+    # CJK emphasis (services/markdown_emphasis.py): bold labels, quotes, lists, Korean.
+    "**注意：**这里的配置只在开发环境生效。",
+    "- **优点：**速度快，\n- **缺点：**生态小。",
+    "“引号”和**加粗的“引号”**结束",
+    "「**重要**」と*強調。*次の文、***重要：***です",
+    "**주의:**이 기능은 **`npm publish`**를 실행합니다.",
 ]
 
 # Shapes the renderer defuses (services/markdown_defuse.py), each cut within its lines.
