@@ -49,3 +49,5 @@ async def test_enter_while_composing_does_not_send(  # type: ignore[no-untyped-d
     assert await questions.first.locator(".message").inner_text() == "你好"
     assert [chat.json["messages"][-1]["content"] for chat in fake.chats] == ["你好"]
     assert await page.locator("[data-role=assistant] table td").first.inner_text() == "B树索引"
+    bold = page.locator("[data-role=assistant] strong")  # CJK-friendly emphasis, in the page
+    assert "注意：" in await bold.all_inner_texts()
