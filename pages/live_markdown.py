@@ -145,8 +145,9 @@ class LiveMarkdown(Isolated):
         try:
             await self._flush()
         finally:
-            self._flushing = None
-        if self.is_deleted or self.finished:
+            if self._flushing is asyncio.current_task():  # not one set_text started since
+                self._flushing = None
+        if self.is_deleted or self.finished or self._flushing is not None:
             return
         if self._unsent:
             self._start_flush()
