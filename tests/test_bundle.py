@@ -62,6 +62,23 @@ def test_bundle_builds_and_answers_healthz(tmp_path: Path, data_dir: Path) -> No
         assert css.status_code == 200
         assert css.text == (ROOT / "pages" / "static" / "chat.css").read_text()
         assert (data_dir / "chatapp.db").is_file()
+        # Its markdown workers are the bundle's own program, started as workers and ready.
+        children = children_of(proc.pid)
+        assert sum("--render-worker" in command for command in children) == 2, children
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def children_of(pid: int) -> list[str]:
+    """The command lines of a process's children, read from /proc (other processes may end
+    while it is read: they are skipped)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"PPid:\t{pid}\n" in status.read_text(errors="replace"):
+                command = status.with_name("cmdline").read_bytes()
+                found.append(command.replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return found
