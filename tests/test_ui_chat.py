@@ -280,7 +280,14 @@ async def test_a_reply_shows_with_its_first_words_while_its_rows_are_written(
     assert not held_writes.released.is_set()  # shown while the rows wait
     held_writes.released.set()
     await user.should_see("early words, then the rest", retries=100)
-    await user.should_see(marker="regenerate", retries=100)
+
+    def finished() -> bool:  # this reply drawn as saved, with its own Regenerate
+        try:
+            return len(user.find(marker="regenerate").elements) == 2
+        except AssertionError:
+            return False
+
+    await wait_for(finished, "the reply to be drawn as saved")
     services = ui_state.services
     assert services is not None
     (owner,) = await services.store.list_users()
