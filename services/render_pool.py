@@ -69,10 +69,6 @@ class RenderCache:
             old_text, old = self._entries.popitem(last=False)
             self.size -= len(old_text) + len(old.html)
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self.size = 0
-
 
 def blocks_of(text: str) -> list[str]:
     """The blocks `text` renders as, apart; the whole text when a reference-style link
