@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.models import User
+from services.models import Message, Role, User
 from services.store import open_store
 from services.store.sqlite_migrations import MIGRATIONS, statements
 
@@ -78,5 +78,41 @@ async def test_a_file_from_before_reasoning_opens_with_its_replies_intact(
         )
         await store.update_message(user.id, "m1", reasoning="thought", reasoning_seconds=2.0)
         assert (await store.get_message(user.id, "m1")).reasoning == "thought"
+    finally:
+        await store.close()
+
+
+async def test_a_file_from_before_trigram_search_finds_cjk_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file made by the release before migration 15 (trigram search), with CJK messages
+    written then: after the upgrade, words from the middle of its sentences are found, and new
+    messages and edits are kept in both indexes."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setattr(
+        "services.store.sqlite_migrations.MIGRATIONS",
+        {version: step for version, step in MIGRATIONS.items() if version < 15},
+    )
+    old = await open_store(url)
+    assert await old.schema_version() == 14  # type: ignore[attr-defined]
+    user = await old.create_user(User("a@example.com", "hash"))
+    topic = await old.create_topic(user.id, "Before")
+    question = await old.add_message(
+        Message(topic.id, user.id, Role.USER, "我们今天讨论数据库索引的设计和查询优化")
+    )
+    await old.add_message(Message(topic.id, user.id, Role.ASSISTANT, "日本語テストと데이터"))
+    await old.close()
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        assert await store.schema_version() == max(MIGRATIONS)  # type: ignore[attr-defined]
+        for query in ("索引", "查询优化", "设", "日本語テスト", "데이터"):
+            assert [h.topic.id for h in await store.search(user.id, query)] == [topic.id]
+        (hit,) = await store.search(user.id, "索引")
+        assert hit.message_id == question.id and "索引" in hit.snippet
+        assert [h.message_id for h in await store.search(user.id, "before")] == [None]
+        await store.update_message(user.id, question.id, content="改成了别的话题")
+        assert await store.search(user.id, "索引") == []
+        assert [h.message_id for h in await store.search(user.id, "话题")] == [question.id]
     finally:
         await store.close()

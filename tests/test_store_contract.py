@@ -411,6 +411,119 @@ async def test_search_follows_renames_edits_and_limits(store: Store) -> None:
     assert len(await store.search(alice.id, "walrus", limit=2)) == 2
 
 
+CJK_TEXTS = {
+    "zh": "我们今天讨论数据库索引的设计和查询优化",
+    "ja": "これは日本語テストの結果です",
+    "ko": "데이터베이스를 백업하고 쿼리 성능을 측정했습니다",
+    "mixed": "我们用SQLite建了全文检索，速度很快",
+}
+
+
+async def cjk_topics(store: Store) -> tuple[User, dict[str, Message]]:
+    """A topic per text, titled in Latin so that only the message can match a CJK search."""
+    alice = await make_user(store, "a@example.com")
+    said = {}
+    for key, text in CJK_TEXTS.items():
+        topic = await store.create_topic(alice.id, f"topic {key}")
+        said[key] = await say(store, alice, topic.id, text)
+    return alice, said
+
+
+async def found(store: Store, user: User, query: str) -> list[str | None]:
+    return [hit.message_id for hit in await store.search(user.id, query)]
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("索引", "zh"),  # two letters from the middle of a sentence
+        ("设计", "zh"),
+        ("查询优化", "zh"),  # four letters, the end of the sentence
+        ("讨论数据库索引的设计", "zh"),
+        ("日本語テスト", "ja"),  # kanji and katakana together
+        ("テスト", "ja"),
+        ("데이터", "ko"),  # a Korean word with its particle after it (데이터베이스를)
+        ("쿼리 성능", "ko"),
+        ("측정", "ko"),
+        ("讨", "zh"),  # one letter
+        ("化", "zh"),  # the last letter of the text
+        ("优化", "zh"),  # the last two letters of the text
+        ("SQLite建了", "mixed"),  # Latin and CJK in one word
+        ("sqlite 全文", "mixed"),  # a Latin word and a CJK one
+        ("SQLite", "mixed"),  # a Latin word written against CJK letters
+    ],
+)
+async def test_search_finds_cjk_words_and_substrings(store: Store, query: str, key: str) -> None:
+    alice, said = await cjk_topics(store)
+    hits = await store.search(alice.id, query)
+    assert [h.message_id for h in hits] == [said[key].id]
+    for word in query.split():
+        assert word.lower() in hits[0].snippet.lower()
+
+
+async def test_cjk_search_needs_every_word_and_stays_with_its_user(store: Store) -> None:
+    alice, said = await cjk_topics(store)
+    bob = await make_user(store, "b@example.com")
+    assert await found(store, alice, "索引 设计") == [said["zh"].id]
+    assert await found(store, alice, "索引 테스트") == []
+    assert await found(store, alice, "索引设") == []  # not a substring (设 follows 的)
+    assert await found(store, alice, "鲸鱼") == []
+    assert await found(store, alice, "鲸") == []
+    assert await found(store, bob, "索引") == []
+    both = [said["zh"].id, said["mixed"].id]
+    assert sorted(await found(store, alice, "我们"), key=str) == sorted(both, key=str)
+    for odd in ['"索引"', "索引*", "索 OR 引", "(设计", "'索引' --"]:
+        assert isinstance(await store.search(alice.id, odd), list)
+
+
+async def test_cjk_search_follows_edits_renames_and_deletes(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "旧的标题")
+    message = await say(store, alice, topic.id, "第一版草稿")
+    await store.rename_topic(alice.id, topic.id, "新的名字")
+    await store.update_message(alice.id, message.id, content="修改后的内容")
+    assert await found(store, alice, "旧的") == []
+    assert await found(store, alice, "草稿") == []
+    assert await found(store, alice, "新的名字") == [None]
+    assert await found(store, alice, "改后") == [message.id]
+    await store.delete_topic(alice.id, topic.id)
+    assert await found(store, alice, "内容") == []
+
+
+async def test_latin_search_is_as_before_beside_cjk_text(store: Store) -> None:
+    alice, _ = await cjk_topics(store)
+    travel = await store.create_topic(alice.id, "Travel")
+    hit = await say(store, alice, travel.id, "Pack an umbrella for Lisbon, 还有护照")
+    assert await found(store, alice, "umbrella lisbon") == [hit.id]
+    assert await found(store, alice, "umbr") == [hit.id]  # the last word is a prefix
+    assert await found(store, alice, "护照 lisbon") == [hit.id]
+    assert [h.topic.title for h in await store.search(alice.id, "topic zh")] == ["topic zh"]
+    assert "umbrella" in (await store.search(alice.id, "UMBRELLA"))[0].snippet
+
+
+async def test_a_letter_written_everywhere_is_found(store: Store) -> None:
+    """`的` begins a different trigram almost everywhere it is written; SQLite reads the texts
+    rather than ask the index for hundreds of trigrams."""
+    alice, said = await cjk_topics(store)
+    topic = await store.create_topic(alice.id, "common")
+    common = await say(store, alice, topic.id, "".join(f"的{chr(0x4E00 + i)}" for i in range(600)))
+    hits = await store.search(alice.id, "的")
+    assert sorted(h.message_id or "" for h in hits) == sorted([common.id, said["zh"].id])
+    assert all("的" in h.snippet for h in hits)
+    assert await found(store, alice, "的 设计") == [said["zh"].id]
+    assert await found(store, alice, "的 鲸") == []
+
+
+async def test_cjk_snippet_is_cut_around_the_match(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "long")
+    text = "开头的内容。" * 40 + "这里提到了向量数据库的索引。" + "结尾的内容。" * 40
+    message = await say(store, alice, topic.id, text)
+    (hit,) = await store.search(alice.id, "向量数据库")
+    assert hit.message_id == message.id
+    assert "向量数据库" in hit.snippet and len(hit.snippet) < 120
+
+
 async def test_close_and_reopen_keeps_everything(opener: Opener) -> None:
     store = await opener()
     alice = await make_user(store, "a@example.com")

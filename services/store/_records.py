@@ -82,6 +82,14 @@ def search_words(query: str) -> list[str]:
     return re.findall(r"\w+", query)
 
 
+def snippet_around(text: str, words: list[str], width: int = 80) -> str:
+    """A short piece of `text` around the first word found, on one line."""
+    match = re.search("|".join(map(re.escape, words)), text, re.IGNORECASE)
+    start = max(0, (match.start() if match else 0) - width // 3)
+    piece = " ".join(text[start : start + width].split())
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
 def given(**changes: Any) -> dict[str, Any]:
     """The keyword arguments a caller actually passed (None means: leave it as it is)."""
     return {k: v for k, v in changes.items() if v is not None}

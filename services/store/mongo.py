@@ -32,6 +32,7 @@ from services.store._records import (
     given,
     message_changes,
     search_words,
+    snippet_around,
 )
 from services.store.mongo_base import MongoBase, as_doc, from_doc, naive_utc, now_ms, to_ms
 
@@ -41,14 +42,6 @@ AFTER = ReturnDocument.AFTER
 def _all_words(field: str, words: list[str]) -> dict[str, Any]:
     """Every word must appear, case-insensitively; words are escaped, never regex syntax."""
     return {"$and": [{field: {"$regex": re.escape(w), "$options": "i"}} for w in words]}
-
-
-def _snippet(text: str, words: list[str], width: int = 80) -> str:
-    """A short piece of `text` around the first word found, on one line."""
-    match = re.search("|".join(map(re.escape, words)), text, re.IGNORECASE)
-    start = max(0, (match.start() if match else 0) - width // 3)
-    piece = " ".join(text[start : start + width].split())
-    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
 
 
 class MongoStore(MongoBase):
@@ -327,7 +320,7 @@ class MongoStore(MongoBase):
         topic_by_id = {t["_id"]: from_doc(Topic, t) for t in topics}
         for m in sorted(messages, key=lambda m: m["_id"], reverse=True):
             if (topic := topic_by_id.get(m["topic_id"])) is not None:
-                hits[topic.id] = SearchHit(topic, m["_id"], _snippet(m["content"], words))
+                hits[topic.id] = SearchHit(topic, m["_id"], snippet_around(m["content"], words))
         return list(hits.values())[:limit]
 
     # ----- messages ---------------------------------------------------------------------------

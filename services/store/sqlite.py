@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -32,14 +33,20 @@ from services.store._records import (
     load,
     message_changes,
     search_words,
+    snippet_around,
 )
 from services.store.sqlite_base import SqliteBase, decode_row, timestamp
-
-
-def fts_query(text: str) -> str:
-    """Quote every word as an FTS5 string, so user input is never FTS syntax; last is a prefix."""
-    words = search_words(text)
-    return " ".join(f'"{word}"' for word in words) + "*" if words else ""
+from services.store.sqlite_search import (
+    BY_GRAMS,
+    BY_WORDS,
+    MAX_TERMS,
+    TERMS,
+    by_reading,
+    fts_query,
+    gram_match,
+    has_cjk,
+    term_range,
+)
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -268,26 +275,42 @@ class SqliteStore(SqliteBase):
         return await self._load_all(Attachment, sql, (topic_id, user_id), small=True)
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
-        """The best match per topic, a title (message_id None) or a message with a snippet."""
-        match = fts_query(query)
-        if not match:
+        """The best match per topic, a title (message_id None) or a message with a snippet.
+
+        Latin words go to the word index; CJK text, and Latin written against it with no
+        space (我们用SQLite建索引) when the word index finds nothing, to the trigram index.
+        """
+        words = search_words(query)
+        if not words or limit <= 0:
             return []
-        # The best-ranked entry of each topic; snippets only for the hits that are returned.
-        rows = await self._all(
-            """
-            WITH ranked AS (
-                SELECT d.topic_id, d.message_id, d.id AS doc, rank, row_number()
-                    OVER (PARTITION BY d.topic_id ORDER BY rank) AS nth
-                FROM search_text JOIN search_docs d ON d.id = search_text.rowid
-                WHERE search_text MATCH :match AND d.user_id = :user_id)
-            SELECT t.*, ranked.message_id AS hit_id,
-                (SELECT snippet(search_text, 0, '', '', '…', 12) FROM search_text
-                 WHERE search_text MATCH :match AND rowid = ranked.doc) AS hit_snippet
-            FROM ranked JOIN topics t ON t.id = ranked.topic_id
-            WHERE nth = 1 ORDER BY rank LIMIT :limit
-            """,
-            {"match": match, "user_id": user_id, "limit": max(0, limit)},
-        )
+        if not has_cjk(words):
+            args = {"match": fts_query(query), "user_id": user_id, "limit": limit}
+            if hits := self._hits(await self._all(BY_WORDS, args)):
+                return hits
+        return await self._search_grams(user_id, [w.lower() for w in words], limit)
+
+    async def _search_grams(self, user_id: str, words: list[str], limit: int) -> list[SearchHit]:
+        terms: dict[str, list[str]] = {}
+        for word in {w for w in words if len(w) < 3}:
+            rows = await self._all(TERMS, (*term_range(word), MAX_TERMS + 1))
+            terms[word] = [row["term"] for row in rows]
+        if all(len(found) <= MAX_TERMS for found in terms.values()):
+            if not (match := gram_match(words, terms)):
+                return []
+            args = {"match": match, "user_id": user_id, "limit": limit}
+            return [
+                SearchHit(h.topic, h.message_id, h.snippet.rstrip())
+                for h in self._hits(await self._all(BY_GRAMS, args))
+            ]
+        args = {"user_id": user_id, "limit": limit, **{f"w{i}": w for i, w in enumerate(words)}}
+        rows = await self._all(by_reading(len(words)), args)
+        return [
+            SearchHit(load(Topic, decode_row(r)), r["hit_id"], snippet_around(r["hit_text"], words))
+            for r in rows
+        ]
+
+    @staticmethod
+    def _hits(rows: list[sqlite3.Row]) -> list[SearchHit]:
         return [SearchHit(load(Topic, decode_row(r)), r["hit_id"], r["hit_snippet"]) for r in rows]
 
     # ----- messages ---------------------------------------------------------------------------

@@ -250,3 +250,70 @@ async def _reasoning(db: aiosqlite.Connection) -> None:
         ALTER TABLE messages ADD COLUMN reasoning_seconds REAL;
         """,
     )
+
+
+@migration(15)
+async def _search_by_trigrams(db: aiosqlite.Connection) -> None:
+    """A trigram index beside the word index, so CJK text is found by any part of a sentence.
+
+    unicode61 makes a run of Chinese, Japanese or Korean letters one token, so `索引` never
+    matched inside `数据库索引的设计`; `search_grams` keeps every three-letter run instead. It
+    stays beside `search_text`, which keeps Latin words as they were (whole words, prefixes,
+    diacritics folded), under the same rowids. Each text is kept with two line breaks after it
+    so that every letter starts a trigram: a one- or two-letter search is then the trigrams
+    that begin with it, read from `search_grams_terms`. The triggers of migration 2 are
+    replaced by ones that keep both indexes in step.
+    """
+    await run_script(
+        db,
+        """
+        CREATE VIRTUAL TABLE search_grams USING fts5(text, tokenize = 'trigram');
+        CREATE VIRTUAL TABLE search_grams_terms USING fts5vocab(search_grams, 'row');
+        INSERT INTO search_grams (rowid, text) SELECT rowid, text || char(10, 10) FROM search_text;
+        DROP TRIGGER topics_indexed;
+        DROP TRIGGER topics_reindexed;
+        DROP TRIGGER topics_unindexed;
+        DROP TRIGGER messages_indexed;
+        DROP TRIGGER messages_reindexed;
+        DROP TRIGGER messages_unindexed;
+        CREATE TRIGGER topics_indexed AFTER INSERT ON topics BEGIN
+            INSERT INTO search_docs (topic_id, user_id) VALUES (new.id, new.user_id);
+            INSERT INTO search_text (rowid, text) VALUES (last_insert_rowid(), new.title);
+            INSERT INTO search_grams (rowid, text)
+                VALUES (last_insert_rowid(), new.title || char(10, 10));
+        END;
+        CREATE TRIGGER topics_reindexed AFTER UPDATE OF title ON topics BEGIN
+            UPDATE search_text SET text = new.title WHERE rowid =
+                (SELECT id FROM search_docs WHERE topic_id = new.id AND message_id IS NULL);
+            UPDATE search_grams SET text = new.title || char(10, 10) WHERE rowid =
+                (SELECT id FROM search_docs WHERE topic_id = new.id AND message_id IS NULL);
+        END;
+        CREATE TRIGGER topics_unindexed AFTER DELETE ON topics BEGIN
+            DELETE FROM search_text WHERE rowid IN
+                (SELECT id FROM search_docs WHERE topic_id = old.id);
+            DELETE FROM search_grams WHERE rowid IN
+                (SELECT id FROM search_docs WHERE topic_id = old.id);
+            DELETE FROM search_docs WHERE topic_id = old.id;
+        END;
+        CREATE TRIGGER messages_indexed AFTER INSERT ON messages BEGIN
+            INSERT INTO search_docs (topic_id, message_id, user_id)
+                VALUES (new.topic_id, new.id, new.user_id);
+            INSERT INTO search_text (rowid, text) VALUES (last_insert_rowid(), new.content);
+            INSERT INTO search_grams (rowid, text)
+                VALUES (last_insert_rowid(), new.content || char(10, 10));
+        END;
+        CREATE TRIGGER messages_reindexed AFTER UPDATE OF content ON messages BEGIN
+            UPDATE search_text SET text = new.content
+                WHERE rowid = (SELECT id FROM search_docs WHERE message_id = new.id);
+            UPDATE search_grams SET text = new.content || char(10, 10)
+                WHERE rowid = (SELECT id FROM search_docs WHERE message_id = new.id);
+        END;
+        CREATE TRIGGER messages_unindexed AFTER DELETE ON messages BEGIN
+            DELETE FROM search_text
+                WHERE rowid = (SELECT id FROM search_docs WHERE message_id = old.id);
+            DELETE FROM search_grams
+                WHERE rowid = (SELECT id FROM search_docs WHERE message_id = old.id);
+            DELETE FROM search_docs WHERE message_id = old.id;
+        END;
+        """,
+    )

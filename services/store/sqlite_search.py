@@ -1,0 +1,108 @@
+"""SQLite search: Latin words on the word index, CJK text by its trigrams (any substring).
+
+`search_text` (unicode61) takes whole words and a prefix of the last one, diacritics folded,
+ranked by bm25: search as it always was. unicode61 makes a run of Chinese, Japanese or Korean
+letters one token, so a query with such letters goes to `search_grams` (trigram) instead: a
+word of three or more letters is a phrase of its trigrams, and a word of one or two letters is
+the trigrams that begin with it, read from the index's term list (every letter of a text
+begins one: texts are kept with two line breaks after them). A short word that begins too many
+trigrams to ask for them all (`的`) is looked for by reading the user's texts instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from services.store._records import search_words
+
+# Scripts where unicode61 finds no word breaks: Han (with its extensions and compatibility
+# forms), kana, Bopomofo and Hangul (a Korean word carries its particle: 데이터베이스를).
+CJK = re.compile(
+    "[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31a0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f"
+    "\U00020000-\U0003134f]"
+)
+# More trigrams than this for one short word: an OR of them all is slower than reading texts.
+MAX_TERMS = 500
+SNIPPET_TOKENS = 32  # trigram tokens are letters: about as wide as 12 Latin words
+
+# The best-ranked entry of each topic; snippets only for the hits that are returned.
+BY_WORDS = """
+    WITH ranked AS (
+        SELECT d.topic_id, d.message_id, d.id AS doc, rank, row_number()
+            OVER (PARTITION BY d.topic_id ORDER BY rank) AS nth
+        FROM search_text JOIN search_docs d ON d.id = search_text.rowid
+        WHERE search_text MATCH :match AND d.user_id = :user_id)
+    SELECT t.*, ranked.message_id AS hit_id,
+        (SELECT snippet(search_text, 0, '', '', '…', 12) FROM search_text
+         WHERE search_text MATCH :match AND rowid = ranked.doc) AS hit_snippet
+    FROM ranked JOIN topics t ON t.id = ranked.topic_id
+    WHERE nth = 1 ORDER BY rank LIMIT :limit
+"""
+
+# The newest entry of each topic, newest first: bm25 over trigrams costs more than the match
+# itself when thousands of texts hold a common word, and says little about substrings.
+BY_GRAMS = f"""
+    WITH found AS (
+        SELECT d.topic_id, max(d.id) AS doc
+        FROM search_grams JOIN search_docs d ON d.id = search_grams.rowid
+        WHERE search_grams MATCH :match AND d.user_id = :user_id
+        GROUP BY d.topic_id ORDER BY doc DESC LIMIT :limit)
+    SELECT t.*, d.message_id AS hit_id,
+        (SELECT snippet(search_grams, 0, '', '', '…', {SNIPPET_TOKENS}) FROM search_grams
+         WHERE search_grams MATCH :match AND rowid = found.doc) AS hit_snippet
+    FROM found JOIN search_docs d ON d.id = found.doc JOIN topics t ON t.id = found.topic_id
+    ORDER BY found.doc DESC
+"""
+
+TERMS = "SELECT term FROM search_grams_terms WHERE term >= ? AND term < ? LIMIT ?"
+
+
+def fts_query(text: str) -> str:
+    """Quote every word as an FTS5 string, so user input is never FTS syntax; last is a prefix."""
+    words = search_words(text)
+    return " ".join(f'"{word}"' for word in words) + "*" if words else ""
+
+
+def has_cjk(words: list[str]) -> bool:
+    return any(CJK.search(word) for word in words)
+
+
+def quoted(text: str) -> str:
+    """An FTS5 string: a phrase of its tokens, never query syntax."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def term_range(word: str) -> tuple[str, str]:
+    """The bounds of the trigrams that begin with `word` (terms compare as UTF-8 bytes)."""
+    return word, word + "\U0010ffff"
+
+
+def gram_match(words: list[str], terms: dict[str, list[str]]) -> str:
+    """The trigram query: every word must be in the text; `terms` holds the trigrams each
+    short word begins (an empty list: no text has it, so nothing matches)."""
+    parts = []
+    for word in words:
+        if len(word) >= 3:
+            parts.append(quoted(word))
+        elif found := terms[word]:
+            parts.append("(" + " OR ".join(map(quoted, found)) + ")")
+        else:
+            return ""
+    return " AND ".join(parts)
+
+
+def by_reading(count: int) -> str:
+    """The newest text of each topic that holds all `count` words (`:w0`…), read one by one."""
+    held = " AND ".join(f"instr(lower(g.text), :w{i}) > 0" for i in range(count))
+    return f"""
+        WITH found AS (
+            SELECT d.topic_id, max(d.id) AS doc
+            FROM search_docs d JOIN search_grams g ON g.rowid = d.id
+            WHERE d.user_id = :user_id AND {held}
+            GROUP BY d.topic_id ORDER BY doc DESC LIMIT :limit)
+        SELECT t.*, d.message_id AS hit_id, g.text AS hit_text
+        FROM found JOIN search_docs d ON d.id = found.doc
+        JOIN search_grams g ON g.rowid = found.doc JOIN topics t ON t.id = found.topic_id
+        ORDER BY found.doc DESC
+    """
