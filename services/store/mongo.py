@@ -12,6 +12,7 @@ from gridfs.errors import NoFile
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from services.errors import Conflict, NotFound
+from services.i18n import msg
 from services.models import (
     Attachment,
     Message,
@@ -56,7 +57,7 @@ class MongoStore(MongoBase):
             async with self._guard():
                 await self.users.insert_one(as_doc(user))
         except Conflict:
-            raise Conflict("An account with this email already exists.") from None
+            raise Conflict(msg("An account with this email already exists.")) from None
         return user
 
     async def get_user(self, user_id: str) -> User | None:
@@ -102,7 +103,7 @@ class MongoStore(MongoBase):
                 )
             user = from_doc(User, doc) if doc else None
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound(msg("No such user."))
         return user
 
     async def bump_token_version(self, user_id: str) -> int:
@@ -111,7 +112,7 @@ class MongoStore(MongoBase):
                 {"_id": user_id}, {"$inc": {"token_version": 1}}, return_document=AFTER
             )
         if doc is None:
-            raise NotFound("No such user.")
+            raise NotFound(msg("No such user."))
         return int(doc["token_version"])
 
     # ----- topics -----------------------------------------------------------------------------
@@ -129,7 +130,7 @@ class MongoStore(MongoBase):
         async with self._guard():
             doc = await self.topics.find_one({"_id": topic_id, "user_id": user_id})
         if doc is None:
-            raise NotFound("Topic not found.")
+            raise NotFound(msg("Topic not found."))
         return from_doc(Topic, doc)
 
     async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
@@ -150,7 +151,7 @@ class MongoStore(MongoBase):
                 {"_id": topic_id, "user_id": user_id}, update, return_document=AFTER
             )
         if doc is None:
-            raise NotFound("Topic not found.")
+            raise NotFound(msg("Topic not found."))
         return from_doc(Topic, doc)
 
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
@@ -167,7 +168,7 @@ class MongoStore(MongoBase):
         async with self._guard():
             result = await self.topics.delete_one({"_id": topic_id, "user_id": user_id})
             if result.deleted_count == 0:
-                raise NotFound("Topic not found.")
+                raise NotFound(msg("Topic not found."))
             await self.messages.delete_many({"topic_id": topic_id})
             async for doc in self.attachments.find({"topic_id": topic_id}, {"_id": 1}):
                 await self._delete_file(doc["_id"])
@@ -207,7 +208,7 @@ class MongoStore(MongoBase):
         async with self._guard():
             doc = await self.shares.find_one({"_id": share_id})
         if doc is None:
-            raise NotFound("This shared link does not exist (or was revoked).")
+            raise NotFound(msg("This shared link does not exist (or was revoked)."))
         return from_doc(Share, doc)
 
     async def share_of_topic(self, user_id: str, topic_id: str) -> Share | None:
@@ -269,7 +270,7 @@ class MongoStore(MongoBase):
         async with self._guard():
             doc = await self.attachments.find_one({"_id": attachment_id, "user_id": user_id})
         if doc is None:
-            raise NotFound("Attachment not found.")
+            raise NotFound(msg("Attachment not found."))
         return from_doc(Attachment, doc)
 
     async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
@@ -279,7 +280,7 @@ class MongoStore(MongoBase):
                 stream = await self.files.open_download_stream(attachment.id)
                 return bytes(await stream.read())
         except NoFile:
-            raise NotFound("The attachment's file is missing.") from None
+            raise NotFound(msg("The attachment's file is missing.")) from None
 
     async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]:
         async with self._guard():
@@ -339,7 +340,7 @@ class MongoStore(MongoBase):
             if first.parent_id is not None and not await self.messages.find_one(
                 {"_id": first.parent_id, "topic_id": first.topic_id}, {"_id": 1}
             ):
-                raise NotFound("The message to answer is not in this topic.")
+                raise NotFound(msg("The message to answer is not in this topic."))
             now = now_ms()
             for message in messages:
                 message.created_at = message.updated_at = now
@@ -355,14 +356,14 @@ class MongoStore(MongoBase):
             )
             if result.matched_count == 0:  # the topic was deleted meanwhile
                 await self.messages.delete_many({"_id": {"$in": [m.id for m in messages]}})
-                raise NotFound("Topic not found.")
+                raise NotFound(msg("Topic not found."))
         return list(messages)
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
         async with self._guard():
             doc = await self.messages.find_one({"_id": message_id, "user_id": user_id})
         if doc is None:
-            raise NotFound("Message not found.")
+            raise NotFound(msg("Message not found."))
         return from_doc(Message, doc)
 
     async def _messages(self, query: dict[str, Any]) -> list[Message]:
@@ -438,13 +439,13 @@ class MongoStore(MongoBase):
                 {"_id": message_id, "user_id": user_id}, {"$set": changes}
             )
         if result.matched_count == 0:
-            raise NotFound("Message not found.")
+            raise NotFound(msg("Message not found."))
 
     async def set_active_leaf(self, user_id: str, topic_id: str, leaf_id: str | None) -> None:
         if leaf_id is not None:
             leaf = await self.get_message(user_id, leaf_id)
             if leaf.topic_id != topic_id:
-                raise NotFound("Message not found.")
+                raise NotFound(msg("Message not found."))
         await self._change_topic(user_id, topic_id, {"$set": {"active_leaf_id": leaf_id}})
 
     # ----- revoked tokens, start-up -----------------------------------------------------------
