@@ -36,13 +36,27 @@ from services.errors import (
     ProviderRateLimited,
     ProviderUnavailable,
     ReasoningEffortUnsupported,
+    ToolsUnsupported,
 )
+from services.llm_wire import chunks, detail, rejects_effort, rejects_tools, retry_after, usage_of
 from services.models import Usage
 from services.think import Delta, Reasoning, ThinkSplitter
+from services.tools.assemble import CallAssembler, CallRequest, ToolCalls
 
 # The text events live beside the parser that makes them from `<think>` blocks; this module is
 # where callers take them from.
-__all__ = ["LLM", "Delta", "Done", "LLMClient", "Reasoning", "StreamEvent", "join", "make_llm"]
+__all__ = [
+    "LLM",
+    "CallRequest",
+    "Delta",
+    "Done",
+    "LLMClient",
+    "Reasoning",
+    "StreamEvent",
+    "ToolCalls",
+    "join",
+    "make_llm",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +67,15 @@ class Done:
     finish_reason: str | None = None
 
 
-StreamEvent = Delta | Reasoning | Done
+StreamEvent = Delta | Reasoning | ToolCalls | Done
 
 
 class LLM(Protocol):
     """What the chat service needs of a model: the OpenAI client and the demo model both fit.
 
-    `reasoning_effort` ("low", "medium", "high") is sent only when given.
+    `reasoning_effort` ("low", "medium", "high") is sent only when given, and so are `tools`
+    (OpenAI function definitions); a round in which the model calls them ends with a
+    `ToolCalls` event before its `Done`.
     """
 
     def stream(
@@ -69,6 +85,7 @@ class LLM(Protocol):
         model: str,
         temperature: float | None = None,
         reasoning_effort: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamEvent]: ...
 
     async def complete(
@@ -125,9 +142,10 @@ class LLMClient:
         model: str,
         temperature: float | None = None,
         reasoning_effort: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Yield reasoning and text deltas, then one `Done`. Closing this generator closes the
-        connection.
+        """Yield reasoning and text deltas, the tool calls asked for (if any), then one `Done`.
+        Closing this generator closes the connection.
 
         Thinking arrives in one of three shapes: `delta.reasoning_content` (vLLM, llama.cpp,
         LM Studio, DeepSeek), `delta.reasoning` (Ollama, OpenRouter), or a `<think>` block at
@@ -137,14 +155,15 @@ class LLMClient:
         are read as plain JSON, not built into SDK models: that construction was a third of
         chatapp's CPU with many replies streaming at once (`make bench`, concurrency).
         """
-        request = (messages, model, temperature, reasoning_effort)
+        request = (messages, model, temperature, reasoning_effort, tools)
         async with self._errors(), self._open(*request) as response:
             usage: Usage | None = None
             finish: str | None = None
             splitter = ThinkSplitter()
-            async for chunk in _chunks(response.aiter_lines()):
+            calls = CallAssembler()
+            async for chunk in chunks(response.aiter_lines()):
                 if chunk.get("usage"):
-                    usage = _usage(chunk["usage"])
+                    usage = usage_of(chunk["usage"])
                 for choice in chunk.get("choices") or []:
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
@@ -157,12 +176,16 @@ class LLMClient:
                     if text:
                         for piece in splitter.feed(text):
                             yield piece
+                    if pieces := delta.get("tool_calls"):
+                        calls.feed(pieces)
             for piece in splitter.end():
                 yield piece
             if finish is None:
                 raise ProviderUnavailable(
                     f"The connection to the model server at {self.host} ended mid-reply."
                 )
+            if asked := calls.calls():
+                yield ToolCalls(asked)
             yield Done(usage, finish)
 
     @asynccontextmanager
@@ -172,6 +195,7 @@ class LLMClient:
         model: str,
         temperature: float | None,
         reasoning_effort: str | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[Any]:
         """The streaming HTTP response, asking for usage unless the server refused that once.
 
@@ -186,6 +210,8 @@ class LLMClient:
             request["temperature"] = temperature
         if reasoning_effort:
             request["reasoning_effort"] = reasoning_effort
+        if tools:
+            request["tools"] = tools
         if self._usage_supported:
             request["stream_options"] = {"include_usage": True}
         try:
@@ -198,10 +224,15 @@ class LLMClient:
                 del request["stream_options"]
                 response = await self._post_streaming(request)
         except openai.APIStatusError as exc:
-            if reasoning_effort and _rejects_effort(exc):
+            if reasoning_effort and rejects_effort(exc):
                 raise ReasoningEffortUnsupported(
                     f"The model server at {self.host} does not accept a reasoning effort "
                     "setting. Turn it off in this chat's settings."
+                ) from None
+            if tools and rejects_tools(exc):
+                raise ToolsUnsupported(
+                    f"The model {model} at {self.host} cannot use tools. Turn tools off in "
+                    "this chat, or pick a model that supports them."
                 ) from None
             raise
         try:
@@ -259,7 +290,7 @@ class LLMClient:
                 f"The model server at {self.host} refused the API key: check OPENAI_API_KEY."
             ) from None
         except openai.RateLimitError as exc:
-            wait = _retry_after(exc.response)
+            wait = retry_after(exc.response)
             when = f" Try again in {wait:.0f} s." if wait else " Try again in a moment."
             raise ProviderRateLimited(
                 f"The model server at {self.host} is rate limiting requests.{when}",
@@ -272,9 +303,9 @@ class LLMClient:
                     "The conversation is too long for this model: start a new topic or "
                     "shorten the history budget."
                 ) from None
-            raise ProviderError(f"The model server rejected the request: {_detail(exc)}") from None
+            raise ProviderError(f"The model server rejected the request: {detail(exc)}") from None
         except openai.NotFoundError as exc:
-            raise ProviderError(f"The model server does not know that: {_detail(exc)}") from None
+            raise ProviderError(f"The model server does not know that: {detail(exc)}") from None
         except (openai.APITimeoutError, *TIMEOUT_ERRORS):  # type: ignore[misc]
             raise ProviderUnavailable(
                 f"The model server at {self.host} timed out (no data within the timeout)."
@@ -290,7 +321,7 @@ class LLMClient:
             ) from None
         except openai.APIStatusError as exc:
             raise ProviderError(
-                f"The model server answered HTTP {exc.status_code}: {_detail(exc)}"
+                f"The model server answered HTTP {exc.status_code}: {detail(exc)}"
             ) from None
         except (
             json.JSONDecodeError,
@@ -304,48 +335,6 @@ class LLMClient:
             ) from None
 
 
-def _usage(counts: dict[str, Any]) -> Usage:
-    details = counts.get("completion_tokens_details") or {}
-    return Usage(
-        prompt_tokens=counts.get("prompt_tokens") or 0,
-        completion_tokens=counts.get("completion_tokens") or 0,
-        total_tokens=counts.get("total_tokens") or 0,
-        reasoning_tokens=(details.get("reasoning_tokens") or 0) if isinstance(details, dict) else 0,
-    )
-
-
-def _rejects_effort(exc: openai.APIStatusError) -> bool:
-    """Whether a 400 (422 from strict FastAPI-based servers) refuses `reasoning_effort`.
-
-    Wordings seen: OpenAI "Unsupported parameter: 'reasoning_effort' …", vLLM and older OpenAI
-    "Unrecognized request argument supplied: reasoning_effort", pydantic "Extra inputs are not
-    permitted" naming the field.
-    """
-    if exc.status_code not in (400, 422):
-        return False
-    text = f"{exc} {_detail(exc)}".lower()
-    if "reasoning_effort" in text or "reasoning effort" in text:
-        return True
-    return any(
-        words in text
-        for words in ("unrecognized request argument", "unsupported parameter", "unknown parameter")
-    )
-
-
-def _retry_after(response: Any) -> float | None:
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _detail(exc: openai.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    message = body.get("message") or (body.get("error") or {}).get("message") or exc.message
-    return str(message)[:300]
-
-
 def make_llm(*, api_key: str, base_url: str, timeout: float) -> LLM:
     """The OpenAI client, or the offline demo model when neither key nor base URL is set."""
     if not api_key and not base_url:
@@ -353,34 +342,3 @@ def make_llm(*, api_key: str, base_url: str, timeout: float) -> LLM:
 
         return DemoLLM()
     return LLMClient(api_key=api_key, base_url=base_url, timeout=timeout)
-
-
-async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    """The JSON objects of an OpenAI-style server-sent event stream, up to `[DONE]`.
-
-    An `error` event, or a chunk holding an `error` object, is the server failing mid-reply.
-    """
-    event, data = "", []
-    async for line in lines:
-        if line:
-            field, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if field == "data":
-                data.append(value)
-            elif field == "event":
-                event = value
-            continue  # comments (":…") and other fields
-        if not data:
-            continue
-        payload = "\n".join(data)
-        kind, event, data = event, "", []
-        if payload.strip() == "[DONE]":
-            return
-        chunk = json.loads(payload)
-        if not isinstance(chunk, dict):
-            raise TypeError("a chunk that is not a JSON object")
-        if kind == "error" or chunk.get("error"):
-            error = chunk.get("error") or chunk
-            detail = error.get("message") if isinstance(error, dict) else str(error)
-            raise ProviderError(f"The model server failed mid-reply: {detail or 'no reason'}")
-        yield chunk

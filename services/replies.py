@@ -14,7 +14,7 @@ from typing import Any
 
 from services.errors import ChatAppError, NotFound, StoreUnavailable
 from services.generation import Finished, Generation, ReasoningDelta, TextDelta
-from services.llm import LLM, Done, Reasoning
+from services.llm import LLM, Done, Reasoning, ToolCalls
 from services.models import Message, MessageStatus, Topic, UsageRecord
 from services.options import Options
 from services.prompt import Prompt
@@ -95,6 +95,8 @@ class Replies:
             async for event in stream:
                 if isinstance(event, Done):
                     usage = event.usage
+                    continue
+                if isinstance(event, ToolCalls):
                     continue
                 if not event.text:
                     continue
