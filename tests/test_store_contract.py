@@ -6,8 +6,8 @@ import asyncio
 import os
 import sqlite3
 import uuid
-from dataclasses import replace
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
