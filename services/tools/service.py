@@ -24,6 +24,7 @@ MASK = "********"  # a secret's value, as pages and the API see it
 APPROVALS = ("ask", "always")
 TRANSPORTS = ("stdio", "http")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 
 
@@ -225,6 +226,8 @@ class ToolService:
                 raise InvalidInput("Give the command that starts the server.")
             if len(server.args) > 100 or any(len(arg) > 4000 for arg in server.args):
                 raise InvalidInput("Too many arguments, or one too long.")
+            if any(CONTROL.search(part) for part in (server.command, *server.args)):
+                raise InvalidInput("The command and its arguments cannot hold control characters.")
         else:
             if not (user.is_owner or self.options.tools_remote_for_all):
                 raise PermissionDenied("Only the owner of this chatapp may add tool servers.")
