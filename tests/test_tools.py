@@ -366,3 +366,22 @@ async def test_secrets_never_come_back_and_survive_an_update(
     kept = await services.store.get_tool_server(owner.id, added.id)
     assert kept.env == {"API_TOKEN": "t0p", "NEW": "v"}
     assert [s.env for s in await services.tools.list_servers(owner)] == [changed.env]
+
+
+async def test_export_import_and_share_keep_the_calls(
+    services: Services, fake: FakeOpenAI, owner: User
+) -> None:
+    topic_id, _ = await topic_with(services, owner, mcp_servers.test_server(), approval="always")
+    fake.enqueue(Reply("Hm.", tool_calls=[Call("shout", {"text": "kept"})]), Reply("Done."))
+    reply = await saved_reply(services, owner, await ask(services, owner, topic_id))
+    exported = await services.archive.topic_json(owner.id, topic_id)
+    (imported,) = await services.archive.import_file(owner.id, json.dumps(exported).encode())
+    copy = (await services.store.list_messages(owner.id, imported.id))[-1]
+    assert [(c.id, c.result, c.status, c.offset) for c in copy.tool_calls] == [
+        (c.id, c.result, c.status, c.offset) for c in reply.tool_calls
+    ]
+    share = await services.archive.share(owner.id, topic_id)
+    (shown,) = share.snapshot["messages"][-1]["tool_calls"]
+    assert (shown["name"], shown["result"]) == ("shout", "")  # results left out by default
+    share = await services.archive.share(owner.id, topic_id, tool_results=True)
+    assert share.snapshot["messages"][-1]["tool_calls"][0]["result"] == "KEPT"

@@ -364,6 +364,10 @@ class SharedMessage(BaseModel):
     content: str
     model: str | None = None
     created_at: str
+    tool_calls: list[ToolCallOut] = Field(
+        default_factory=list,
+        description="Calls the reply made; results only when the owner shared them.",
+    )
 
 
 class SharedOut(BaseModel):
