@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots css bundle audit lock clean mcp-servers
+.PHONY: run test lint bench screenshots messages css bundle audit lock clean mcp-servers
 
 # requirements.lock pins every package make run and make test install (pip constraints): a new
 # release reaches a machine only through `make lock`, then make test proves it.
@@ -66,6 +66,11 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_screenshots.py
+
+# The translation catalogs (services/locale): extract the sentences, update every .po, say
+# what each language still lacks. tests/test_i18n.py fails until nothing is missing.
+messages: $(STAMP)
+	$(BIN)/python -m tools.messages
 
 # pages/static/tailwind.css, from the classes the pages use (pages/tailwind.css says why). Needs
 # Node.js and npm, which fetches the Tailwind CLI of NiceGUI's Tailwind version. Only after

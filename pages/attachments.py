@@ -9,6 +9,7 @@ from fastapi import Response
 from nicegui import app, events, ui
 
 from pages.feedback import show_error
+from pages.i18n import _
 from pages.session import current_user
 from services.attachments import ACCEPT, MAX_FILE_BYTES, MAX_FILES, Upload, check, mb
 from services.context import Services
@@ -62,7 +63,9 @@ class PendingFiles:
             max_files=MAX_FILES,
             on_upload=self._received,
             on_rejected=lambda: ui.notify(
-                f"Files may be at most {mb(MAX_FILE_BYTES)}, {MAX_FILES} at a time.",
+                _("Files may be at most {size}, {count} at a time.").format(
+                    size=mb(MAX_FILE_BYTES), count=MAX_FILES
+                ),
                 type="warning",
             ),
         )
@@ -75,8 +78,9 @@ class PendingFiles:
 
     def button(self) -> ui.button:
         pick = ui.button(icon="attach_file", on_click=lambda: self.uploader.run_method("pickFiles"))
-        pick.props('flat round aria-label="Attach files"').mark("attach")
-        pick.tooltip("Attach images or text files (or drop / paste them here)")
+        pick.props("flat round").mark("attach")
+        pick.props["aria-label"] = _("Attach files")
+        pick.tooltip(_("Attach images or text files (or drop / paste them here)"))
         return pick
 
     async def _received(self, event: events.UploadEventArguments) -> None:
@@ -88,7 +92,9 @@ class PendingFiles:
             show_error(exc)
             return
         if len(self.files) >= MAX_FILES:
-            ui.notify(f"At most {MAX_FILES} files per message.", type="warning")
+            ui.notify(
+                _("At most {count} files per message.").format(count=MAX_FILES), type="warning"
+            )
             return
         self.files.append(upload)
         self._draw()
@@ -116,7 +122,7 @@ class PendingFiles:
                     removable=True,
                     on_value_change=lambda _, u=upload: self._remove(u),
                 ).props("dense outline")
-                chip.props["aria-label"] = f"Attached {upload.name}; remove"
+                chip.props["aria-label"] = _("Attached {name}; remove").format(name=upload.name)
                 chip.mark("pending-file")
 
 

@@ -7,7 +7,9 @@ from nicegui import ui
 
 from pages.feedback import describe
 from pages.frame import centered, frame
+from pages.i18n import _
 from pages.session import (
+    browser_storage,
     current_user,
     enter,
     log_out,
@@ -20,14 +22,15 @@ from pages.session import (
 from pages.sharing import download_archive, import_box
 from services.context import Services
 from services.errors import ChatAppError
+from services.i18n import LANGUAGES, msg
 from services.models import User
 
 
 def new_account_fields() -> tuple[ui.input, ui.input, ui.input, ui.label]:
-    name = ui.input("Your name").props("outlined autofocus autocomplete=name").mark("name")
-    email = ui.input("Email").props("outlined type=email autocomplete=username").mark("email")
+    name = ui.input(_("Your name")).props("outlined autofocus autocomplete=name").mark("name")
+    email = ui.input(_("Email")).props("outlined type=email autocomplete=username").mark("email")
     password = ui.input(
-        "Password (8 characters or more)", password=True, password_toggle_button=True
+        _("Password (8 characters or more)"), password=True, password_toggle_button=True
     ).props("outlined autocomplete=new-password")
     password.mark("password")
     error = ui.label().classes("text-negative").props('role="alert"')
@@ -45,7 +48,7 @@ def register(services: Services) -> None:
         async def create() -> None:
             try:
                 if owner and not await services.auth.needs_setup():
-                    raise ChatAppError("The owner account exists already; please sign in.")
+                    raise ChatAppError(msg("The owner account exists already; please sign in."))
                 user = await services.auth.register(
                     email=email.value or "",
                     password=password.value or "",
@@ -58,14 +61,14 @@ def register(services: Services) -> None:
             await start_session(user)
 
         password.on("keydown.enter", create)
-        ui.button("Create account", on_click=create).classes("w-full").mark("create-account")
+        ui.button(_("Create account"), on_click=create).classes("w-full").mark("create-account")
 
     @open_page("/setup", title="Set up chatapp")
     async def setup() -> RedirectResponse | None:
         if not await services.auth.needs_setup():
             return RedirectResponse("/login")
-        with centered("Create the owner account"):
-            ui.label("This is the first start: the account you create now runs this site.")
+        with centered(_("Create the owner account")):
+            ui.label(_("This is the first start: the account you create now runs this site."))
             account_form(owner=True)
         return None
 
@@ -75,10 +78,12 @@ def register(services: Services) -> None:
             return RedirectResponse("/setup")
         if await current_user(services) is not None:
             return RedirectResponse(safe_next(next))
-        with centered("Sign in"):
-            email = ui.input("Email").props("outlined autofocus type=email autocomplete=username")
+        with centered(_("Sign in")):
+            email = ui.input(_("Email")).props(
+                "outlined autofocus type=email autocomplete=username"
+            )
             email.mark("email")
-            password = ui.input("Password", password=True, password_toggle_button=True).props(
+            password = ui.input(_("Password"), password=True, password_toggle_button=True).props(
                 "outlined autocomplete=current-password"
             )
             password.mark("password")
@@ -97,32 +102,32 @@ def register(services: Services) -> None:
                 await start_session(user, next)
 
             password.on("keydown.enter", submit)
-            ui.button("Sign in", on_click=submit).classes("w-full").mark("sign-in")
+            ui.button(_("Sign in"), on_click=submit).classes("w-full").mark("sign-in")
             if services.options.allow_signup:
-                ui.link("Create an account", "/signup").classes("text-sm")
+                ui.link(_("Create an account"), "/signup").classes("text-sm")
         return None
 
     @open_page("/signup", title="Create an account · chatapp")
     async def signup() -> RedirectResponse | None:
         if not services.options.allow_signup or await services.auth.needs_setup():
             return RedirectResponse("/login")
-        with centered("Create an account"):
+        with centered(_("Create an account")):
             account_form(owner=False)
-            ui.link("I have an account", "/login").classes("text-sm")
+            ui.link(_("I have an account"), "/login").classes("text-sm")
         return None
 
     @signed_in_page(services, "/account", title="Account · chatapp")
     async def account(user: User) -> None:
-        with frame(services, user, "Account"):
-            ui.link("← Back to chats", "/").classes("text-sm")
+        with frame(services, user, _("Account")):
+            ui.link(_("← Back to chats"), "/").classes("text-sm")
         with ui.column().classes("w-full max-w-lg mx-auto gap-4 p-4"):
-            ui.label(f"Signed in as {user.email}").classes("text-subtitle1")
+            ui.label(_("Signed in as {email}").format(email=user.email)).classes("text-subtitle1")
             with ui.card().classes("w-full").props("flat bordered"):
-                ui.label("Change password").classes("text-h6")
-                current = ui.input("Current password", password=True).props(
+                ui.label(_("Change password")).classes("text-h6")
+                current = ui.input(_("Current password"), password=True).props(
                     "outlined autocomplete=current-password"
                 )
-                new = ui.input("New password (8 characters or more)", password=True).props(
+                new = ui.input(_("New password (8 characters or more)"), password=True).props(
                     "outlined autocomplete=new-password"
                 )
                 message = ui.label().props('role="status"')
@@ -139,11 +144,11 @@ def register(services: Services) -> None:
                         return
                     sign_in(services.auth.issue_token(fresh).token)
                     current.value = new.value = ""
-                    message.text = "Password changed. Other sessions were signed out."
+                    message.text = _("Password changed. Other sessions were signed out.")
 
-                ui.button("Change password", on_click=change)
+                ui.button(_("Change password"), on_click=change)
             with ui.card().classes("w-full").props("flat bordered"):
-                ui.label("Appearance").classes("text-h6")
+                ui.label(_("Appearance")).classes("text-h6")
 
                 async def set_theme(event) -> None:  # type: ignore[no-untyped-def]
                     if (fresh := await recheck(services)) is None:
@@ -153,22 +158,39 @@ def register(services: Services) -> None:
                     ui.dark_mode({"auto": None, "dark": True, "light": False}[event.value])
 
                 ui.toggle(
-                    {"auto": "System", "light": "Light", "dark": "Dark"},
+                    {"auto": _("System"), "light": _("Light"), "dark": _("Dark")},
                     value=user.settings.get("theme", "auto"),
                     on_change=set_theme,
                 )
+
+                async def set_language(event) -> None:  # type: ignore[no-untyped-def]
+                    if (fresh := await recheck(services)) is None:
+                        return
+                    settings = {**fresh.settings, "language": event.value}
+                    await services.store.update_user(fresh.id, settings=settings)
+                    browser_storage()["language"] = event.value  # the sign-in page too
+                    ui.navigate.reload()
+
+                ui.select(
+                    {"": _("The browser's language"), **LANGUAGES},
+                    value=user.settings.get("language") or "",
+                    label=_("Language"),
+                    on_change=set_language,
+                ).props("outlined dense").classes("w-full").mark("language")
             with ui.card().classes("w-full").props("flat bordered"):
-                ui.label("Your chats").classes("text-h6")
+                ui.label(_("Your chats")).classes("text-h6")
                 ui.label(
-                    "Download every chat as one JSON file, or bring chats in: such a file, or "
-                    "the conversations.json of a ChatGPT data export."
+                    _(
+                        "Download every chat as one JSON file, or bring chats in: such a file, "
+                        "or the conversations.json of a ChatGPT data export."
+                    )
                 ).classes("text-sm")
                 ui.button(
-                    "Export all chats", on_click=lambda: download_archive(services, user.id)
+                    _("Export all chats"), on_click=lambda: download_archive(services, user.id)
                 ).props("outline").mark("export-all")
                 import_box(services, user.id)
             with ui.card().classes("w-full").props("flat bordered"):
-                ui.label("Sessions").classes("text-h6")
+                ui.label(_("Sessions")).classes("text-h6")
 
                 async def everywhere() -> None:
                     if (fresh := await recheck(services)) is None:
@@ -176,5 +198,5 @@ def register(services: Services) -> None:
                     await services.auth.sign_out_everywhere(fresh)
                     await log_out(services)
 
-                ui.button("Sign out everywhere", on_click=everywhere).props("outline")
-                ui.button("Sign out", on_click=lambda: log_out(services)).props("flat")
+                ui.button(_("Sign out everywhere"), on_click=everywhere).props("outline")
+                ui.button(_("Sign out"), on_click=lambda: log_out(services)).props("flat")

@@ -10,6 +10,7 @@ from nicegui import events, ui
 from pages.composer import Composer
 from pages.conversation import ConversationView
 from pages.frame import frame, url_prefix
+from pages.i18n import _
 from pages.session import recheck, signed_in_page
 from pages.sidebar import Sidebar, undo_toast
 from pages.topic_settings import model_picker, settings_dialog
@@ -52,7 +53,7 @@ class ChatScreen:
         self.client = ui.context.client
         self.shown: tuple[str | None, bool] | None = None  # (topic id, found) in the pane
         self._switching = asyncio.Lock()  # one swap at a time: the last one asked for wins
-        with frame(services, user, "New chat") as self.page, self.page.drawer:
+        with frame(services, user, _("New chat")) as self.page, self.page.drawer:
             self.sidebar = Sidebar(
                 services, user.id, None, on_active_renamed=self.page.retitle, open_topic=self.open
             )
@@ -101,14 +102,14 @@ class ChatScreen:
             view = None
             with self.pane:
                 if not found:
-                    ui.label("This topic does not exist.").classes("text-h6 self-center mt-24")
-                    ui.link("Start a new chat", "/").classes("self-center pane-link")
+                    ui.label(_("This topic does not exist.")).classes("text-h6 self-center mt-24")
+                    ui.link(_("Start a new chat"), "/").classes("self-center pane-link")
                 elif topic is None:
                     self._welcome()
                 else:
                     view = await self._conversation(topic)
             self.shown = (topic_id, found)
-            self.page.retitle(topic.title if topic else "New chat" if found else "Not found")
+            self.page.retitle(topic.title if topic else _("New chat") if found else _("Not found"))
             self.sidebar.activate(topic.id if topic else None)
             self.composer.switch(topic, view, shown=found)
             return found
@@ -122,19 +123,22 @@ class ChatScreen:
 
     def _welcome(self) -> None:
         with ui.column().classes("w-full items-center mt-24 gap-2 px-4 text-center"):
-            ui.label("How can I help?").classes("text-h4")
+            ui.label(_("How can I help?")).classes("text-h4")
             if self.services.options.demo:
                 ui.label(
-                    "You are talking to the offline demo model. Set OPENAI_API_KEY (or "
-                    "OPENAI_BASE_URL for Ollama, vLLM, llama.cpp) and restart to use a real model."
+                    _(
+                        "You are talking to the offline demo model. Set OPENAI_API_KEY (or "
+                        "OPENAI_BASE_URL for Ollama, vLLM, llama.cpp) and restart to use a real "
+                        "model."
+                    )
                 ).classes("muted max-w-lg")
 
     async def _conversation(self, topic: Topic) -> ConversationView:
         with ui.row().classes("w-full max-w-3xl mx-auto items-center gap-1 px-3 pt-2"):
             await model_picker(self.services, topic)
-            ui.button(icon="tune", on_click=lambda: settings_dialog(self.services, topic)).props(
-                'flat round dense aria-label="Topic settings"'
-            ).mark("topic-settings")
+            tune = ui.button(icon="tune", on_click=lambda: settings_dialog(self.services, topic))
+            tune.props("flat round dense").mark("topic-settings")
+            tune.props["aria-label"] = _("Topic settings")
         view = ConversationView(
             self.services, self.user.id, topic.id, on_finished=self.sidebar.refresh
         )

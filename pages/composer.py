@@ -9,6 +9,7 @@ from nicegui import ui
 from pages.attachments import PendingFiles
 from pages.conversation import ConversationView
 from pages.feedback import attempt
+from pages.i18n import _
 from pages.session import browser_storage, recheck
 from services.context import Services
 from services.models import Topic, User
@@ -51,13 +52,16 @@ class Composer:
             with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-1 no-wrap"):
                 self.pending.button()
                 box = ui.textarea(
-                    placeholder="Message chatapp (Enter sends, Shift+Enter: new line)"
+                    placeholder=_("Message chatapp (Enter sends, Shift+Enter: new line)")
                 )
-                box.props('outlined autogrow dense autofocus aria-label="Message"').classes("grow")
+                box.props("outlined autogrow dense autofocus").classes("grow")
+                box.props["aria-label"] = _("Message")
                 self.box = box.mark("composer")
-                send = ui.button(icon="send", on_click=self.send).props('round aria-label="Send"')
+                send = ui.button(icon="send", on_click=self.send).props("round")
+                send.props["aria-label"] = _("Send")
                 stop = ui.button(icon="stop", on_click=self.stop)
-                stop.props('round color=negative aria-label="Stop"').mark("stop")
+                stop.props("round color=negative").mark("stop")
+                stop.props["aria-label"] = _("Stop")
         box.on_value_change(lambda e: self._keep_draft(e.value or ""))
         box.on("keydown", self.send, js_handler=SEND_ON_ENTER)
         ui.keyboard(lambda e: self.stop() if e.key.escape and e.action.keydown else None, ignore=[])

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import background_tasks, ui
 
 from pages.feedback import show_error, toast
+from pages.i18n import _, tr
 from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
 from pages.thinking import ThinkingBlock
@@ -60,7 +61,8 @@ class ConversationView(TurnDrawing):
         # Isolated: a new turn re-renders the messages, not the model picker and all around.
         with Isolated().classes("w-full max-w-3xl mx-auto"):
             self.container = _Log(self.close).classes("w-full gap-4 px-3 pb-6 messages")
-        self.container.props('role="log" aria-live="polite" aria-label="Conversation"')
+        self.container.props('role="log" aria-live="polite"')
+        self.container.props["aria-label"] = _("Conversation")
         self._follower: asyncio.Task[None] | None = None
         self._followed: Generation | None = None  # the reply the follower follows
         self.turns: list[Turn] = []  # those drawn: the latest of the active branch
@@ -207,11 +209,11 @@ class ConversationView(TurnDrawing):
     def _redraw(self, generation: Generation | None, html: dict[str, str]) -> None:
         self.container.clear()
         with self.container:
-            self.older = ui.button("Load older messages", on_click=self.load_older)
+            self.older = ui.button(_("Load older messages"), on_click=self.load_older)
             self.older.props("flat no-caps").classes("self-center messages-older")
             self.older.mark("older-messages").set_visibility(self._more_above)
             if not self.turns:
-                ui.label("Send a message to start.").classes("muted self-center mt-16")
+                ui.label(_("Send a message to start.")).classes("muted self-center mt-16")
             self._draw_turns(self.turns, generation, html)
 
     def _draw_turns(
@@ -291,8 +293,10 @@ class ConversationView(TurnDrawing):
                 if event.unsaved:
                     with self.client:
                         toast(
-                            f"The reply could not be saved yet: {event.unsaved} "
-                            "chatapp keeps it and tries again until the database takes it.",
+                            _(
+                                "The reply could not be saved yet: {reason} chatapp keeps it "
+                                "and tries again until the database takes it."
+                            ).format(reason=tr(event.unsaved)),
                             "warning",
                         )
         self.generating = False

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi.routing import APIRoute
 from nicegui import app, ui
 
+from pages.i18n import _
 from pages.live_markdown import add_assets
 from pages.session import log_out
 from services.context import Services
@@ -68,6 +69,7 @@ def centered(title: str) -> Iterator[None]:
     """A card in the middle of the page, for sign-in and set-up forms."""
     head()
     dark_mode(None)
+    ui.page_title(f"{title} · chatapp")
     with ui.column().classes("w-full min-h-screen items-center justify-center p-4"):
         with ui.card().classes("w-full max-w-sm gap-3").props("flat bordered"):
             ui.label("chatapp").classes("text-sm muted")
@@ -98,24 +100,24 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[Fr
         .props("width=300 breakpoint=768")
         .classes("p-0 chat-drawer")
     )
-    with ui.header(bordered=True).classes("items-center gap-1 py-1 px-2 chat-header"):
-        ui.button(icon="menu", on_click=drawer.toggle).props(
-            'flat round dense color=white aria-label="Show or hide topics"'
-        )
-        title_label = ui.label(title).classes("text-subtitle1 ellipsis grow chat-title")
+    with ui.header(bordered=True).classes("items-center gap-1 py-1 px-2 no-wrap chat-header"):
+        menu = ui.button(icon="menu", on_click=drawer.toggle).props("flat round dense color=white")
+        menu.props["aria-label"] = _("Show or hide topics")
+        title_label = ui.label(title).classes("text-subtitle1 ellipsis grow min-w-0 chat-title")
         title_label.mark("chat-title")
         if services.options.demo:
-            ui.badge("Demo model", color="orange").props(
-                'title="No API key configured: an offline demo model answers."'
-            )
+            # Amber dark enough for white text (WCAG AA); Quasar's orange is 2.2:1.
+            badge = ui.badge(_("Demo model"), color="#b45309")
+            badge.props["title"] = _("No API key configured: an offline demo model answers.")
         with (
             ui.button(icon="account_circle")
-            .props(f'flat round dense color=white aria-label="Account menu for {user.name}"')
+            .props("flat round dense color=white")
             .mark("account-menu")
-        ):
+        ) as account:
+            account.props["aria-label"] = _("Account menu for {name}").format(name=user.name)
             with ui.menu():
                 ui.label(user.name).classes("px-4 py-2 account-name").props('role="none"')
-                menu_entry("Account settings", on_click=lambda: ui.navigate.to("/account"))
-                menu_entry("Usage", on_click=lambda: ui.navigate.to("/usage")).mark("usage")
-                menu_entry("Sign out", on_click=lambda: log_out(services)).mark("sign-out")
+                menu_entry(_("Account settings"), on_click=lambda: ui.navigate.to("/account"))
+                menu_entry(_("Usage"), on_click=lambda: ui.navigate.to("/usage")).mark("usage")
+                menu_entry(_("Sign out"), on_click=lambda: log_out(services)).mark("sign-out")
     yield Frame(drawer, title_label)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nicegui import app, ui
 
+from pages.i18n import language, localize
 from pages.isolated import Isolated
 from services.markdown import plain_fallback
 from services.markdown_blocks import BlockSplitter
@@ -50,6 +51,7 @@ class LiveMarkdown(Isolated):
         super().__init__()
         self.classes("markdown live-markdown w-full")
         self.renderer = renderer
+        self.language = language()  # flushes run outside the page's handlers
         with self:
             self._blocks = ui.element("div")
             self._tail = ui.html("", sanitize=False)
@@ -132,7 +134,7 @@ class LiveMarkdown(Isolated):
             html = await self.renderer.render(text)
             if not self.is_deleted and epoch == self._epoch:
                 self._blocks.clear()
-                self._tail.set_content(html)
+                self._tail.set_content(localize(html, self.language))
         else:
             await self._flush()
 
@@ -170,8 +172,8 @@ class LiveMarkdown(Isolated):
             self._tail_plain = last.plain and frozen == self._frozen_count
         with self._blocks:
             for block in rendered:
-                ui.html(block.html, sanitize=False)
-        self._tail.set_content(tail_html)
+                ui.html(localize(block.html, self.language), sanitize=False)
+        self._tail.set_content(localize(tail_html, self.language))
         self._tail_text = tail
         self._last_flush = time.monotonic()
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import app, ui
 from nicegui import storage as nicegui_storage
 
+from pages.i18n import _, choose
 from services.context import Services
 from services.errors import AuthError, StoreUnavailable
 from services.models import User
@@ -72,7 +73,7 @@ def enter(token: str, next_path: str | None) -> None:
     fixation) never becomes a signed-in one. A page handler cannot set cookies; a request can.
     """
     now = time.monotonic()
-    for stale in [t for t, (_, expiry) in _tickets.items() if expiry < now]:
+    for stale in [t for t, (_token, expiry) in _tickets.items() if expiry < now]:
         del _tickets[stale]
     ticket = secrets.token_urlsafe(32)
     _tickets[ticket] = (token, now + TICKET_SECONDS)
@@ -156,7 +157,12 @@ def open_page(path: str, **page_kwargs: Any) -> Callable[..., Any]:
         raise ValueError(f"{path} is not an open route; use signed_in_page")
 
     def decorator(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-        return ui.page(path, **page_kwargs)(_while_store_unavailable(func))
+        @wraps(func)
+        async def page(*args: Any, **kwargs: Any) -> Any:
+            choose(None, browser_storage().get("language"))
+            return await func(*args, **kwargs)
+
+        return ui.page(path, **page_kwargs)(_while_store_unavailable(page))
 
     return decorator
 
@@ -174,6 +180,7 @@ def signed_in_page(services: Services, path: str, **page_kwargs: Any) -> Callabl
             if user is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(login_url(target))
+            choose(user, browser_storage().get("language"))
             return await func(user, **kwargs)
 
         params = [p for p in inspect.signature(func).parameters.values() if p.name != "user"]
@@ -191,7 +198,7 @@ async def recheck(services: Services) -> User | None:
     """For event handlers (they bypass HTTP): the user, or None after sending them to login."""
     user = await current_user(services)
     if user is None:
-        ui.notify("Your session has expired. Please sign in again.", type="warning")
+        ui.notify(_("Your session has expired. Please sign in again."), type="warning")
         ui.navigate.to(login_url(ui.context.client.request.url.path))
     return user
 
@@ -202,5 +209,7 @@ async def log_out(services: Services) -> None:
     token = storage.get("token")
     if token:
         await services.auth.revoke(token)
+    kept = {key: storage[key] for key in ("language",) if key in storage}
     storage.clear()
+    storage.update(kept)  # the language this browser chose is not personal: it stays
     ui.navigate.to("/login")

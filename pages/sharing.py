@@ -10,6 +10,7 @@ from nicegui import events, ui
 
 from pages.feedback import attempt
 from pages.frame import dark_mode, head, url_prefix
+from pages.i18n import _, date, localize, ngettext
 from pages.session import open_page, recheck
 from services.archive import MAX_IMPORT_BYTES
 from services.context import Services
@@ -23,12 +24,13 @@ def register(services: Services) -> None:
         head()
         dark_mode(None)
         ui.add_head_html('<meta name="robots" content="noindex">')
+        ui.page_title(_("Shared chat") + " · chatapp")
         try:
             share = await services.archive.open_share(share_id)
         except NotFound:
             ui.context.client.status_code = 404  # type: ignore[attr-defined]
             with ui.column().classes("w-full items-center mt-24 gap-2"):
-                ui.label("This shared chat does not exist, or its owner stopped sharing it.")
+                ui.label(_("This shared chat does not exist, or its owner stopped sharing it."))
             return
         snapshot = share.snapshot
         html = await services.renderer.render_many(
@@ -37,8 +39,9 @@ def register(services: Services) -> None:
         with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4 messages shared-chat"):
             ui.label(snapshot["title"]).classes("text-h5").props('role="heading" aria-level="1"')
             ui.label(
-                f"A read-only copy, shared on {share.created_at:%Y-%m-%d}. Later messages "
-                "are not included."
+                _("A read-only copy, shared on {date}. Later messages are not included.").format(
+                    date=date(share.created_at)
+                )
             ).classes("text-sm muted")
             for message, rendered in zip(snapshot["messages"], html, strict=True):
                 mine = message["role"] == "user"
@@ -48,7 +51,7 @@ def register(services: Services) -> None:
                             "message user-message whitespace-pre-wrap break-words"
                         )
                     else:
-                        ui.html(rendered, sanitize=False).classes(
+                        ui.html(localize(rendered), sanitize=False).classes(
                             "message assistant-message markdown"
                         )
 
@@ -95,21 +98,23 @@ def import_box(services: Services, user_id: str) -> None:
         data = await event.file.read()
         topics = await attempt(lambda: services.archive.import_file(user_id, data))
         if topics is None:
-            outcome.text = "Nothing was imported."
+            outcome.text = _("Nothing was imported.")
             return
-        outcome.text = f"Imported {len(topics)} chat{'s' if len(topics) != 1 else ''}."
+        outcome.text = ngettext("Imported {count} chat.", "Imported {count} chats.", len(topics))
+        outcome.text = outcome.text.format(count=len(topics))
 
     upload = ui.upload(
         auto_upload=True,
         max_file_size=MAX_IMPORT_BYTES,
         on_upload=received,
         on_rejected=lambda: ui.notify(
-            f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.", type="warning"
+            _("The file is over {size} MB.").format(size=MAX_IMPORT_BYTES // 1024 // 1024),
+            type="warning",
         ),
     )
     # Hidden by style (a NiceGUI-hidden upload refuses files); the button opens its picker.
     upload.props('accept=".json,application/json"').classes("chat-uploader").mark("import")
-    ui.button("Import chats…", on_click=lambda: upload.run_method("pickFiles")).props(
+    ui.button(_("Import chats…"), on_click=lambda: upload.run_method("pickFiles")).props(
         "outline"
     ).mark("import-button")
 
@@ -121,11 +126,13 @@ async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
     base = share_base()
     # In the page's layout, not in the menu that opened it (the list redraws on changes).
     with ui.context.client.layout, ui.dialog() as dialog, ui.card().classes("w-full max-w-lg"):
-        dialog.props["aria-label"] = f"Share {topic.title}"
-        ui.label(f"Share “{topic.title}”").classes("text-h6")
+        dialog.props["aria-label"] = _("Share {title}").format(title=topic.title)
+        ui.label(_("Share “{title}”").format(title=topic.title)).classes("text-h6")
         ui.label(
-            "Anyone with the link sees a read-only copy of this chat as it is now: no "
-            "sidebar, nothing else of yours. Messages sent later are not included."
+            _(
+                "Anyone with the link sees a read-only copy of this chat as it is now: no "
+                "sidebar, nothing else of yours. Messages sent later are not included."
+            )
         ).classes("text-sm")
         body = ui.column().classes("w-full gap-2")
 
@@ -134,23 +141,23 @@ async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
         body.clear()
         with body:
             if current is None:
-                ui.label("This chat is not shared.").classes("muted")
+                ui.label(_("This chat is not shared.")).classes("muted")
                 with ui.row().classes("justify-end w-full"):
-                    ui.button("Close", on_click=dialog.close).props("flat")
-                    ui.button("Create link", on_click=create).mark("create-share")
+                    ui.button(_("Close"), on_click=dialog.close).props("flat")
+                    ui.button(_("Create link"), on_click=create).mark("create-share")
                 return
-            link = ui.input("Link", value=f"{base}/share/{current.id}").props(
+            link = ui.input(_("Link"), value=f"{base}/share/{current.id}").props(
                 "readonly outlined dense"
             )
             link.classes("w-full").mark("share-link")
             with ui.row().classes("justify-end w-full gap-1"):
-                ui.button("Stop sharing", on_click=revoke).props("flat color=negative").mark(
+                ui.button(_("Stop sharing"), on_click=revoke).props("flat color=negative").mark(
                     "revoke-share"
                 )
-                ui.button("Update copy", on_click=create).props("flat").tooltip(
-                    "Share the chat as it is now (the old link stops working)"
+                ui.button(_("Update copy"), on_click=create).props("flat").tooltip(
+                    _("Share the chat as it is now (the old link stops working)")
                 )
-                ui.button("Copy link", on_click=lambda: copy(link.value)).mark("copy-share")
+                ui.button(_("Copy link"), on_click=lambda: copy(link.value)).mark("copy-share")
 
     async def create() -> None:
         if await recheck(services) is not None:
@@ -160,17 +167,16 @@ async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
     async def revoke() -> None:
         if await recheck(services) is not None:
             await attempt(lambda: services.archive.unshare(user_id, topic.id))
-            ui.notify("The link no longer works.")
+            ui.notify(_("The link no longer works."))
             await draw()
 
     def copy(text: str) -> None:
         ui.clipboard.write(text)
-        ui.notify("Link copied", timeout=1500)
+        ui.notify(_("Link copied"), timeout=1500)
 
     await draw()
     dialog.on("hide", dialog.delete)
     dialog.open()
-    print("DEBUG opened", dialog.value, dialog.is_deleted, dialog.parent_slot.parent, flush=True)
 
 
 def share_base() -> str:

@@ -15,6 +15,7 @@ from nicegui import background_tasks, ui
 
 from pages.feedback import attempt
 from pages.frame import menu_entry
+from pages.i18n import N_, _, ago, ngettext, tr
 from pages.session import recheck
 from pages.sharing import download_json, download_markdown, share_dialog
 from services.context import Services
@@ -25,31 +26,19 @@ UNDO_SECONDS = 6.0
 
 
 def group_of(updated: datetime, now: datetime) -> str:
+    """The heading a topic is listed under (untranslated: `tr()` it to show it)."""
     days = (now.date() - updated.date()).days
     if days <= 0:
-        return "Today"
+        return N_("Today")
     if days == 1:
-        return "Yesterday"
+        return N_("Yesterday")
     if days < 7:
-        return "Previous 7 days"
-    return "Older"
-
-
-def relative(updated: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - updated).total_seconds()))
-    if seconds < 60:
-        return "now"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400:
-        return f"{seconds // 3600} h"
-    if seconds < 7 * 86400:
-        return f"{seconds // 86400} d"
-    return updated.strftime("%Y-%m-%d")
+        return N_("Previous 7 days")
+    return N_("Older")
 
 
 def count_label(count: int) -> str:
-    return "1 message" if count == 1 else f"{count} messages"
+    return ngettext("{count} message", "{count} messages", count).format(count=count)
 
 
 class Sidebar:
@@ -77,19 +66,21 @@ class Sidebar:
         self._drawn: tuple[Any, ...] | None = None
         self._rows: dict[str, tuple[ui.row, ui.link]] = {}  # by topic id, as drawn
         with ui.column().classes("w-full gap-2 p-2 no-wrap"):
-            ui.button("New chat", icon="add", on_click=lambda: open_topic(None)).props(
+            ui.button(_("New chat"), icon="add", on_click=lambda: open_topic(None)).props(
                 "outline no-caps"
             ).classes("w-full").mark("new-chat")
-            self.query = ui.input(placeholder="Search chats").props(
-                'dense outlined clearable debounce=300 aria-label="Search chats" type=search'
+            self.query = ui.input(placeholder=_("Search chats")).props(
+                "dense outlined clearable debounce=300 type=search"
             )
+            self.query.props["aria-label"] = _("Search chats")
             self.query.classes("w-full").mark("search")
             with self.query.add_slot("prepend"):
                 ui.icon("search")
             self.query.on_value_change(self.refresh)
             self.list = ui.column().classes("w-full gap-0 topic-list")
-            self.list.props('role="navigation" aria-label="Chats"')
-            self.more = ui.button("Show more", on_click=self.load_more).props("flat no-caps")
+            self.list.props('role="navigation"')
+            self.list.props["aria-label"] = _("Chats")
+            self.more = ui.button(_("Show more"), on_click=self.load_more).props("flat no-caps")
             self.more.classes("w-full topic-more").mark("more-topics")
         self.client.on_delete(services.chat.watch_topics(user_id, self._changed))
 
@@ -169,7 +160,7 @@ class Sidebar:
             (
                 topic,
                 group_of(topic.updated_at, now),
-                f"{count_label(topic.message_count)} · {relative(topic.updated_at, now)}",
+                f"{count_label(topic.message_count)} · {ago(topic.updated_at, now)}",
             )
             for topic in topics
         ]
@@ -178,11 +169,11 @@ class Sidebar:
         group = None
         with self.list:
             if not topics:
-                ui.label("No chats yet.").classes("muted p-2")
+                ui.label(_("No chats yet.")).classes("muted p-2")
             for topic, label, caption in rows:
                 if label != group:
                     group = label
-                    ui.label(label).classes("text-xs muted pt-3 pb-1 px-2 topic-group")
+                    ui.label(tr(label)).classes("text-xs muted pt-3 pb-1 px-2 topic-group")
                 self._row(topic, caption)
 
     def _draw_hits(self, hits: list[SearchHit], query: str) -> None:
@@ -190,11 +181,14 @@ class Sidebar:
         if self._unchanged("hits", query, shown):
             return
         with self.list:
-            ui.label(f"{len(hits)} found" if hits else f"Nothing matches “{query}”.").classes(
-                "text-xs muted pt-2 pb-1 px-2"
-            ).props('role="status"')
+            found = (
+                ngettext("{count} found", "{count} found", len(hits)).format(count=len(hits))
+                if hits
+                else _("Nothing matches “{query}”.").format(query=query)
+            )
+            ui.label(found).classes("text-xs muted pt-2 pb-1 px-2").props('role="status"')
             for hit in hits:
-                where = "in the title" if hit.message_id is None else hit.snippet
+                where = _("in the title") if hit.message_id is None else hit.snippet
                 anchor = f"#m-{hit.message_id}" if hit.message_id else ""
                 self._row(hit.topic, where, anchor=anchor, snippet=True)
 
@@ -218,22 +212,22 @@ class Sidebar:
 
     def _menu(self, row: ui.row, topic: Topic) -> None:
         button = ui.button(icon="more_horiz").props("flat round dense size=sm")
-        button.props["aria-label"] = f"Options for {topic.title}"
+        button.props["aria-label"] = _("Options for {title}").format(title=topic.title)
         with button.classes("topic-menu").mark("topic-menu", f"topic-menu-{topic.id}"):
             with ui.menu().props("auto-close"):
-                menu_entry("Rename", on_click=lambda: self._rename(row, topic)).mark("rename")
+                menu_entry(_("Rename"), on_click=lambda: self._rename(row, topic)).mark("rename")
                 menu_entry(
-                    "Share…", on_click=lambda: share_dialog(self.services, self.user_id, topic)
+                    _("Share…"), on_click=lambda: share_dialog(self.services, self.user_id, topic)
                 ).mark("share")
                 menu_entry(
-                    "Export as Markdown",
+                    _("Export as Markdown"),
                     on_click=lambda: download_markdown(self.services, self.user_id, topic),
                 ).mark("export-markdown")
                 menu_entry(
-                    "Export as JSON",
+                    _("Export as JSON"),
                     on_click=lambda: download_json(self.services, self.user_id, topic),
                 ).mark("export-json")
-                menu_entry("Delete", on_click=lambda: self._delete(topic)).mark("delete")
+                menu_entry(_("Delete"), on_click=lambda: self._delete(topic)).mark("delete")
 
     # ----- acting -----------------------------------------------------------------------------
 
@@ -243,9 +237,9 @@ class Sidebar:
         row.clear()
         with row:
             box = ui.input(value=topic.title).props(
-                f"dense outlined autofocus maxlength={self.services.options.max_title_chars} "
-                'aria-label="New title"'
+                f"dense outlined autofocus maxlength={self.services.options.max_title_chars}"
             )
+            box.props["aria-label"] = _("New title")
             box.classes("grow px-1").mark("rename-input")
             box.on("focus", js_handler="(event) => event.target.select()")
         finished = False
@@ -299,18 +293,18 @@ def undo_toast(
         toast.props('role="status" aria-live="polite"').mark("undo-toast")
         row = ui.row().classes("items-center no-wrap gap-3")
     with row:
-        ui.label(f"Deleted “{topic.title}”").classes("ellipsis")
+        ui.label(_("Deleted “{title}”").format(title=topic.title)).classes("ellipsis")
 
         async def undo() -> None:
             toast.delete()
             if await recheck(services) is None:
                 return
             if not services.topics.undo_delete(user_id, topic.id):
-                ui.notify("Too late: the chat is already deleted.", type="warning")
+                ui.notify(_("Too late: the chat is already deleted."), type="warning")
             elif reopen is not None:
                 await reopen(topic.id)
             else:
-                ui.notify("Chat restored", timeout=1500)
+                ui.notify(_("Chat restored"), timeout=1500)
 
-        ui.button("Undo", on_click=undo).props("flat dense no-caps").mark("undo")
+        ui.button(_("Undo"), on_click=undo).props("flat dense no-caps").mark("undo")
         ui.timer(UNDO_SECONDS, toast.delete, once=True)

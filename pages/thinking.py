@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 from nicegui import ui
 
+from pages.i18n import N_, _, language
 from pages.live_markdown import LiveMarkdown
+from services import i18n
 from services.render_pool import Renderer
 
 
-def summary_text(seconds: float | None, *, thinking: bool = False) -> str:
+def summary_text(seconds: float | None, *, thinking: bool = False, code: str = "") -> str:
+    """What the block's summary says; `code`: the language (default: the page's)."""
+    say = partial(i18n.gettext, code) if code else _
     if thinking:
-        return f"Thinking… {int(seconds or 0)} s"
+        return say(N_("Thinking… {seconds} s")).format(seconds=int(seconds or 0))
     if seconds is None:
-        return "Thoughts"
-    return f"Thought for {max(1, round(seconds))} s"
+        return say(N_("Thoughts"))
+    return say(N_("Thought for {seconds} s")).format(seconds=max(1, round(seconds)))
 
 
 class ThinkingBlock(ui.element):
@@ -32,6 +37,7 @@ class ThinkingBlock(ui.element):
     def __init__(self) -> None:
         super().__init__("details")
         self.classes("thinking")
+        self.language = language()  # it counts and folds outside the page's handlers
         with self:
             with ui.element("summary").classes("thinking-summary"):
                 self.label = ui.label("")
@@ -42,7 +48,7 @@ class ThinkingBlock(ui.element):
     @classmethod
     def stored(cls, html: str, seconds: float | None) -> ThinkingBlock:
         block = cls()
-        block.label.set_text(summary_text(seconds))
+        block.label.set_text(summary_text(seconds, code=block.language))
         with block:
             ui.html(html, sanitize=False).classes("markdown thinking-body")
         return block
@@ -66,21 +72,24 @@ class ThinkingBlock(ui.element):
         """The answer began: the block closes, saying for how long the model thought."""
         self._stop_counting()
         self.props(remove="open")
-        self.label.set_text(summary_text(seconds if seconds is not None else self._elapsed))
+        self._say(seconds if seconds is not None else self._elapsed)
 
     async def finish(self, seconds: float | None) -> None:
         if self._tick is not None:  # the reply ended while still thinking: it stays open
             self._stop_counting()
-            self.label.set_text(summary_text(seconds if seconds is not None else self._elapsed))
+            self._say(seconds if seconds is not None else self._elapsed)
         if self.live is not None:
             await self.live.finish()
+
+    def _say(self, seconds: float | None, *, thinking: bool = False) -> None:
+        self.label.set_text(summary_text(seconds, thinking=thinking, code=self.language))
 
     @property
     def _elapsed(self) -> float:
         return time.monotonic() - self._since
 
     def _count(self) -> None:
-        self.label.set_text(summary_text(self._elapsed, thinking=True))
+        self._say(self._elapsed, thinking=True)
         wait = 1 - self._elapsed % 1  # on the second, so the count never skips one
         self._tick = asyncio.get_running_loop().call_later(wait, self._count)
 

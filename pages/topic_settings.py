@@ -6,13 +6,19 @@ from __future__ import annotations
 from nicegui import ui
 
 from pages.feedback import attempt
+from pages.i18n import N_, _
 from pages.session import recheck
 from services.context import Services
 from services.errors import ChatAppError
 from services.models import Topic
 
 # Not sent unless chosen: most servers accept it only for thinking models.
-EFFORTS = {"": "Not sent (the model's default)", "low": "Low", "medium": "Medium", "high": "High"}
+EFFORTS = {
+    "": N_("Not sent (the model's default)"),
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
+}
 
 
 async def model_picker(services: Services, topic: Topic) -> None:
@@ -30,41 +36,43 @@ async def model_picker(services: Services, topic: Topic) -> None:
         update = services.topics.update_topic_settings
         await attempt(lambda: update(topic.user_id, topic.id, model=event.value))
 
-    ui.select(options, value=current, on_change=choose).props(
-        'dense options-dense borderless aria-label="Model"'
-    ).classes("min-w-[10rem]").mark("model")
+    picker = ui.select(options, value=current, on_change=choose)
+    picker.props("dense options-dense borderless").classes("min-w-[10rem]").mark("model")
+    picker.props["aria-label"] = _("Model")
 
 
 async def settings_dialog(services: Services, topic: Topic) -> None:
     """System prompt and temperature for this topic."""
     fresh = await services.store.get_topic(topic.user_id, topic.id)
     with (
-        ui.dialog().props('aria-label="Topic settings"') as dialog,
+        ui.dialog() as dialog,
         ui.card().classes("w-full max-w-xl"),
     ):
-        ui.label("Topic settings").classes("text-h6")
+        dialog.props["aria-label"] = _("Topic settings")
+        ui.label(_("Topic settings")).classes("text-h6")
         prompt = (
-            ui.textarea("System prompt", value=fresh.settings.get("system_prompt", ""))
+            ui.textarea(_("System prompt"), value=fresh.settings.get("system_prompt", ""))
             .props("outlined autogrow")
             .classes("w-full")
         )
-        ui.label("Temperature").classes("text-sm")
+        ui.label(_("Temperature")).classes("text-sm")
         temperature = ui.slider(
             min=0, max=2, step=0.1, value=fresh.settings.get("temperature", 1.0)
-        ).props('label-always aria-label="Temperature"')
+        ).props("label-always")
+        temperature.props["aria-label"] = _("Temperature")
         effort = (
             ui.select(
-                EFFORTS,
+                {key: _(name) for key, name in EFFORTS.items()},
                 value=fresh.settings.get("reasoning_effort", ""),
-                label="Reasoning effort (thinking models)",
+                label=_("Reasoning effort (thinking models)"),
             )
             .props("outlined dense")
             .classes("w-full")
             .mark("reasoning-effort")
         )
         with ui.row().classes("justify-end w-full"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Save", on_click=lambda: dialog.submit(True)).mark("save-settings")
+            ui.button(_("Cancel"), on_click=dialog.close).props("flat")
+            ui.button(_("Save"), on_click=lambda: dialog.submit(True)).mark("save-settings")
     if not await dialog or await recheck(services) is None:
         return
     saved = await attempt(
@@ -77,4 +85,4 @@ async def settings_dialog(services: Services, topic: Topic) -> None:
         )
     )
     if saved is not None:
-        ui.notify("Settings saved", timeout=1500)
+        ui.notify(_("Settings saved"), timeout=1500)

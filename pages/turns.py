@@ -10,6 +10,7 @@ from nicegui import ui
 from pages.attachments import show_attachments
 from pages.feedback import attempt
 from pages.frame import url_prefix
+from pages.i18n import N_, _, localize, number, tr
 from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
@@ -22,8 +23,8 @@ THOUGHT = "thought:"  # the key of a reply's reasoning among the rendered HTML
 EFFORT_REFUSED = "does not accept a reasoning effort"  # ReasoningEffortUnsupported's words
 
 STATUS_NOTES = {
-    MessageStatus.STOPPED: "Stopped. The text above is what arrived before you stopped it.",
-    MessageStatus.INTERRUPTED: "Interrupted: the server stopped while this reply was written.",
+    MessageStatus.STOPPED: N_("Stopped. The text above is what arrived before you stopped it."),
+    MessageStatus.INTERRUPTED: N_("Interrupted: the server stopped while this reply was written."),
 }
 
 
@@ -60,9 +61,9 @@ class TurnDrawing:
                 else:
                     if message.reasoning:
                         ThinkingBlock.stored(
-                            html.get(THOUGHT + message.id, ""), message.reasoning_seconds
+                            localize(html.get(THOUGHT + message.id, "")), message.reasoning_seconds
                         )
-                    ui.html(html.get(message.id, ""), sanitize=False).classes("markdown")
+                    ui.html(localize(html.get(message.id, "")), sanitize=False).classes("markdown")
             if turn.attachments:
                 show_attachments(turn.attachments, url_prefix())
             if not live:
@@ -74,67 +75,76 @@ class TurnDrawing:
         if message.status == MessageStatus.ERROR:
             with ui.row().classes("items-center gap-2 error-banner").props('role="alert"'):
                 ui.icon("error_outline", color="negative")
-                ui.label(message.error or "The reply failed.").classes("text-negative")
-                ui.button("Retry", on_click=lambda: self._regenerate(message.id)).props(
+                ui.label(tr(message.error or N_("The reply failed."))).classes("text-negative")
+                ui.button(_("Retry"), on_click=lambda: self._regenerate(message.id)).props(
                     "dense outline color=negative"
                 )
                 if EFFORT_REFUSED in (message.error or ""):  # services.errors says it so
                     ui.button(
-                        "Retry without reasoning effort",
+                        _("Retry without reasoning effort"),
                         on_click=lambda: self._without_effort(message.id),
                     ).props("dense flat color=negative").mark("effort-off")
                 self._continue_button(message)
         elif note := STATUS_NOTES.get(message.status):
             with ui.row().classes("items-center gap-2 muted text-sm"):
-                ui.label(note)
-                ui.button("Regenerate", on_click=lambda: self._regenerate(message.id)).props(
+                ui.label(_(note))
+                ui.button(_("Regenerate"), on_click=lambda: self._regenerate(message.id)).props(
                     "dense flat"
                 )
                 self._continue_button(message)
         if (usage := message.usage) and usage.total_tokens:
-            thought = f" ({usage.reasoning_tokens} thinking)" if usage.reasoning_tokens else ""
-            ui.label(f"{usage.prompt_tokens} + {usage.completion_tokens} tokens{thought}").classes(
-                "text-xs muted"
-            ).props('title="prompt + reply tokens (of which thinking)"')
+            words = _("{prompt} + {reply} tokens").format(
+                prompt=number(usage.prompt_tokens), reply=number(usage.completion_tokens)
+            )
+            if usage.reasoning_tokens:
+                thinking = number(usage.reasoning_tokens)
+                words += " " + _("({count} thinking)").format(count=thinking)
+            tokens = ui.label(words).classes("text-xs muted")
+            tokens.props["title"] = _("prompt + reply tokens (of which thinking)")
 
     def _continue_button(self, message: Message) -> None:
         if message.content.strip():  # an unfinished reply with text can be carried on
-            ui.button("Continue", on_click=lambda: self._continue(message.id)).props(
+            ui.button(_("Continue"), on_click=lambda: self._continue(message.id)).props(
                 "dense flat"
             ).mark("continue")
 
     def _actions(self, turn: Turn) -> None:
         message = turn.message
         with ui.row().classes("items-center gap-0 message-actions"):
-            ui.button(icon="content_copy", on_click=lambda: self._copy(message.content)).props(
-                'flat round dense size=sm aria-label="Copy message"'
-            ).mark("copy")
+            self._icon("content_copy", _("Copy message"), lambda: self._copy(message.content)).mark(
+                "copy"
+            )
             if message.role == Role.USER:
-                ui.button(icon="edit", on_click=lambda: self._edit(turn)).props(
-                    'flat round dense size=sm aria-label="Edit message"'
-                ).mark("edit")
+                self._icon("edit", _("Edit message"), lambda: self._edit(turn)).mark("edit")
             else:
-                ui.button(icon="refresh", on_click=lambda: self._regenerate(message.id)).props(
-                    'flat round dense size=sm aria-label="Regenerate reply"'
+                self._icon(
+                    "refresh", _("Regenerate reply"), lambda: self._regenerate(message.id)
                 ).mark("regenerate")
             if len(turn.sibling_ids) > 1:
                 self._switcher(turn)
 
     def _switcher(self, turn: Turn) -> None:
         index, ids = turn.index, turn.sibling_ids
-        ui.button(icon="chevron_left", on_click=lambda: self._select(ids[index - 1])).props(
-            'flat round dense size=sm aria-label="Previous version"'
+        self._icon(
+            "chevron_left", _("Previous version"), lambda: self._select(ids[index - 1])
         ).mark("previous-version").set_enabled(index > 0)
         ui.label(f"{index + 1}/{len(ids)}").classes("text-xs muted")
-        ui.button(icon="chevron_right", on_click=lambda: self._select(ids[index + 1])).props(
-            'flat round dense size=sm aria-label="Next version"'
-        ).mark("next-version").set_enabled(index < len(ids) - 1)
+        self._icon("chevron_right", _("Next version"), lambda: self._select(ids[index + 1])).mark(
+            "next-version"
+        ).set_enabled(index < len(ids) - 1)
+
+    @staticmethod
+    def _icon(icon: str, label: str, on_click: Callable[[], object]) -> ui.button:
+        """A small icon button named `label` for screen readers and as its tooltip."""
+        button = ui.button(icon=icon, on_click=on_click).props("flat round dense size=sm")
+        button.props["aria-label"] = label
+        return button
 
     # ----- handlers (each re-checks the session first) ----------------------------------------
 
     def _copy(self, text: str) -> None:
         ui.clipboard.write(text)
-        ui.notify("Copied", timeout=1000)
+        ui.notify(_("Copied"), timeout=1000)
 
     async def _select(self, message_id: str) -> None:
         if await recheck(self.services) is None or self.generating:
@@ -153,7 +163,7 @@ class TurnDrawing:
             return
         update = self.services.topics.update_topic_settings
         if await attempt(lambda: update(self.user_id, self.topic_id, reasoning_effort="")):
-            ui.notify("Reasoning effort turned off for this chat", timeout=2000)
+            ui.notify(_("Reasoning effort turned off for this chat"), timeout=2000)
             await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
 
     async def _continue(self, message_id: str) -> None:
@@ -165,16 +175,17 @@ class TurnDrawing:
         if await recheck(self.services) is None:
             return
         with (
-            ui.dialog().props('aria-label="Edit message"') as dialog,
+            ui.dialog() as dialog,
             ui.card().classes("w-full max-w-2xl"),
         ):
-            ui.label("Edit message").classes("text-h6")
-            ui.label("Sending keeps the original as an earlier version.").classes("text-sm")
+            dialog.props["aria-label"] = _("Edit message")
+            ui.label(_("Edit message")).classes("text-h6")
+            ui.label(_("Sending keeps the original as an earlier version.")).classes("text-sm")
             text = ui.textarea(value=turn.message.content).props("outlined autogrow autofocus")
             text.classes("w-full")
             with ui.row().classes("justify-end w-full"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Send", on_click=lambda: dialog.submit(text.value))
+                ui.button(_("Cancel"), on_click=dialog.close).props("flat")
+                ui.button(_("Send"), on_click=lambda: dialog.submit(text.value))
         content = await dialog
         if content is None or await recheck(self.services) is None:
             return

@@ -7,6 +7,7 @@ from collections import defaultdict
 from nicegui import ui
 
 from pages.frame import frame
+from pages.i18n import _, number
 from pages.session import signed_in_page
 from services.context import Services
 from services.models import User
@@ -18,14 +19,14 @@ def register(services: Services) -> None:
     @signed_in_page(services, "/usage", title="Usage · chatapp")
     async def usage(user: User) -> None:
         rows = await services.topics.usage(user.id, days=DAYS)
-        with frame(services, user, "Usage"):
-            ui.link("← Back to chats", "/").classes("text-sm")
+        with frame(services, user, _("Usage")):
+            ui.link(_("← Back to chats"), "/").classes("text-sm")
         with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4"):
-            ui.label(f"Tokens used in the last {DAYS} days").classes("text-h6").props(
-                'role="heading" aria-level="1"'
-            )
+            ui.label(_("Tokens used in the last {days} days").format(days=DAYS)).classes(
+                "text-h6"
+            ).props('role="heading" aria-level="1"')
             if not rows:
-                ui.label("No replies yet in this period.").classes("muted")
+                ui.label(_("No replies yet in this period.")).classes("muted")
                 return
             per_model: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
             for row in rows:
@@ -34,25 +35,31 @@ def register(services: Services) -> None:
                 totals[1] += row.prompt_tokens
                 totals[2] += row.completion_tokens
             columns = [
-                {"name": "model", "label": "Model", "field": "model", "align": "left"},
-                {"name": "replies", "label": "Replies", "field": "replies"},
-                {"name": "prompt", "label": "Prompt tokens", "field": "prompt"},
-                {"name": "completion", "label": "Reply tokens", "field": "completion"},
-                {"name": "total", "label": "Total", "field": "total"},
+                {"name": "model", "label": _("Model"), "field": "model", "align": "left"},
+                {"name": "replies", "label": _("Replies"), "field": "replies"},
+                {"name": "prompt", "label": _("Prompt tokens"), "field": "prompt"},
+                {"name": "completion", "label": _("Reply tokens"), "field": "completion"},
+                {"name": "total", "label": _("Total"), "field": "total"},
             ]
-            ui.label("Per model").classes("text-subtitle1")
+            ui.label(_("Per model")).classes("text-subtitle1")
             ui.table(
                 columns=columns,
                 rows=[
-                    {"model": model, "replies": r, "prompt": p, "completion": c, "total": p + c}
+                    {
+                        "model": model,
+                        "replies": number(r),
+                        "prompt": number(p),
+                        "completion": number(c),
+                        "total": number(p + c),
+                    }
                     for model, (r, p, c) in sorted(per_model.items())
                 ],
                 row_key="model",
             ).props("flat bordered dense").classes("w-full").mark("usage-by-model")
-            ui.label("Per day").classes("text-subtitle1")
+            ui.label(_("Per day")).classes("text-subtitle1")
             ui.table(
                 columns=[
-                    {"name": "day", "label": "Day (UTC)", "field": "day", "align": "left"},
+                    {"name": "day", "label": _("Day (UTC)"), "field": "day", "align": "left"},
                     *columns,
                 ],
                 rows=[
@@ -60,10 +67,10 @@ def register(services: Services) -> None:
                         "key": f"{row.day} {row.model}",
                         "day": row.day,
                         "model": row.model,
-                        "replies": row.replies,
-                        "prompt": row.prompt_tokens,
-                        "completion": row.completion_tokens,
-                        "total": row.total_tokens,
+                        "replies": number(row.replies),
+                        "prompt": number(row.prompt_tokens),
+                        "completion": number(row.completion_tokens),
+                        "total": number(row.total_tokens),
                     }
                     for row in rows
                 ],

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from services.errors import InvalidInput, TooLarge
+from services.i18n import msg
 from services.models import Attachment
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,13 @@ class Checked:
 def check_all(uploads: list[Upload]) -> list[Checked]:
     """Check every file; the first one refused names itself in the error."""
     if len(uploads) > MAX_FILES:
-        raise TooLarge(f"At most {MAX_FILES} files per message ({len(uploads)} given).")
+        raise TooLarge(
+            msg(
+                "At most {count} files per message ({given} given).",
+                count=MAX_FILES,
+                given=len(uploads),
+            )
+        )
     return [check(upload) for upload in uploads]
 
 
@@ -74,14 +81,28 @@ def check(upload: Upload) -> Checked:
     name = clean_name(upload.name)
     data = upload.data
     if not data:
-        raise InvalidInput(f"{name} is empty.")
+        raise InvalidInput(msg("{name} is empty.", name=name))
     if media_type := image_type(data):
         if len(data) > MAX_IMAGE_BYTES:
             limit = mb(MAX_IMAGE_BYTES)
-            raise TooLarge(f"{name} is {mb(len(data))}; images may be at most {limit}.")
+            raise TooLarge(
+                msg(
+                    "{name} is {size}; images may be at most {limit}.",
+                    name=name,
+                    size=mb(len(data)),
+                    limit=limit,
+                )
+            )
         return Checked(name, media_type, data)
     if len(data) > MAX_FILE_BYTES:
-        raise TooLarge(f"{name} is {mb(len(data))}; files may be at most {mb(MAX_FILE_BYTES)}.")
+        raise TooLarge(
+            msg(
+                "{name} is {size}; files may be at most {limit}.",
+                name=name,
+                size=mb(len(data)),
+                limit=mb(MAX_FILE_BYTES),
+            )
+        )
     if data.startswith(b"%PDF-"):
         return Checked(name, "application/pdf", data, cap(name, pdf_text(name, data)))
     suffix = PurePath(name.lower()).suffix
@@ -93,9 +114,9 @@ def check(upload: Upload) -> Checked:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{name} is not UTF-8 text.") from None
+        raise InvalidInput(msg("{name} is not UTF-8 text.", name=name)) from None
     if "\x00" in text:
-        raise InvalidInput(f"{name} looks like a binary file, not text.")
+        raise InvalidInput(msg("{name} looks like a binary file, not text.", name=name))
     media_type = "application/json" if suffix == ".json" else "text/plain"
     return Checked(name, media_type, data, cap(name, text))
 
@@ -117,9 +138,11 @@ def pdf_text(name: str, data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"{name}: the PDF cannot be read ({exc}).") from None
+        raise InvalidInput(
+            msg("{name}: the PDF cannot be read ({reason}).", name=name, reason=exc)
+        ) from None
     if not text.strip():
-        raise InvalidInput(f"{name}: the PDF has no text to read (a scan?).")
+        raise InvalidInput(msg("{name}: the PDF has no text to read (a scan?).", name=name))
     return text
 
 

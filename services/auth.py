@@ -17,6 +17,7 @@ import jwt
 from passlib.context import CryptContext
 
 from services.errors import AuthError, Conflict, InvalidCredentials, InvalidInput, Throttled
+from services.i18n import msg
 from services.models import User, utcnow
 from services.store import Store
 
@@ -60,8 +61,10 @@ class LoginThrottle:
                 wait = self.window - (now - failures[0])
                 minutes = max(1, round(wait / 60))
                 raise Throttled(
-                    f"Too many failed sign-in attempts. Try again in {minutes} minute"
-                    f"{'s' if minutes != 1 else ''}.",
+                    msg(
+                        "Too many failed sign-in attempts. Try again in {minutes} min.",
+                        minutes=minutes,
+                    ),
                     retry_after=wait,
                 )
 
@@ -120,13 +123,13 @@ class AuthService:
         check_password(password)
         display_name = " ".join(display_name.split())
         if len(display_name) > 100:
-            raise InvalidInput("The name is too long (at most 100 characters).")
+            raise InvalidInput(msg("The name is too long (at most 100 characters)."))
         hashed = await asyncio.to_thread(PASSWORDS.hash, password)
         user = User(email=email, password_hash=hashed, display_name=display_name, is_owner=is_owner)
         try:
             return await self.store.create_user(user)
         except Conflict:
-            raise Conflict("An account with this email already exists.") from None
+            raise Conflict(msg("An account with this email already exists.")) from None
 
     async def local_owner(self) -> User:
         """The account a desktop window signs in: the site's owner, made on the first start.
@@ -151,7 +154,9 @@ class AuthService:
                     f"{LOCAL_OWNER_EMAIL} exists but is not the owner; sign in with a password."
                 ) from None
         if owners[0].disabled:
-            raise AuthError("The owner account is disabled. Enable it with `chatapp user enable`.")
+            raise AuthError(
+                msg("The owner account is disabled. Enable it with `chatapp user enable`.")
+            )
         return owners[0]
 
     async def authenticate(self, *, email: str, password: str, client: str = "") -> User:
@@ -169,10 +174,10 @@ class AuthService:
             PASSWORDS.verify_and_update, password[:PASSWORD_MAX], stored
         )
         if user is None or not ok:
-            raise InvalidCredentials("Wrong email or password.")
+            raise InvalidCredentials(msg("Wrong email or password."))
         self.throttle.succeed(*keys)
         if user.disabled:
-            raise AuthError("This account is disabled. Ask the site's owner.")
+            raise AuthError(msg("This account is disabled. Ask the site's owner."))
         if new_hash:  # an old bcrypt hash: store the argon2 one now that we know the password
             user = await self.store.update_user(user.id, password_hash=new_hash)
         return user
@@ -180,7 +185,7 @@ class AuthService:
     async def change_password(self, user: User, *, current: str, new: str) -> User:
         ok = await asyncio.to_thread(PASSWORDS.verify, current[:PASSWORD_MAX], user.password_hash)
         if not ok:
-            raise InvalidCredentials("The current password is wrong.")
+            raise InvalidCredentials(msg("The current password is wrong."))
         return await self.set_password(user.id, new)
 
     async def set_password(self, user_id: str, new: str) -> User:
@@ -221,7 +226,7 @@ class AuthService:
 
     def _decode(self, token: str) -> dict[str, Any]:
         if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
-            raise AuthError("Invalid token.")
+            raise AuthError(msg("Invalid token."))
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -235,15 +240,15 @@ class AuthService:
                 },
             )
         except jwt.PyJWTError:
-            raise AuthError("Invalid token.") from None
+            raise AuthError(msg("Invalid token.")) from None
         # Time checks against our clock (tests move it), with a little leeway for skew.
         now = self.clock().timestamp()
         if not all(isinstance(claims[c], int) for c in ("iat", "nbf", "exp", "ver")):
-            raise AuthError("Invalid token.")
+            raise AuthError(msg("Invalid token."))
         if claims["exp"] <= now - 10:
-            raise AuthError("Your session has expired. Please sign in again.")
+            raise AuthError(msg("Your session has expired. Please sign in again."))
         if claims["nbf"] > now + 10 or claims["iat"] > now + 10:
-            raise AuthError("Invalid token.")
+            raise AuthError(msg("Invalid token."))
         return claims
 
     async def verify_token(self, token: str) -> tuple[User, dict[str, Any]]:
@@ -255,7 +260,7 @@ class AuthService:
             self.store.is_token_revoked(str(claims["jti"])),
         )
         if user is None or user.disabled or claims["ver"] != user.token_version or revoked:
-            raise AuthError("Your session was signed out.")
+            raise AuthError(msg("Your session was signed out."))
         return user, claims
 
     async def revoke(self, token: str) -> None:
@@ -282,12 +287,12 @@ class AuthService:
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise InvalidInput("Please enter a valid email address.")
+        raise InvalidInput(msg("Please enter a valid email address."))
     return email
 
 
 def check_password(password: str) -> None:
     if len(password) < PASSWORD_MIN:
-        raise InvalidInput(f"Password must be at least {PASSWORD_MIN} characters.")
+        raise InvalidInput(msg("Password must be at least {count} characters.", count=PASSWORD_MIN))
     if len(password) > PASSWORD_MAX:
-        raise InvalidInput(f"Password must be at most {PASSWORD_MAX} characters.")
+        raise InvalidInput(msg("Password must be at most {count} characters.", count=PASSWORD_MAX))

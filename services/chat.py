@@ -25,6 +25,7 @@ from services.errors import (
     TooLarge,
 )
 from services.generation import Event, Finished, Generation, TextDelta
+from services.i18n import msg
 from services.llm import LLM
 from services.models import (
     Attachment,
@@ -113,7 +114,7 @@ class ChatService:
         if before is not None:
             below = await self.store.get_message(user_id, before)
             if below.topic_id != topic_id:
-                raise NotFound("Message not found.")
+                raise NotFound(msg("Message not found."))
             above = below.parent_id
             path = await self.store.path_to(user_id, above, limit=limit) if above else []
         else:
@@ -250,7 +251,7 @@ class ChatService:
         """Ask an edited question as a sibling of the original, keeping the original branch."""
         original = await self.store.get_message(user_id, message_id)
         if original.role != Role.USER:
-            raise InvalidInput("Only your own messages can be edited.")
+            raise InvalidInput(msg("Only your own messages can be edited."))
         topic = await self.store.get_topic(user_id, original.topic_id)
         files = [  # the edited question keeps the original's files
             Upload(attachment.name, await self.store.read_attachment(user_id, attachment.id))
@@ -265,7 +266,7 @@ class ChatService:
         question = message
         if message.role == Role.ASSISTANT:
             if message.parent_id is None:
-                raise InvalidInput("This reply has no question to answer again.")
+                raise InvalidInput(msg("This reply has no question to answer again."))
             question = await self.store.get_message(user_id, message.parent_id)
         topic = await self.store.get_topic(user_id, message.topic_id)
         self._check_idle(topic.id)
@@ -277,11 +278,13 @@ class ChatService:
         failed part-way), in place: the model sees its partial text and is asked to go on."""
         reply = await self.store.get_message(user_id, message_id)
         if reply.role != Role.ASSISTANT or reply.parent_id is None:
-            raise InvalidInput("Only a reply can be continued.")
+            raise InvalidInput(msg("Only a reply can be continued."))
         if reply.status in (MessageStatus.COMPLETE, MessageStatus.STREAMING):
-            raise InvalidInput("This reply is not unfinished.")
+            raise InvalidInput(msg("This reply is not unfinished."))
         if not reply.content.strip():
-            raise InvalidInput("This reply has no text to continue from: regenerate it instead.")
+            raise InvalidInput(
+                msg("This reply has no text to continue from: regenerate it instead.")
+            )
         topic = await self.store.get_topic(user_id, reply.topic_id)
         self._check_idle(topic.id)
         self._check_rate(user_id)
@@ -331,7 +334,7 @@ class ChatService:
 
     def _check_content(self, content: str, *, allow_empty: bool = False) -> str:
         if not allow_empty and (not content or not content.strip()):
-            raise InvalidInput("The message is empty.")
+            raise InvalidInput(msg("The message is empty."))
         if len(content) > self.options.max_message_chars:
             raise TooLarge(
                 f"The message is too long ({len(content):,} characters; "
@@ -341,7 +344,7 @@ class ChatService:
 
     def _check_idle(self, topic_id: str) -> None:
         if topic_id in self.generations:
-            raise Conflict("A reply is still being written in this topic; stop it first.")
+            raise Conflict(msg("A reply is still being written in this topic; stop it first."))
 
     def _check_rate(self, user_id: str) -> None:
         now, window = self.clock(), self._started[user_id]

@@ -30,9 +30,16 @@ class ChatAppError(Exception):
     code = "error"
 
     def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
-        super().__init__(message or self.__class__.__doc__ or self.code)
-        self.message = message or (self.__class__.__doc__ or self.code).strip()
+        message = message or self.default_message()
+        super().__init__(message)
+        self.message = message
         self.retry_after = retry_after
+
+    @classmethod
+    def default_message(cls) -> str:
+        """The class's docstring as one line: what a user reads when nothing more is said.
+        tools/messages.py puts these in the catalogs, so pages can show them translated."""
+        return " ".join((cls.__doc__ or cls.code).split())
 
 
 class NotFound(ChatAppError):

@@ -38,6 +38,7 @@ from services.errors import (
     ReasoningEffortUnsupported,
     ToolsUnsupported,
 )
+from services.i18n import msg
 from services.llm_wire import chunks, detail, rejects_effort, rejects_tools, retry_after, usage_of
 from services.models import Usage
 from services.think import Delta, Reasoning, ThinkSplitter
@@ -182,7 +183,10 @@ class LLMClient:
                 yield piece
             if finish is None:
                 raise ProviderUnavailable(
-                    f"The connection to the model server at {self.host} ended mid-reply."
+                    msg(
+                        "The connection to the model server at {host} ended mid-reply.",
+                        host=self.host,
+                    )
                 )
             if asked := calls.calls():
                 yield ToolCalls(asked)
@@ -226,13 +230,20 @@ class LLMClient:
         except openai.APIStatusError as exc:
             if reasoning_effort and rejects_effort(exc):
                 raise ReasoningEffortUnsupported(
-                    f"The model server at {self.host} does not accept a reasoning effort "
-                    "setting. Turn it off in this chat's settings."
+                    msg(
+                        "The model server at {host} does not accept a reasoning effort "
+                        "setting. Turn it off in this chat's settings.",
+                        host=self.host,
+                    )
                 ) from None
             if tools and rejects_tools(exc):
                 raise ToolsUnsupported(
-                    f"The model {model} at {self.host} cannot use tools. Turn tools off in "
-                    "this chat, or pick a model that supports them."
+                    msg(
+                        "The model {model} at {host} cannot use tools. Turn tools off in "
+                        "this chat, or pick a model that supports them.",
+                        model=model,
+                        host=self.host,
+                    )
                 ) from None
             raise
         try:
@@ -287,41 +298,68 @@ class LLMClient:
             raise
         except (openai.AuthenticationError, openai.PermissionDeniedError):
             raise ProviderAuthError(
-                f"The model server at {self.host} refused the API key: check OPENAI_API_KEY."
+                msg(
+                    "The model server at {host} refused the API key: check OPENAI_API_KEY.",
+                    host=self.host,
+                )
             ) from None
         except openai.RateLimitError as exc:
             wait = retry_after(exc.response)
             when = f" Try again in {wait:.0f} s." if wait else " Try again in a moment."
             raise ProviderRateLimited(
-                f"The model server at {self.host} is rate limiting requests.{when}",
+                msg(
+                    "The model server at {host} is rate limiting requests.{when}",
+                    host=self.host,
+                    when=when,
+                ),
                 retry_after=wait,
             ) from None
         except openai.BadRequestError as exc:
             text = f"{exc.code} {exc}".lower()
             if "context_length" in text or "maximum context length" in text:
                 raise ContextTooLong(
-                    "The conversation is too long for this model: start a new topic or "
-                    "shorten the history budget."
+                    msg(
+                        "The conversation is too long for this model: start a new topic or "
+                        "shorten the history budget."
+                    )
                 ) from None
-            raise ProviderError(f"The model server rejected the request: {detail(exc)}") from None
+            raise ProviderError(
+                msg("The model server rejected the request: {detail}", detail=detail(exc))
+            ) from None
         except openai.NotFoundError as exc:
-            raise ProviderError(f"The model server does not know that: {detail(exc)}") from None
+            raise ProviderError(
+                msg("The model server does not know that: {detail}", detail=detail(exc))
+            ) from None
         except (openai.APITimeoutError, *TIMEOUT_ERRORS):  # type: ignore[misc]
             raise ProviderUnavailable(
-                f"The model server at {self.host} timed out (no data within the timeout)."
+                msg(
+                    "The model server at {host} timed out (no data within the timeout).",
+                    host=self.host,
+                )
             ) from None
         except (openai.APIConnectionError, *TRANSPORT_ERRORS):  # type: ignore[misc]
             # Errors read from the stream come from the transport: the SDK does not wrap them.
             raise ProviderUnavailable(
-                f"Cannot reach the model server at {self.host}, or it ended the reply early."
+                msg(
+                    "Cannot reach the model server at {host}, or it ended the reply early.",
+                    host=self.host,
+                )
             ) from None
         except openai.InternalServerError as exc:
             raise ProviderUnavailable(
-                f"The model server at {self.host} is unavailable (HTTP {exc.status_code})."
+                msg(
+                    "The model server at {host} is unavailable (HTTP {status}).",
+                    host=self.host,
+                    status=exc.status_code,
+                )
             ) from None
         except openai.APIStatusError as exc:
             raise ProviderError(
-                f"The model server answered HTTP {exc.status_code}: {detail(exc)}"
+                msg(
+                    "The model server answered HTTP {status}: {detail}",
+                    status=exc.status_code,
+                    detail=detail(exc),
+                )
             ) from None
         except (
             json.JSONDecodeError,
@@ -331,7 +369,10 @@ class LLMClient:
             AttributeError,
         ):
             raise ProviderMalformed(
-                f"The model server at {self.host} sent a reply chatapp could not read."
+                msg(
+                    "The model server at {host} sent a reply chatapp could not read.",
+                    host=self.host,
+                )
             ) from None
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import openai
 
 from services.errors import ProviderError
+from services.i18n import msg
 from services.models import Usage
 
 
@@ -97,5 +98,7 @@ async def chunks(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
         if kind == "error" or chunk.get("error"):
             error = chunk.get("error") or chunk
             detail = error.get("message") if isinstance(error, dict) else str(error)
-            raise ProviderError(f"The model server failed mid-reply: {detail or 'no reason'}")
+            raise ProviderError(
+                msg("The model server failed mid-reply: {detail}", detail=detail or "no reason")
+            )
         yield chunk

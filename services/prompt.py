@@ -11,6 +11,7 @@ from typing import Any
 
 from services.attachments import content_size, model_content
 from services.errors import NotFound
+from services.i18n import msg
 from services.models import Attachment, Message, Role, Topic
 from services.options import Options
 from services.store import Store
@@ -94,7 +95,7 @@ async def branch_to(store: Store, options: Options, topic: Topic, leaf: str) -> 
     except NotFound:
         path = []
     if not path or path[-1].topic_id != topic.id:
-        raise NotFound("The message to answer is not in this topic.")
+        raise NotFound(msg("The message to answer is not in this topic."))
     return path
 
 

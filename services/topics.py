@@ -15,6 +15,7 @@ from typing import Any
 
 from services.chat import ChatService
 from services.errors import InvalidInput, NotFound, StoreUnavailable, TooLarge
+from services.i18n import msg
 from services.models import SearchHit, Topic, UsageRow, utcnow
 from services.options import Options
 from services.store import Store
@@ -72,15 +73,15 @@ class TopicService:
             settings["model"] = model.strip()[:200]
         if system_prompt is not None:
             if len(system_prompt) > self.options.max_message_chars:
-                raise TooLarge("The system prompt is too long.")
+                raise TooLarge(msg("The system prompt is too long."))
             settings["system_prompt"] = system_prompt
         if temperature is not None:
             if not 0.0 <= temperature <= 2.0:
-                raise InvalidInput("Temperature must be between 0 and 2.")
+                raise InvalidInput(msg("Temperature must be between 0 and 2."))
             settings["temperature"] = temperature
         if reasoning_effort is not None:
             if reasoning_effort not in REASONING_EFFORTS:
-                raise InvalidInput("Reasoning effort must be low, medium or high (or none).")
+                raise InvalidInput(msg("Reasoning effort must be low, medium or high (or none)."))
             if reasoning_effort:
                 settings["reasoning_effort"] = reasoning_effort
             else:
@@ -164,7 +165,12 @@ class TopicService:
     def _clean_title(self, title: str) -> str:
         title = " ".join(title.split())
         if not title:
-            raise InvalidInput("The title cannot be empty.")
+            raise InvalidInput(msg("The title cannot be empty."))
         if len(title) > self.options.max_title_chars:
-            raise TooLarge(f"The title is too long (at most {self.options.max_title_chars}).")
+            raise TooLarge(
+                msg(
+                    "The title is too long (at most {count} characters).",
+                    count=self.options.max_title_chars,
+                )
+            )
         return title

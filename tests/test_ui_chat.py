@@ -150,8 +150,11 @@ async def test_the_usage_page_sums_tokens_per_model_and_day(fake: FakeOpenAI, us
     await user.should_see("Tokens used in the last 30 days", retries=50)
     (table,) = user.find(marker="usage-by-model").elements
     (row,) = table.rows  # type: ignore[attr-defined]
-    assert row["model"] == "gpt-4o-mini" and row["replies"] == 2
-    assert row["total"] == row["prompt"] + row["completion"] > 0
+    assert row["model"] == "gpt-4o-mini" and row["replies"] == "2"  # numbers as Babel writes them
+    prompt, completion, total = (
+        int(row[key].replace(",", "")) for key in ("prompt", "completion", "total")
+    )
+    assert total == prompt + completion > 0
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,8 @@ def build(dist: Path) -> Path:
             "--paths", str(ROOT),
             "--add-data", f"{Path(nicegui.__file__).parent}{os.pathsep}nicegui",
             "--add-data", f"{ROOT / 'pages' / 'static'}{os.pathsep}pages/static",
+            "--add-data", f"{ROOT / 'services' / 'locale'}{os.pathsep}services/locale",
+            "--collect-data", "babel",  # its locale data: dates, numbers, plural rules
             "--hidden-import", "passlib.handlers.argon2",
             "--hidden-import", "passlib.handlers.bcrypt",
             "--collect-data", "latex2mathml",

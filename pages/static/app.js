@@ -145,7 +145,7 @@
 (() => {
   const name = () => {
     for (const bar of document.querySelectorAll(".q-loading-bar:not([aria-label])")) {
-      bar.setAttribute("aria-label", "Loading");
+      bar.setAttribute("aria-label", (window.chatappWords || {}).loading || "Loading");
     }
   };
   new MutationObserver(name).observe(document.body, { childList: true, subtree: true });

@@ -4,8 +4,9 @@ document.addEventListener("click", (event) => {
   if (copy) {
     const code = copy.closest(".code-block").querySelector("pre").innerText;
     navigator.clipboard.writeText(code).then(() => {
-      copy.textContent = "Copied";
-      setTimeout(() => { copy.textContent = "Copy"; }, 1500);
+      const words = window.chatappWords || {};
+      copy.textContent = words.copied || "Copied";
+      setTimeout(() => { copy.textContent = words.copy || "Copy"; }, 1500);
     });
     return;
   }

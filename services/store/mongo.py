@@ -12,6 +12,7 @@ from gridfs.errors import NoFile
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from services.errors import Conflict, NotFound
+from services.i18n import msg
 from services.models import (
     Attachment,
     Message,
@@ -58,7 +59,7 @@ class MongoStore(MongoToolServers):
             async with self._guard():
                 await self.users.insert_one(as_doc(user))
         except Conflict:
-            raise Conflict("An account with this email already exists.") from None
+            raise Conflict(msg("An account with this email already exists.")) from None
         return user
 
     async def get_user(self, user_id: str) -> User | None:
@@ -104,7 +105,7 @@ class MongoStore(MongoToolServers):
                 )
             user = from_doc(User, doc) if doc else None
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound(msg("No such user."))
         return user
 
     async def bump_token_version(self, user_id: str) -> int:
@@ -113,7 +114,7 @@ class MongoStore(MongoToolServers):
                 {"_id": user_id}, {"$inc": {"token_version": 1}}, return_document=AFTER
             )
         if doc is None:
-            raise NotFound("No such user.")
+            raise NotFound(msg("No such user."))
         return int(doc["token_version"])
 
     # ----- topics -----------------------------------------------------------------------------
@@ -131,7 +132,7 @@ class MongoStore(MongoToolServers):
         async with self._guard():
             doc = await self.topics.find_one({"_id": topic_id, "user_id": user_id})
         if doc is None:
-            raise NotFound("Topic not found.")
+            raise NotFound(msg("Topic not found."))
         return from_doc(Topic, doc)
 
     async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
@@ -152,7 +153,7 @@ class MongoStore(MongoToolServers):
                 {"_id": topic_id, "user_id": user_id}, update, return_document=AFTER
             )
         if doc is None:
-            raise NotFound("Topic not found.")
+            raise NotFound(msg("Topic not found."))
         return from_doc(Topic, doc)
 
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
@@ -169,7 +170,7 @@ class MongoStore(MongoToolServers):
         async with self._guard():
             result = await self.topics.delete_one({"_id": topic_id, "user_id": user_id})
             if result.deleted_count == 0:
-                raise NotFound("Topic not found.")
+                raise NotFound(msg("Topic not found."))
             await self.messages.delete_many({"topic_id": topic_id})
             async for doc in self.attachments.find({"topic_id": topic_id}, {"_id": 1}):
                 await self._delete_file(doc["_id"])
@@ -209,7 +210,7 @@ class MongoStore(MongoToolServers):
         async with self._guard():
             doc = await self.shares.find_one({"_id": share_id})
         if doc is None:
-            raise NotFound("This shared link does not exist (or was revoked).")
+            raise NotFound(msg("This shared link does not exist (or was revoked)."))
         return from_doc(Share, doc)
 
     async def share_of_topic(self, user_id: str, topic_id: str) -> Share | None:
@@ -271,7 +272,7 @@ class MongoStore(MongoToolServers):
         async with self._guard():
             doc = await self.attachments.find_one({"_id": attachment_id, "user_id": user_id})
         if doc is None:
-            raise NotFound("Attachment not found.")
+            raise NotFound(msg("Attachment not found."))
         return from_doc(Attachment, doc)
 
     async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
@@ -281,7 +282,7 @@ class MongoStore(MongoToolServers):
                 stream = await self.files.open_download_stream(attachment.id)
                 return bytes(await stream.read())
         except NoFile:
-            raise NotFound("The attachment's file is missing.") from None
+            raise NotFound(msg("The attachment's file is missing.")) from None
 
     async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]:
         async with self._guard():
@@ -341,7 +342,7 @@ class MongoStore(MongoToolServers):
             if first.parent_id is not None and not await self.messages.find_one(
                 {"_id": first.parent_id, "topic_id": first.topic_id}, {"_id": 1}
             ):
-                raise NotFound("The message to answer is not in this topic.")
+                raise NotFound(msg("The message to answer is not in this topic."))
             now = now_ms()
             for message in messages:
                 message.created_at = message.updated_at = now
@@ -357,14 +358,14 @@ class MongoStore(MongoToolServers):
             )
             if result.matched_count == 0:  # the topic was deleted meanwhile
                 await self.messages.delete_many({"_id": {"$in": [m.id for m in messages]}})
-                raise NotFound("Topic not found.")
+                raise NotFound(msg("Topic not found."))
         return list(messages)
 
     async def get_message(self, user_id: str, message_id: str) -> Message:
         async with self._guard():
             doc = await self.messages.find_one({"_id": message_id, "user_id": user_id})
         if doc is None:
-            raise NotFound("Message not found.")
+            raise NotFound(msg("Message not found."))
         return from_doc(Message, doc)
 
     async def _messages(self, query: dict[str, Any]) -> list[Message]:
@@ -443,13 +444,13 @@ class MongoStore(MongoToolServers):
                 {"_id": message_id, "user_id": user_id}, {"$set": changes}
             )
         if result.matched_count == 0:
-            raise NotFound("Message not found.")
+            raise NotFound(msg("Message not found."))
 
     async def set_active_leaf(self, user_id: str, topic_id: str, leaf_id: str | None) -> None:
         if leaf_id is not None:
             leaf = await self.get_message(user_id, leaf_id)
             if leaf.topic_id != topic_id:
-                raise NotFound("Message not found.")
+                raise NotFound(msg("Message not found."))
         await self._change_topic(user_id, topic_id, {"$set": {"active_leaf_id": leaf_id}})
 
     # ----- revoked tokens, start-up -----------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from services.errors import Conflict, NotFound, StoreUnavailable
+from services.i18n import msg
 from services.models import (
     Attachment,
     Message,
@@ -79,7 +80,7 @@ class SqliteStore(SqliteToolServers):
             async with self._write():
                 await self._insert("users", dump(user))
         except Conflict:
-            raise Conflict("An account with this email already exists.") from None
+            raise Conflict(msg("An account with this email already exists.")) from None
         return user
 
     async def get_user(self, user_id: str) -> User | None:
@@ -113,7 +114,7 @@ class SqliteStore(SqliteToolServers):
             async with self._write():
                 await self._update("users", changes, "id = ?", user_id)
         if (user := await self.get_user(user_id)) is None:
-            raise NotFound("No such user.")
+            raise NotFound(msg("No such user."))
         return user
 
     async def bump_token_version(self, user_id: str) -> int:
@@ -121,7 +122,7 @@ class SqliteStore(SqliteToolServers):
         async with self._write():
             row = await self._one(sql, (user_id,))
         if row is None:
-            raise NotFound("No such user.")
+            raise NotFound(msg("No such user."))
         return int(row["token_version"])
 
     # ----- topics -----------------------------------------------------------------------------
@@ -137,7 +138,7 @@ class SqliteStore(SqliteToolServers):
     async def get_topic(self, user_id: str, topic_id: str) -> Topic:
         sql = "SELECT * FROM topics WHERE id = ? AND user_id = ?"
         if (topic := await self._load(Topic, sql, (topic_id, user_id), small=True)) is None:
-            raise NotFound("Topic not found.")
+            raise NotFound(msg("Topic not found."))
         return topic
 
     async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
@@ -155,7 +156,7 @@ class SqliteStore(SqliteToolServers):
             if not await self._update(
                 "topics", changes, "id = ? AND user_id = ?", topic_id, user_id
             ):
-                raise NotFound("Topic not found.")
+                raise NotFound(msg("Topic not found."))
         return await self.get_topic(user_id, topic_id)
 
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic:
@@ -179,7 +180,7 @@ class SqliteStore(SqliteToolServers):
             if not await self._run(
                 "DELETE FROM topics WHERE id = ? AND user_id = ?", topic_id, user_id
             ):
-                raise NotFound("Topic not found.")
+                raise NotFound(msg("Topic not found."))
         await asyncio.to_thread(_unlink_all, [self.files / name for name in files])
 
     # ----- import -----------------------------------------------------------------------------
@@ -200,7 +201,7 @@ class SqliteStore(SqliteToolServers):
             if not await self._count(
                 "SELECT 1 FROM topics WHERE id = ? AND user_id = ?", share.topic_id, share.user_id
             ):
-                raise NotFound("Topic not found.")
+                raise NotFound(msg("Topic not found."))
             await self._run("DELETE FROM shares WHERE topic_id = ?", share.topic_id)
             await self._insert("shares", dump(share))
         return share
@@ -208,7 +209,7 @@ class SqliteStore(SqliteToolServers):
     async def get_share(self, share_id: str) -> Share:
         if found := await self._load(Share, "SELECT * FROM shares WHERE id = ?", (share_id,)):
             return found
-        raise NotFound("This shared link does not exist (or was revoked).")
+        raise NotFound(msg("This shared link does not exist (or was revoked)."))
 
     async def share_of_topic(self, user_id: str, topic_id: str) -> Share | None:
         sql = "SELECT * FROM shares WHERE topic_id = ? AND user_id = ?"
@@ -250,7 +251,7 @@ class SqliteStore(SqliteToolServers):
                     attachment.topic_id,
                     attachment.user_id,
                 ):
-                    raise NotFound("The message to attach to is not there.")
+                    raise NotFound(msg("The message to attach to is not there."))
                 await self._insert("attachments", dump(attachment))
         except BaseException:
             await asyncio.to_thread(_unlink_all, [path])
@@ -260,7 +261,7 @@ class SqliteStore(SqliteToolServers):
     async def get_attachment(self, user_id: str, attachment_id: str) -> Attachment:
         sql = "SELECT * FROM attachments WHERE id = ? AND user_id = ?"
         if (found := await self._load(Attachment, sql, (attachment_id, user_id))) is None:
-            raise NotFound("Attachment not found.")
+            raise NotFound(msg("Attachment not found."))
         return found
 
     async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
@@ -268,7 +269,7 @@ class SqliteStore(SqliteToolServers):
         try:
             return await asyncio.to_thread((self.files / attachment.id).read_bytes)
         except FileNotFoundError:
-            raise NotFound("The attachment's file is missing.") from None
+            raise NotFound(msg("The attachment's file is missing.")) from None
         except OSError as exc:
             raise StoreUnavailable(f"Cannot read the attachment ({exc}).") from None
 
@@ -356,7 +357,7 @@ class SqliteStore(SqliteToolServers):
                 raise moved
             if not moved.rowcount:
                 await self.get_topic(first.user_id, first.topic_id)  # NotFound if not the user's
-                raise NotFound("The message to answer is not in this topic.")
+                raise NotFound(msg("The message to answer is not in this topic."))
             if isinstance(inserted, BaseException):
                 raise inserted
         return list(messages)
@@ -364,7 +365,7 @@ class SqliteStore(SqliteToolServers):
     async def get_message(self, user_id: str, message_id: str) -> Message:
         sql = "SELECT * FROM messages WHERE id = ? AND user_id = ?"
         if (message := await self._load(Message, sql, (message_id, user_id))) is None:
-            raise NotFound("Message not found.")
+            raise NotFound(msg("Message not found."))
         return message
 
     async def list_messages(self, user_id: str, topic_id: str) -> list[Message]:
@@ -397,7 +398,7 @@ class SqliteStore(SqliteToolServers):
             small=limit is not None or budget is not None,  # a whole branch can be long
         )
         if not path:
-            raise NotFound("Message not found.")
+            raise NotFound(msg("Message not found."))
         return path
 
     async def child_ids(
@@ -445,7 +446,7 @@ class SqliteStore(SqliteToolServers):
             if not await self._update(
                 "messages", changes, "id = ? AND user_id = ?", message_id, user_id
             ):
-                raise NotFound("Message not found.")
+                raise NotFound(msg("Message not found."))
 
     async def set_active_leaf(self, user_id: str, topic_id: str, leaf_id: str | None) -> None:
         async with self._write():
@@ -453,7 +454,7 @@ class SqliteStore(SqliteToolServers):
             if leaf_id is not None:
                 leaf = await self.get_message(user_id, leaf_id)
                 if leaf.topic_id != topic_id:
-                    raise NotFound("Message not found.")
+                    raise NotFound(msg("Message not found."))
             await self._update("topics", {"active_leaf_id": leaf_id}, "id = ?", topic_id)
 
     # ----- revoked tokens, start-up -----------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, Self, cast
 import aiosqlite
 
 from services.errors import Conflict, StoreUnavailable
+from services.i18n import msg
 from services.models import Message, Usage, calls_from_json
 from services.store._records import ROLES, STATUSES, R, aware, load
 from services.store.sqlite_migrations import migrate
@@ -156,7 +157,7 @@ class SqliteBase:
             raise StoreUnavailable(_explain(exc)) from None
         except ValueError:
             if self._closed:  # aiosqlite's word for a closed connection
-                raise StoreUnavailable("The database has been closed.") from None
+                raise StoreUnavailable(msg("The database has been closed.")) from None
             raise
 
     @asynccontextmanager
