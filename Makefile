@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots messages css bundle audit lock clean
+.PHONY: run test lint bench screenshots messages css bundle audit lock clean mcp-servers
 
 # requirements.lock pins every package make run and make test install (pip constraints): a new
 # release reaches a machine only through `make lock`, then make test proves it.
@@ -33,8 +33,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --no-cache --check chatapp pages services tests benchmarks tools
 	$(BIN)/mypy services
 
-test: $(STAMP) lint
+test: $(STAMP) lint mcp-servers
 	$(BIN)/python -m pytest -q
+
+# The reference MCP server the tool tests run (over stdio and Streamable HTTP), from the npm
+# registry at the version package-lock.json pins; installed once, never at test time.
+MCP_EVERYTHING := tools/mcp-everything
+mcp-servers: $(MCP_EVERYTHING)/node_modules/.installed
+$(MCP_EVERYTHING)/node_modules/.installed: $(MCP_EVERYTHING)/package.json $(MCP_EVERYTHING)/package-lock.json
+	cd $(MCP_EVERYTHING) && npm ci --no-audit --no-fund
+	touch $@
 
 # Known vulnerabilities in the locked dependencies: pip-audit against OSV where it answers,
 # else PyPI's JSON API (tools/audit.py says what each can tell). CI runs it after make test.
@@ -84,4 +92,5 @@ bundle: $(STAMP)
 	@echo "on Linux the window also needs GTK and WebKitGTK: docs/deployment.md"
 
 clean:
-	rm -rf $(VENV) .lock-venv build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .lock-venv build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache \
+		$(MCP_EVERYTHING)/node_modules

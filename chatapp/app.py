@@ -32,6 +32,9 @@ from services.options import Options
 from services.render_pool import Renderer
 from services.store import Store, open_store
 from services.telemetry import timed_store
+from services.tools.mcp import McpSessions
+from services.tools.runner import ToolRunner
+from services.tools.service import ToolService
 from services.topics import TopicService
 
 log = logging.getLogger("chatapp")
@@ -129,6 +132,10 @@ def options_from(settings: Settings) -> Options:
         max_message_chars=settings.max_message_chars,
         replies_per_minute=settings.replies_per_minute,
         database_kind="mongodb" if settings.database.startswith("mongodb") else "sqlite",
+        tools_remote_for_all=settings.tools_remote_for_all,
+        tool_timeout=settings.tool_timeout,
+        tool_result_max_bytes=settings.tool_result_max_bytes,
+        tool_max_rounds=settings.tool_max_rounds,
     )
 
 
@@ -154,9 +161,15 @@ async def start_services(
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
     )
+    services.mcp = McpSessions()
     services.chat = ChatService(
-        services.store, services.llm, services.options, telemetry=services.telemetry
+        services.store,
+        services.llm,
+        services.options,
+        telemetry=services.telemetry,
+        tools=ToolRunner(services.store, services.options, services.mcp),
     )
+    services.tools = ToolService(services.store, services.options, services.mcp, services.chat)
     services.topics = TopicService(services.store, services.options, services.chat)
     services.archive = ArchiveService(services.store, services.chat)
     services.renderer = Renderer(settings.render_workers)
@@ -175,6 +188,7 @@ async def stop_services(services: Services) -> None:
     await services.renderer.close()
     await services.topics.close()
     await services.chat.close()
+    await services.mcp.close()  # after the replies: their calls are cancelled by then
     await services.llm.close()
     await services.store.close()
 

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     # through Redis; empty keeps it in files in the data folder (docs/scaling.md).
     redis_url: str = ""
     redis_key_prefix: str = Field("chatapp:", min_length=1)
+    # Tools (MCP servers). Only the owner may add local-command servers (they run programs on
+    # this machine); this lets every account add remote (Streamable HTTP) ones too.
+    tools_remote_for_all: bool = False
+    tool_timeout: float = Field(60.0, gt=0, le=3600)  # seconds a tool call may take
+    tool_result_max_bytes: int = Field(100_000, ge=1_000, le=10_000_000)  # kept of a result
+    tool_max_rounds: int = Field(8, ge=1, le=100)  # requests with tool calls in one reply
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ def register(services: Services) -> None:
         session,
         sharing,
         speedups,
+        tools_page,
         usage_page,
     )
 
@@ -25,4 +26,5 @@ def register(services: Services) -> None:
     chat_page.register(services)
     attachments.register(services)
     usage_page.register(services)
+    tools_page.register(services)
     sharing.register(services)

@@ -14,11 +14,12 @@ from pages.i18n import _, tr
 from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
 from pages.thinking import ThinkingBlock
-from pages.turns import THOUGHT, TurnDrawing
+from pages.tool_calls import split_at_calls
+from pages.turns import THOUGHT, TurnDrawing, part_key
 from services.chat import Finished, Generation, TextDelta, Turn
 from services.context import Services
 from services.errors import ChatAppError
-from services.generation import ReasoningDelta
+from services.generation import ReasoningDelta, ToolCallUpdate
 from services.models import Role
 
 # A long topic opens with its most recent messages; older ones load, a page at a time, when
@@ -188,6 +189,11 @@ class ConversationView(TurnDrawing):
         replies = [turn.message for turn in turns if turn.message.role != Role.USER]
         keys = [reply.id for reply in replies] + [THOUGHT + r.id for r in replies if r.reasoning]
         texts = [reply.content for reply in replies] + [r.reasoning for r in replies if r.reasoning]
+        for reply in replies:  # text between tool calls: each part on its own
+            for index, (text, _calls) in enumerate(split_at_calls(reply.content, reply.tool_calls)):
+                if reply.tool_calls and text.strip():
+                    keys.append(part_key(reply.id, index))
+                    texts.append(text)
         rendered = await self.services.renderer.render_many(texts)
         return dict(zip(keys, rendered, strict=True))
 
@@ -281,6 +287,8 @@ class ConversationView(TurnDrawing):
                             self.services.renderer, time.monotonic() - since if since else 0
                         )
                 thinking.append(event.text)
+            elif isinstance(event, ToolCallUpdate):
+                box.calls.show(event.call)  # type: ignore[attr-defined]
             elif isinstance(event, TextDelta):
                 if thinking is not None and not folded:
                     thinking.fold(generation.thinking_seconds)
@@ -329,4 +337,5 @@ def _looks(turn: Turn) -> tuple[object, ...]:
         message.usage,
         tuple(turn.sibling_ids),
         tuple(a.id for a in turn.attachments),
+        tuple((c.id, c.status, c.result, c.offset) for c in message.tool_calls),
     )

@@ -119,5 +119,6 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[Fr
                 ui.label(user.name).classes("px-4 py-2 account-name").props('role="none"')
                 menu_entry(_("Account settings"), on_click=lambda: ui.navigate.to("/account"))
                 menu_entry(_("Usage"), on_click=lambda: ui.navigate.to("/usage")).mark("usage")
+                menu_entry(_("Tools"), on_click=lambda: ui.navigate.to("/tools")).mark("tools")
                 menu_entry(_("Sign out"), on_click=lambda: log_out(services)).mark("sign-out")
     yield Frame(drawer, title_label)

@@ -43,7 +43,10 @@ async def model_picker(services: Services, topic: Topic) -> None:
 
 async def settings_dialog(services: Services, topic: Topic) -> None:
     """System prompt and temperature for this topic."""
+    if (user := await recheck(services)) is None:
+        return
     fresh = await services.store.get_topic(topic.user_id, topic.id)
+    servers = await services.tools.list_servers(user)
     with (
         ui.dialog() as dialog,
         ui.card().classes("w-full max-w-xl"),
@@ -70,6 +73,24 @@ async def settings_dialog(services: Services, topic: Topic) -> None:
             .classes("w-full")
             .mark("reasoning-effort")
         )
+        tools = None
+        if servers:
+            chosen = [s for s in fresh.settings.get("tools") or [] if s in {x.id for x in servers}]
+            tools = (
+                ui.select(
+                    {server.id: server.name for server in servers},
+                    value=chosen,
+                    multiple=True,
+                    label=_("Tools in this chat"),
+                )
+                .props("outlined dense use-chips")
+                .classes("w-full")
+                .mark("topic-tools")
+            )
+        else:
+            with ui.row().classes("items-center gap-1 text-sm"):
+                ui.label(_("No tool servers yet."))
+                ui.link(_("Add one on the Tools page"), "/tools")
         with ui.row().classes("justify-end w-full"):
             ui.button(_("Cancel"), on_click=dialog.close).props("flat")
             ui.button(_("Save"), on_click=lambda: dialog.submit(True)).mark("save-settings")
@@ -84,5 +105,8 @@ async def settings_dialog(services: Services, topic: Topic) -> None:
             reasoning_effort=effort.value or "",
         )
     )
+    if saved is not None and tools is not None:
+        chosen_ids = list(tools.value or [])
+        saved = await attempt(lambda: services.tools.set_topic_tools(user, topic.id, chosen_ids))
     if saved is not None:
         ui.notify(_("Settings saved"), timeout=1500)

@@ -15,11 +15,19 @@ from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
 from pages.session import recheck
 from pages.thinking import ThinkingBlock
+from pages.tool_calls import ToolCallList, ToolCallRow, split_at_calls
 from services.chat import Turn
 from services.context import Services
 from services.models import Message, MessageStatus, Role
 
 THOUGHT = "thought:"  # the key of a reply's reasoning among the rendered HTML
+
+
+def part_key(message_id: str, index: int) -> str:
+    """The key of a reply's text between its tool calls among the rendered HTML."""
+    return f"part:{index}:{message_id}"
+
+
 EFFORT_REFUSED = "does not accept a reasoning effort"  # ReasoningEffortUnsupported's words
 
 STATUS_NOTES = {
@@ -57,13 +65,30 @@ class TurnDrawing:
                         ui.label(message.content).classes("whitespace-pre-wrap break-words")
                 elif live:
                     box.thinking_box = ui.element("div")  # type: ignore[attr-defined]
+                    # While it is written, calls show above the text; once saved, the turn is
+                    # drawn again with each call where the model made it.
+                    calls = ui.column().classes("w-full gap-1 tool-calls")
+                    box.calls = ToolCallList(calls, self._answer_call)  # type: ignore[attr-defined]
                     box.live = LiveMarkdown(self.services.renderer)  # type: ignore[attr-defined]
                 else:
                     if message.reasoning:
                         ThinkingBlock.stored(
                             localize(html.get(THOUGHT + message.id, "")), message.reasoning_seconds
                         )
-                    ui.html(localize(html.get(message.id, "")), sanitize=False).classes("markdown")
+                    if not message.tool_calls:
+                        ui.html(localize(html.get(message.id, "")), sanitize=False).classes(
+                            "markdown"
+                        )
+                    for index, (text, calls) in enumerate(
+                        split_at_calls(message.content, message.tool_calls)
+                        if message.tool_calls
+                        else []
+                    ):
+                        if text.strip():
+                            part = html.get(part_key(message.id, index), "")
+                            ui.html(localize(part), sanitize=False).classes("markdown")
+                        for call in calls:
+                            ToolCallRow(call)
             if turn.attachments:
                 show_attachments(turn.attachments, url_prefix())
             if not live:
@@ -165,6 +190,13 @@ class TurnDrawing:
         if await attempt(lambda: update(self.user_id, self.topic_id, reasoning_effort="")):
             ui.notify(_("Reasoning effort turned off for this chat"), timeout=2000)
             await attempt(lambda: self.services.chat.regenerate(self.user_id, message_id))
+
+    async def _answer_call(self, call_id: str, allow: bool) -> None:
+        """Allow or deny a call that waits for the user."""
+        if (user := await recheck(self.services)) is None:
+            return
+        tools = self.services.tools
+        await attempt(lambda: tools.answer_tool_call(user, self.topic_id, call_id, allow))
 
     async def _continue(self, message_id: str) -> None:
         if await recheck(self.services) is None:

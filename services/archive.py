@@ -27,8 +27,19 @@ from pydantic import (
 
 from services.chat import ChatService, Turn
 from services.errors import InvalidInput, TooLarge
-from services.models import Message, MessageStatus, Role, Share, Topic, id_at, utcnow
+from services.models import (
+    Message,
+    MessageStatus,
+    Role,
+    Share,
+    ToolCall,
+    Topic,
+    calls_to_json,
+    id_at,
+    utcnow,
+)
 from services.store import Store
+from services.tools.history import ToolCallIn, shared_calls
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 MAX_TOPICS = 5_000
@@ -77,6 +88,7 @@ class MessageIn(BaseModel):
     created_at: Moment
     reasoning: str = Field(default="", max_length=MAX_CONTENT)
     reasoning_seconds: float | None = Field(default=None, ge=0, le=86_400)
+    tool_calls: list[ToolCallIn] = Field(default_factory=list, max_length=1_000)
 
 
 class TopicIn(BaseModel):
@@ -183,8 +195,9 @@ class ArchiveService:
 
     # shares
 
-    async def share(self, user_id: str, topic_id: str) -> Share:
-        """A new link to a snapshot of the topic as it is now (an older link stops working)."""
+    async def share(self, user_id: str, topic_id: str, *, tool_results: bool = False) -> Share:
+        """A new link to a snapshot of the topic as it is now (an older link stops working).
+        Tool calls show, their results only with `tool_results`."""
         topic = await self.store.get_topic(user_id, topic_id)
         turns = await self.chat.conversation(user_id, topic_id)
         snapshot = {
@@ -195,9 +208,11 @@ class ArchiveService:
                     "content": turn.message.content,
                     "model": turn.message.model,
                     "created_at": turn.message.created_at.isoformat(),
+                    "tool_calls": shared_calls(turn.message, results=tool_results),
                 }
                 for turn in turns
-                if turn.message.role != Role.SYSTEM and turn.message.content
+                if turn.message.role != Role.SYSTEM
+                and (turn.message.content or turn.message.tool_calls)
             ],
         }
         return await self.store.save_share(Share(user_id, topic_id, snapshot))
@@ -235,6 +250,7 @@ class ArchiveService:
                         if m.reasoning
                         else {}
                     ),
+                    **({"tool_calls": calls_to_json(m.tool_calls)} if m.tool_calls else {}),
                 }
                 for m in messages
             ],
@@ -314,7 +330,10 @@ def from_chatapp(user_id: str, given: TopicIn, number: int) -> tuple[Topic, list
     ]
     settings, leaf = given.settings.model_dump(exclude_unset=True), given.active_leaf_id
     thoughts = {m.id: (m.reasoning, m.reasoning_seconds) for m in given.messages if m.reasoning}
-    return build(user_id, name, given.title, settings, given.created_at, nodes, leaf, thoughts)
+    calls = {m.id: [c.call() for c in m.tool_calls] for m in given.messages if m.tool_calls}
+    return build(
+        user_id, name, given.title, settings, given.created_at, nodes, leaf, thoughts, calls
+    )
 
 
 def from_chatgpt(user_id: str, given: GptConversation, number: int) -> tuple[Topic, list[Message]]:
@@ -395,6 +414,7 @@ def build(
     nodes: list[Node],
     active_leaf: str | None,
     thoughts: dict[str, tuple[str, float | None]] | None = None,
+    calls: dict[str, list[ToolCall]] | None = None,
 ) -> tuple[Topic, list[Message]]:
     """Topic and messages with new time-ordered ids, parents always before their replies;
     `thoughts`: the reasoning (and its seconds) of replies that have some, by their old id."""
@@ -433,6 +453,7 @@ def build(
                 updated_at=moment,
                 reasoning=(thoughts or {}).get(old_id, ("", None))[0],
                 reasoning_seconds=(thoughts or {}).get(old_id, ("", None))[1],
+                tool_calls=(calls or {}).get(old_id, []),
             )
         )
     leaf = new_ids.get(active_leaf or "") or (messages[-1].id if messages else None)

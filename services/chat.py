@@ -13,7 +13,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.attachments import Upload, check_all
 from services.errors import (
@@ -41,6 +41,9 @@ from services.store import Store
 from services.telemetry import Telemetry
 from services.titles import NEW_TITLE, first_words
 from services.watchers import Watchers
+
+if TYPE_CHECKING:
+    from services.tools.runner import ToolRunner
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class ChatService:
         save_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         telemetry: Telemetry | None = None,
+        tools: ToolRunner | None = None,
     ) -> None:
         self.store = store
         self.options = options
@@ -84,6 +88,7 @@ class ChatService:
             save_interval=save_interval,
             clock=clock,
             telemetry=telemetry,
+            tools=tools,
         )
         self._started: dict[str, deque[float]] = defaultdict(deque)
         self._reply_starts = Watchers[Generation]()  # per topic: a reply started
@@ -138,7 +143,8 @@ class ChatService:
         shown = []
         for message in messages:
             if generation := generating.get(message.id):
-                message = replace(message, content=generation.text)
+                calls = [replace(call) for call in generation.tool_calls]
+                message = replace(message, content=generation.text, tool_calls=calls)
             shown.append(self.replies.unsaved.get(message.id, message))
         return shown
 
@@ -289,6 +295,7 @@ class ChatService:
         await self.store.update_message(user_id, reply.id, status=MessageStatus.STREAMING, error="")
         generation = Generation(replace(reply, status=MessageStatus.STREAMING, error=None))
         generation.parts.append(reply.content)
+        generation.tool_calls = list(reply.tool_calls)  # kept; a continuation adds none before
         if reply.reasoning:  # the thinking before the stop stays; more may follow
             generation.reasoning_parts.append(reply.reasoning)
             generation.thinking_seconds = reply.reasoning_seconds

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from services.render_pool import Renderer
     from services.store import Store
     from services.telemetry import Telemetry
+    from services.tools.mcp import McpSessions
+    from services.tools.service import ToolService
     from services.topics import TopicService
 
 
@@ -32,3 +34,5 @@ class Services:
     topics: TopicService = field(init=False)
     archive: ArchiveService = field(init=False)
     renderer: Renderer = field(init=False)
+    tools: ToolService = field(init=False)  # MCP servers, tool choices, answering calls
+    mcp: McpSessions = field(init=False)  # the sessions with MCP servers (closed at shutdown)

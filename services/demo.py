@@ -186,6 +186,7 @@ class DemoLLM:
         model: str,
         temperature: float | None = None,
         reasoning_effort: str | None = None,
+        tools: list[dict[str, Any]] | None = None,  # the demo model calls none
     ) -> AsyncIterator[StreamEvent]:
         question = next((text_of(m) for m in reversed(messages) if m.get("role") == "user"), "")
         question = question.split("<attached-file", 1)[0]  # quote the question, not its files

@@ -16,7 +16,9 @@ ChatAppError
       ├── ProviderUnavailable    5xx, refused connection, timeout
       ├── ProviderMalformed      a reply that is not the OpenAI format
       ├── ContextTooLong         the prompt does not fit the model
-      └── ReasoningEffortUnsupported  the server refuses a `reasoning_effort` setting
+      ├── ReasoningEffortUnsupported  the server refuses a `reasoning_effort` setting
+      └── ToolsUnsupported       the model or server refuses `tools`
+ToolError (a ChatAppError)     an MCP tool server could not be reached or failed
 """
 
 from __future__ import annotations
@@ -135,3 +137,15 @@ class ReasoningEffortUnsupported(ProviderError):
     settings."""
 
     code = "reasoning_effort_unsupported"
+
+
+class ToolsUnsupported(ProviderError):
+    """This model cannot use tools. Turn tools off in this chat, or pick another model."""
+
+    code = "tools_unsupported"
+
+
+class ToolError(ChatAppError):
+    """The tool server could not be reached, or failed."""
+
+    code = "tool_error"

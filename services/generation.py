@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from services.models import Attachment, Message, MessageStatus
+from services.models import Attachment, Message, MessageStatus, ToolCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,17 @@ class Finished:
     unsaved: str = ""
 
 
-Event = ReasoningDelta | TextDelta | Finished
+@dataclass(frozen=True, slots=True)
+class ToolCallUpdate:
+    """A tool call started or changed: `call.status` says how. "pending": it waits for the
+    user's Allow or Deny; "running": it runs; "done", "error", "denied", "cancelled": its
+    end, with the result or the reason. `call` is a copy, as it was at that moment; a
+    listener that joins late first gets every call of the reply so far, as they are."""
+
+    call: ToolCall
+
+
+Event = ReasoningDelta | TextDelta | ToolCallUpdate | Finished
 
 
 @dataclass(eq=False)
@@ -58,6 +68,9 @@ class Generation:
     question_files: list[Attachment] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     reasoning_parts: list[str] = field(default_factory=list)
+    # The reply's tool calls so far, and the answers awaited for those that ask (by call id).
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    approvals: dict[str, asyncio.Future[bool]] = field(default_factory=dict)
     # When the thinking began and ended (the service's clock), for "Thought for 12 s".
     thinking_since: float | None = None
     thinking_seconds: float | None = None
@@ -126,6 +139,8 @@ class Subscription:
             self.queue.put_nowait(ReasoningDelta(generation.reasoning))
         if generation.text:
             self.queue.put_nowait(TextDelta(generation.text))
+        for call in generation.tool_calls:
+            self.queue.put_nowait(ToolCallUpdate(replace(call)))
         if generation.outcome is not None:
             self.queue.put_nowait(generation.outcome)
         else:
@@ -139,7 +154,8 @@ class Subscription:
 
     async def next(self) -> list[Event]:
         """Wait for at least one event; cancelling the wait loses nothing. The thinking comes
-        before the answer, so joined they keep their order: thinking, text, the end."""
+        before the answer, so joined they keep their order: thinking, text, tool calls (each
+        with the text offset it belongs at, in the order they changed), the end."""
         events = [await self.queue.get()]
         while not self.queue.empty():
             events.append(self.queue.get_nowait())
@@ -148,4 +164,5 @@ class Subscription:
         joined: list[Event] = [ReasoningDelta(thought)] if thought else []
         if text:
             joined.append(TextDelta(text))
+        joined += [e for e in events if isinstance(e, ToolCallUpdate)]
         return joined + [e for e in events if isinstance(e, Finished)]

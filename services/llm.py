@@ -36,14 +36,28 @@ from services.errors import (
     ProviderRateLimited,
     ProviderUnavailable,
     ReasoningEffortUnsupported,
+    ToolsUnsupported,
 )
 from services.i18n import msg
+from services.llm_wire import chunks, detail, rejects_effort, rejects_tools, retry_after, usage_of
 from services.models import Usage
 from services.think import Delta, Reasoning, ThinkSplitter
+from services.tools.assemble import CallAssembler, CallRequest, ToolCalls
 
 # The text events live beside the parser that makes them from `<think>` blocks; this module is
 # where callers take them from.
-__all__ = ["LLM", "Delta", "Done", "LLMClient", "Reasoning", "StreamEvent", "join", "make_llm"]
+__all__ = [
+    "LLM",
+    "CallRequest",
+    "Delta",
+    "Done",
+    "LLMClient",
+    "Reasoning",
+    "StreamEvent",
+    "ToolCalls",
+    "join",
+    "make_llm",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +68,15 @@ class Done:
     finish_reason: str | None = None
 
 
-StreamEvent = Delta | Reasoning | Done
+StreamEvent = Delta | Reasoning | ToolCalls | Done
 
 
 class LLM(Protocol):
     """What the chat service needs of a model: the OpenAI client and the demo model both fit.
 
-    `reasoning_effort` ("low", "medium", "high") is sent only when given.
+    `reasoning_effort` ("low", "medium", "high") is sent only when given, and so are `tools`
+    (OpenAI function definitions); a round in which the model calls them ends with a
+    `ToolCalls` event before its `Done`.
     """
 
     def stream(
@@ -70,6 +86,7 @@ class LLM(Protocol):
         model: str,
         temperature: float | None = None,
         reasoning_effort: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamEvent]: ...
 
     async def complete(
@@ -126,9 +143,10 @@ class LLMClient:
         model: str,
         temperature: float | None = None,
         reasoning_effort: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Yield reasoning and text deltas, then one `Done`. Closing this generator closes the
-        connection.
+        """Yield reasoning and text deltas, the tool calls asked for (if any), then one `Done`.
+        Closing this generator closes the connection.
 
         Thinking arrives in one of three shapes: `delta.reasoning_content` (vLLM, llama.cpp,
         LM Studio, DeepSeek), `delta.reasoning` (Ollama, OpenRouter), or a `<think>` block at
@@ -138,14 +156,15 @@ class LLMClient:
         are read as plain JSON, not built into SDK models: that construction was a third of
         chatapp's CPU with many replies streaming at once (`make bench`, concurrency).
         """
-        request = (messages, model, temperature, reasoning_effort)
+        request = (messages, model, temperature, reasoning_effort, tools)
         async with self._errors(), self._open(*request) as response:
             usage: Usage | None = None
             finish: str | None = None
             splitter = ThinkSplitter()
-            async for chunk in _chunks(response.aiter_lines()):
+            calls = CallAssembler()
+            async for chunk in chunks(response.aiter_lines()):
                 if chunk.get("usage"):
-                    usage = _usage(chunk["usage"])
+                    usage = usage_of(chunk["usage"])
                 for choice in chunk.get("choices") or []:
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
@@ -158,6 +177,8 @@ class LLMClient:
                     if text:
                         for piece in splitter.feed(text):
                             yield piece
+                    if pieces := delta.get("tool_calls"):
+                        calls.feed(pieces)
             for piece in splitter.end():
                 yield piece
             if finish is None:
@@ -167,6 +188,8 @@ class LLMClient:
                         host=self.host,
                     )
                 )
+            if asked := calls.calls():
+                yield ToolCalls(asked)
             yield Done(usage, finish)
 
     @asynccontextmanager
@@ -176,6 +199,7 @@ class LLMClient:
         model: str,
         temperature: float | None,
         reasoning_effort: str | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[Any]:
         """The streaming HTTP response, asking for usage unless the server refused that once.
 
@@ -190,6 +214,8 @@ class LLMClient:
             request["temperature"] = temperature
         if reasoning_effort:
             request["reasoning_effort"] = reasoning_effort
+        if tools:
+            request["tools"] = tools
         if self._usage_supported:
             request["stream_options"] = {"include_usage": True}
         try:
@@ -202,11 +228,20 @@ class LLMClient:
                 del request["stream_options"]
                 response = await self._post_streaming(request)
         except openai.APIStatusError as exc:
-            if reasoning_effort and _rejects_effort(exc):
+            if reasoning_effort and rejects_effort(exc):
                 raise ReasoningEffortUnsupported(
                     msg(
                         "The model server at {host} does not accept a reasoning effort "
                         "setting. Turn it off in this chat's settings.",
+                        host=self.host,
+                    )
+                ) from None
+            if tools and rejects_tools(exc):
+                raise ToolsUnsupported(
+                    msg(
+                        "The model {model} at {host} cannot use tools. Turn tools off in "
+                        "this chat, or pick a model that supports them.",
+                        model=model,
                         host=self.host,
                     )
                 ) from None
@@ -269,7 +304,7 @@ class LLMClient:
                 )
             ) from None
         except openai.RateLimitError as exc:
-            wait = _retry_after(exc.response)
+            wait = retry_after(exc.response)
             when = f" Try again in {wait:.0f} s." if wait else " Try again in a moment."
             raise ProviderRateLimited(
                 msg(
@@ -289,11 +324,11 @@ class LLMClient:
                     )
                 ) from None
             raise ProviderError(
-                msg("The model server rejected the request: {detail}", detail=_detail(exc))
+                msg("The model server rejected the request: {detail}", detail=detail(exc))
             ) from None
         except openai.NotFoundError as exc:
             raise ProviderError(
-                msg("The model server does not know that: {detail}", detail=_detail(exc))
+                msg("The model server does not know that: {detail}", detail=detail(exc))
             ) from None
         except (openai.APITimeoutError, *TIMEOUT_ERRORS):  # type: ignore[misc]
             raise ProviderUnavailable(
@@ -323,7 +358,7 @@ class LLMClient:
                 msg(
                     "The model server answered HTTP {status}: {detail}",
                     status=exc.status_code,
-                    detail=_detail(exc),
+                    detail=detail(exc),
                 )
             ) from None
         except (
@@ -341,48 +376,6 @@ class LLMClient:
             ) from None
 
 
-def _usage(counts: dict[str, Any]) -> Usage:
-    details = counts.get("completion_tokens_details") or {}
-    return Usage(
-        prompt_tokens=counts.get("prompt_tokens") or 0,
-        completion_tokens=counts.get("completion_tokens") or 0,
-        total_tokens=counts.get("total_tokens") or 0,
-        reasoning_tokens=(details.get("reasoning_tokens") or 0) if isinstance(details, dict) else 0,
-    )
-
-
-def _rejects_effort(exc: openai.APIStatusError) -> bool:
-    """Whether a 400 (422 from strict FastAPI-based servers) refuses `reasoning_effort`.
-
-    Wordings seen: OpenAI "Unsupported parameter: 'reasoning_effort' …", vLLM and older OpenAI
-    "Unrecognized request argument supplied: reasoning_effort", pydantic "Extra inputs are not
-    permitted" naming the field.
-    """
-    if exc.status_code not in (400, 422):
-        return False
-    text = f"{exc} {_detail(exc)}".lower()
-    if "reasoning_effort" in text or "reasoning effort" in text:
-        return True
-    return any(
-        words in text
-        for words in ("unrecognized request argument", "unsupported parameter", "unknown parameter")
-    )
-
-
-def _retry_after(response: Any) -> float | None:
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _detail(exc: openai.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    message = body.get("message") or (body.get("error") or {}).get("message") or exc.message
-    return str(message)[:300]
-
-
 def make_llm(*, api_key: str, base_url: str, timeout: float) -> LLM:
     """The OpenAI client, or the offline demo model when neither key nor base URL is set."""
     if not api_key and not base_url:
@@ -390,36 +383,3 @@ def make_llm(*, api_key: str, base_url: str, timeout: float) -> LLM:
 
         return DemoLLM()
     return LLMClient(api_key=api_key, base_url=base_url, timeout=timeout)
-
-
-async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    """The JSON objects of an OpenAI-style server-sent event stream, up to `[DONE]`.
-
-    An `error` event, or a chunk holding an `error` object, is the server failing mid-reply.
-    """
-    event, data = "", []
-    async for line in lines:
-        if line:
-            field, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if field == "data":
-                data.append(value)
-            elif field == "event":
-                event = value
-            continue  # comments (":…") and other fields
-        if not data:
-            continue
-        payload = "\n".join(data)
-        kind, event, data = event, "", []
-        if payload.strip() == "[DONE]":
-            return
-        chunk = json.loads(payload)
-        if not isinstance(chunk, dict):
-            raise TypeError("a chunk that is not a JSON object")
-        if kind == "error" or chunk.get("error"):
-            error = chunk.get("error") or chunk
-            detail = error.get("message") if isinstance(error, dict) else str(error)
-            raise ProviderError(
-                msg("The model server failed mid-reply: {detail}", detail=detail or "no reason")
-            )
-        yield chunk

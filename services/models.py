@@ -26,6 +26,20 @@ class MessageStatus(StrEnum):
     ERROR = "error"
 
 
+class ToolCallStatus(StrEnum):
+    PENDING = "pending"  # waiting for the user to allow or deny it
+    RUNNING = "running"
+    DONE = "done"
+    ERROR = "error"  # the tool failed, timed out, or its server crashed
+    DENIED = "denied"
+    CANCELLED = "cancelled"  # the reply was stopped (or the process stopped) first
+
+
+FINAL_CALL_STATUSES = frozenset(
+    {ToolCallStatus.DONE, ToolCallStatus.ERROR, ToolCallStatus.DENIED, ToolCallStatus.CANCELLED}
+)
+
+
 _id_lock = threading.Lock()
 _last_ns = 0
 
@@ -83,6 +97,110 @@ class Usage:
 
 
 @dataclass(slots=True)
+class ToolCall:
+    """A tool call a reply made, saved in the reply as it happens.
+
+    `name` is the function name the model used; `server_id`, `server_name` and `tool` say
+    which MCP tool answered. `arguments` is the JSON text the model wrote. `offset` is how
+    much of the reply's text was there when the model asked, and `round` which request of
+    the reply asked (calls of one round share both): text and calls interleave by them.
+    `result` is the tool's answer as text, cut at the size cap (`truncated`); `error` says
+    what went wrong (a failure, a timeout, a denial).
+    """
+
+    id: str
+    name: str
+    arguments: str = ""
+    server_id: str = ""
+    server_name: str = ""
+    tool: str = ""
+    status: ToolCallStatus = ToolCallStatus.RUNNING
+    result: str = ""
+    truncated: bool = False
+    error: str | None = None
+    started_at: datetime | None = None
+    seconds: float | None = None
+    offset: int = 0
+    round: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (the status as its string, the time as ISO text)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "arguments": self.arguments,
+            "server_id": self.server_id,
+            "server_name": self.server_name,
+            "tool": self.tool,
+            "status": self.status.value,
+            "result": self.result,
+            "truncated": self.truncated,
+            "error": self.error,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "seconds": self.seconds,
+            "offset": self.offset,
+            "round": self.round,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ToolCall:
+        started = data.get("started_at")
+        if isinstance(started, str):
+            started = datetime.fromisoformat(started)
+        if isinstance(started, datetime) and started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        seconds = data.get("seconds")
+        return cls(
+            id=str(data.get("id") or ""),
+            name=str(data.get("name") or ""),
+            arguments=str(data.get("arguments") or ""),
+            server_id=str(data.get("server_id") or ""),
+            server_name=str(data.get("server_name") or ""),
+            tool=str(data.get("tool") or ""),
+            status=ToolCallStatus(data.get("status") or ToolCallStatus.DONE.value),
+            result=str(data.get("result") or ""),
+            truncated=bool(data.get("truncated")),
+            error=data.get("error"),
+            started_at=started if isinstance(started, datetime) else None,
+            seconds=float(seconds) if seconds is not None else None,
+            offset=int(data.get("offset") or 0),
+            round=int(data.get("round") or 0),
+        )
+
+
+def calls_to_json(calls: list[ToolCall]) -> list[dict[str, Any]]:
+    return [call.to_dict() for call in calls]
+
+
+def calls_from_json(data: Any) -> list[ToolCall]:
+    return [ToolCall.from_dict(item) for item in data or [] if isinstance(item, dict)]
+
+
+@dataclass(slots=True)
+class ToolServer:
+    """An MCP server a user added: a local command (`stdio`) or a URL (`http`).
+
+    `env` and `headers` hold secrets: services never hand their values to a page or the API.
+    `tools` holds per-tool choices by the tool's name: {"enabled": bool, "approval": "ask" |
+    "always"}; a tool not in it is on and asks every time.
+    """
+
+    user_id: str
+    name: str
+    transport: str  # "stdio" | "http"
+    command: str = ""
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    enabled: bool = True
+    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(slots=True)
 class User:
     email: str
     password_hash: str
@@ -129,6 +247,8 @@ class Message:
     # it thought (None: not known, or no thinking).
     reasoning: str = ""
     reasoning_seconds: float | None = None
+    # The tools the reply called, in order (services/models.py ToolCall).
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -20,3 +20,9 @@ class Options:
     max_title_chars: int = 200
     replies_per_minute: int = 20
     database_kind: str = "sqlite"
+    # Tools (MCP): may accounts other than the owner add remote (http) servers; how long a
+    # call may take; how much of a result is kept; how many rounds of calls a reply may make.
+    tools_remote_for_all: bool = False
+    tool_timeout: float = 60.0
+    tool_result_max_bytes: int = 100_000
+    tool_max_rounds: int = 8

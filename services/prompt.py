@@ -15,6 +15,8 @@ from services.i18n import msg
 from services.models import Attachment, Message, Role, Topic
 from services.options import Options
 from services.store import Store
+from services.tools.history import size as calls_size
+from services.tools.history import with_calls
 
 CONTINUE_PROMPT = (
     "Your previous reply was cut off. Continue it exactly where it stopped, without repeating "
@@ -56,7 +58,16 @@ async def build_prompt(
     budget = options.history_budget_chars
     kept: Prompt = []
     for message in reversed(path):
-        if message.role == Role.SYSTEM or not (message.content or message.id in files):
+        if message.role == Role.SYSTEM or not (
+            message.content or message.id in files or message.tool_calls
+        ):
+            continue
+        if message.tool_calls:  # a reply that called tools: its rounds, results and all
+            used = len(message.content) + calls_size(message)
+            if kept and used > budget:
+                break
+            budget -= used
+            kept += reversed(with_calls(message, options.tool_result_max_bytes))
             continue
         content: str | list[dict[str, Any]] = message.content
         if attached := files.get(message.id):

@@ -6,21 +6,26 @@ The last save is retried until the database takes it; then come the usage and th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from services.errors import ChatAppError, NotFound, StoreUnavailable
 from services.generation import Finished, Generation, ReasoningDelta, TextDelta
-from services.llm import LLM, Done, Reasoning
-from services.models import Message, MessageStatus, Topic, UsageRecord
+from services.llm import LLM, CallRequest, Done, Reasoning, ToolCalls
+from services.models import Message, MessageStatus, Topic, Usage, UsageRecord
 from services.options import Options
 from services.prompt import Prompt
 from services.store import Store
 from services.telemetry import NoTelemetry, Telemetry
 from services.titles import auto_title
+from services.tools.runner import cancel_unfinished
+
+if TYPE_CHECKING:
+    from services.tools.runner import ToolRunner
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +47,12 @@ class Replies:
         save_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         telemetry: Telemetry | None = None,
+        tools: ToolRunner | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
         self.options = options
+        self.tools = tools  # None: no tools (a topic's choice of them is ignored)
         self.changed = changed  # (user id, topic id): the topic's list entry changed
         # Runs a background task (a save's retries, a title) that shutting down cancels.
         self.spawn = spawn
@@ -84,17 +91,82 @@ class Replies:
         self, generation: Generation, prompt: Prompt, model: str, settings: dict[str, Any]
     ) -> None:
         message = generation.message
-        status, usage, error = MessageStatus.COMPLETE, None, None
+        status, error = MessageStatus.COMPLETE, None
         options: dict[str, Any] = {"temperature": settings.get("temperature")}
         if effort := settings.get("reasoning_effort"):  # not sent unless chosen
             options["reasoning_effort"] = effort
+        started = self.clock()
+        state = _Round(started=started, last_save=started)
+        try:
+            toolset = await self.tools.toolset(message.user_id, settings) if self.tools else None
+            if toolset is not None:
+                options["tools"] = toolset.specs
+            for number in itertools.count():
+                calls = await self._stream(generation, prompt, model, options, state)
+                if not calls or toolset is None or self.tools is None:
+                    break
+                if number >= self.options.tool_max_rounds:
+                    status, state.error_kind = MessageStatus.ERROR, "ToolRounds"
+                    error = (
+                        f"The model kept calling tools: stopped after {number} rounds. "
+                        "Continue to let it go on."
+                    )
+                    break
+                prompt = [*prompt, *await self.tools.run_round(generation, calls, toolset, number)]
+            if not generation.text and status == MessageStatus.COMPLETE:
+                status, error = (
+                    MessageStatus.ERROR,
+                    (
+                        "The model thought but sent no answer."
+                        if generation.reasoning
+                        else "The model sent an empty reply."
+                    ),
+                )
+                state.error_kind = "EmptyReply"
+        except asyncio.CancelledError:
+            status = generation.stop_status
+        except ChatAppError as exc:  # provider errors, and a store that failed mid-reply
+            status, error, state.error_kind = MessageStatus.ERROR, exc.message, type(exc).__name__
+        except Exception:
+            log.exception("generation %s failed", message.id)
+            status, error = MessageStatus.ERROR, "Something went wrong while writing the reply."
+            state.error_kind = "InternalError"
+        self.telemetry.reply_finished(
+            model, status.value, state.usage, state.error_kind, self.clock() - started
+        )
+        _stop_thinking(generation, self.clock())  # stopped, or failed, while still thinking
+        cancel_unfinished(generation)
+        generation.message = replace(
+            message,
+            content=generation.text,
+            status=status,
+            usage=state.usage,
+            error=error,
+            reasoning=generation.reasoning,
+            reasoning_seconds=generation.thinking_seconds,
+            tool_calls=list(generation.tool_calls),
+        )
+        generation.finishing = True
+        await asyncio.shield(self._finish(generation))
+
+    async def _stream(
+        self,
+        generation: Generation,
+        prompt: Prompt,
+        model: str,
+        options: dict[str, Any],
+        state: _Round,
+    ) -> tuple[CallRequest, ...]:
+        """One model request, streamed into the reply; the tools it asked for, if any."""
+        calls: tuple[CallRequest, ...] = ()
         stream = self.llm.stream(prompt, model=model, **options)
-        started = last_save = self.clock()
-        error_kind = None
         try:
             async for event in stream:
                 if isinstance(event, Done):
-                    usage = event.usage
+                    state.usage = _add(state.usage, event.usage)
+                    continue
+                if isinstance(event, ToolCalls):
+                    calls = event.calls
                     continue
                 if not event.text:
                     continue
@@ -106,51 +178,27 @@ class Replies:
                     generation._publish(ReasoningDelta(event.text))
                 else:
                     if not generation.parts:
-                        self.telemetry.first_token(model, self.clock() - started)
+                        self.telemetry.first_token(model, self.clock() - state.started)
                         _stop_thinking(generation, self.clock())
-                    generation.parts.append(event.text)
-                    generation._publish(TextDelta(event.text))
+                    text = event.text
+                    if state.after_calls and generation.text and not generation.text[-1].isspace():
+                        text = "\n\n" + text  # the answer after a round of calls: a new paragraph
+                    state.after_calls = False
+                    generation.parts.append(text)
+                    generation._publish(TextDelta(text))
                 if first and (hook := generation.on_first_text) is not None:
                     hook()  # the first words, thinking or answer: a page can show the turn
-                if self.clock() - last_save >= self.save_interval and generation.stored.is_set():
-                    last_save = self.clock()
+                if (
+                    self.clock() - state.last_save >= self.save_interval
+                    and generation.stored.is_set()
+                ):
+                    state.last_save = self.clock()
                     await self._save_progress(generation)
-            if not generation.text:
-                status, error = (
-                    MessageStatus.ERROR,
-                    (
-                        "The model thought but sent no answer."
-                        if generation.reasoning
-                        else "The model sent an empty reply."
-                    ),
-                )
-                error_kind = "EmptyReply"
-        except asyncio.CancelledError:
-            status = generation.stop_status
-        except ChatAppError as exc:  # provider errors, and a store that failed mid-reply
-            status, error, error_kind = MessageStatus.ERROR, exc.message, type(exc).__name__
-        except Exception:
-            log.exception("generation %s failed", message.id)
-            status, error = MessageStatus.ERROR, "Something went wrong while writing the reply."
-            error_kind = "InternalError"
         finally:
             # Closing the stream closes the provider connection, so a local model stops too.
             await asyncio.shield(_aclose(stream))
-        self.telemetry.reply_finished(
-            model, status.value, usage, error_kind, self.clock() - started
-        )
-        _stop_thinking(generation, self.clock())  # stopped, or failed, while still thinking
-        generation.message = replace(
-            message,
-            content=generation.text,
-            status=status,
-            usage=usage,
-            error=error,
-            reasoning=generation.reasoning,
-            reasoning_seconds=generation.thinking_seconds,
-        )
-        generation.finishing = True
-        await asyncio.shield(self._finish(generation))
+        state.after_calls = bool(calls)
+        return calls
 
     async def _save_progress(self, generation: Generation) -> None:
         try:
@@ -192,6 +240,7 @@ class Replies:
                 error=message.error,
                 reasoning=message.reasoning,
                 reasoning_seconds=message.reasoning_seconds,
+                tool_calls=message.tool_calls,
             )
         except NotFound:  # the topic was deleted meanwhile
             pass
@@ -244,7 +293,13 @@ class Replies:
             await asyncio.gather(task, return_exceptions=True)
         if not generation.finishing:  # cancelled before its first step: _run never ran
             generation.finishing = True
-            generation.message = replace(generation.message, content=generation.text, status=status)
+            cancel_unfinished(generation)
+            generation.message = replace(
+                generation.message,
+                content=generation.text,
+                status=status,
+                tool_calls=list(generation.tool_calls),
+            )
             await self._finish(generation)
         await generation.finished.wait()
 
@@ -253,6 +308,29 @@ async def _aclose(stream: Any) -> None:
     aclose = getattr(stream, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+@dataclass(slots=True)
+class _Round:
+    """What a reply's rounds share: when it began, its last progress save, usage so far."""
+
+    started: float
+    last_save: float
+    usage: Usage | None = None
+    error_kind: str | None = None
+    after_calls: bool = False
+
+
+def _add(total: Usage | None, more: Usage | None) -> Usage | None:
+    """Usage summed over a reply's requests (each round of tool calls is one)."""
+    if total is None or more is None:
+        return more or total
+    return Usage(
+        total.prompt_tokens + more.prompt_tokens,
+        total.completion_tokens + more.completion_tokens,
+        total.total_tokens + more.total_tokens,
+        total.reasoning_tokens + more.reasoning_tokens,
+    )
 
 
 def _stop_thinking(generation: Generation, now: float) -> None:

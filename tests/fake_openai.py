@@ -3,7 +3,11 @@
 It speaks the wire format (SSE `data:` frames of `chat.completion.chunk`, a usage chunk,
 `data: [DONE]`), plays scripted replies in order, records every request, and fails on cue:
 any status code, a stream cut halfway, a malformed chunk, a stall, an empty reply. A reply
-can think first, in any of the three shapes servers use for reasoning.
+can think first, in any of the three shapes servers use for reasoning, and can call tools:
+`tool_calls` stream in OpenAI's chunk shape (the first chunk of a call carries its index, id,
+type and name with empty arguments; later ones only the index and a piece of the arguments;
+several calls interleave), and a reply's text can be worked out from the request it answers
+(`answer=`), e.g. from the `tool` messages that carry the results back.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -29,6 +33,32 @@ Fault = Literal["cut", "malformed", "stall", "empty"]
 # Where a server puts the thinking: `delta.reasoning_content` (vLLM, llama.cpp, LM Studio,
 # DeepSeek), `delta.reasoning` (Ollama, OpenRouter), or a `<think>` block in the content.
 ReasoningShape = Literal["reasoning_content", "reasoning", "think"]
+
+
+@dataclass
+class Call:
+    """A tool call a scripted reply makes: `arguments` as JSON text (a dict is dumped)."""
+
+    name: str
+    arguments: str | dict[str, Any] = ""
+    id: str = ""
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.arguments, dict):
+            return json.dumps(self.arguments)
+        return self.arguments
+
+
+def tool_results(body: dict[str, Any]) -> list[str]:
+    """The contents of the `tool` messages after the last assistant message that called tools."""
+    messages = body.get("messages", [])
+    found: list[str] = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        found.append(str(message.get("content", "")))
+    return found[::-1]
 
 
 @dataclass
@@ -52,6 +82,34 @@ class Reply:
     reasoning: str = ""
     reasoning_shape: ReasoningShape = "reasoning_content"
     fault_after: int | None = None
+    # Tool calls, streamed after the text; the reply then ends with finish_reason "tool_calls".
+    tool_calls: list[Call] = field(default_factory=list)
+    # Work the text out from the request body when it arrives (e.g. `tool_results(body)`).
+    answer: Callable[[dict[str, Any]], str] | None = None
+
+    def call_chunks(self) -> list[dict[str, Any]]:
+        """The `delta.tool_calls` pieces: each call's head, then its arguments in pieces of
+        `chunk_size`, the calls' pieces taking turns (as parallel calls arrive)."""
+        queues: list[list[dict[str, Any]]] = []
+        for index, call in enumerate(self.tool_calls):
+            head = {
+                "index": index,
+                "id": call.id or f"call_{index}_{call.name}",
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
+            text, size = call.text, max(1, self.chunk_size)
+            rest = [
+                {"index": index, "function": {"arguments": text[i : i + size]}}
+                for i in range(0, len(text), size)
+            ]
+            queues.append([head, *rest])
+        chunks: list[dict[str, Any]] = []
+        while any(queues):
+            for queue in queues:
+                if queue:
+                    chunks.append(queue.pop(0))
+        return chunks
 
     def pieces(self) -> list[tuple[str, str]]:
         """The streamed chunks as (delta field, text), thinking first."""
@@ -98,6 +156,8 @@ class FakeOpenAI:
     port: int = 0
     # answer a request that sets `reasoning_effort` with a 400, as vLLM and OpenAI do
     reject_reasoning_effort: bool = False
+    # answer a request that carries `tools` with a 400, as Ollama does for a model without them
+    reject_tools: bool = False
 
     def __post_init__(self) -> None:
         self._queue: deque[Reply] = deque()
@@ -201,6 +261,12 @@ class FakeOpenAI:
                 "code": None,
             }
             return JSONResponse({"error": error}, status_code=400)
+        if self.reject_tools and body.get("tools"):
+            model = body.get("model", "fake")
+            error = {"message": f"{model} does not support tools", "type": "api_error"}
+            return JSONResponse({"error": error}, status_code=400)
+        if reply.answer is not None:
+            reply = replace(reply, text=reply.answer(body))
         if reply.status != 200:
             headers = {"retry-after": str(reply.retry_after)} if reply.retry_after else {}
             code = reply.error_code or {429: "rate_limit_exceeded"}.get(reply.status)
@@ -234,7 +300,12 @@ class FakeOpenAI:
                     await asyncio.sleep(reply.delay)
             if reply.fault == "cut" and reply.fault_after is not None:
                 raise _Cut  # asked to cut after the last chunk: all the text, no finish
-            yield _frame(_chunk(model, {}, finish_reason="stop"))
+            for call in reply.call_chunks():
+                yield _frame(_chunk(model, {"tool_calls": [call]}))
+                if reply.delay:
+                    await asyncio.sleep(reply.delay)
+            finish = "tool_calls" if reply.tool_calls else "stop"
+            yield _frame(_chunk(model, {}, finish_reason=finish))
             if usage:
                 yield _frame(
                     {
@@ -307,6 +378,15 @@ def _completion(model: str, reply: Reply, body: dict[str, Any]) -> dict[str, Any
         message["content"] = f"<think>{reply.reasoning}</think>\n\n{reply.text}"
     elif reply.reasoning:
         message[reply.reasoning_shape] = reply.reasoning
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": call.id or f"call_{index}_{call.name}",
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.text},
+            }
+            for index, call in enumerate(reply.tool_calls)
+        ]
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -316,7 +396,7 @@ def _completion(model: str, reply: Reply, body: dict[str, Any]) -> dict[str, Any
             {
                 "index": 0,
                 "message": message,
-                "finish_reason": "stop",
+                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
             }
         ],
         "usage": _usage(body, reply),

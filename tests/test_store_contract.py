@@ -7,6 +7,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from services.models import (
     Message,
     MessageStatus,
     Role,
+    ToolCall,
+    ToolCallStatus,
+    ToolServer,
     Topic,
     Usage,
     UsageRecord,
@@ -279,6 +283,80 @@ async def test_reasoning_is_kept_apart_from_the_answer(store: Store) -> None:
         Message(topic.id, alice.id, Role.ASSISTANT, "x", reasoning="r", reasoning_seconds=1.0)
     )
     assert (await store.get_message(alice.id, copy.id)).reasoning_seconds == 1.0
+
+
+async def test_tool_calls_are_kept_in_the_reply_as_they_happen(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    reply = await store.add_message(
+        Message(topic.id, alice.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
+    )
+    assert (await store.get_message(alice.id, reply.id)).tool_calls == []
+    started = utcnow().replace(microsecond=0)
+    call = ToolCall(
+        "call_1",
+        "get_time",
+        '{"zone": "Europe/Paris"}',
+        server_id="s1",
+        server_name="time",
+        tool="get_time",
+        status=ToolCallStatus.PENDING,
+        started_at=started,
+        offset=12,
+    )
+    await store.update_message(alice.id, reply.id, content="Let me check", tool_calls=[call])
+    await store.update_message(alice.id, reply.id, content="Let me check.")  # leaves them
+    (saved,) = (await store.get_message(alice.id, reply.id)).tool_calls
+    assert saved == call
+    done = replace(call, status=ToolCallStatus.DONE, result="12:00 ☀", truncated=True, seconds=0.5)
+    await store.update_message(alice.id, reply.id, tool_calls=[done])
+    (listed,) = await store.list_messages(alice.id, topic.id)
+    assert listed.tool_calls == [done]
+    copy = await store.add_message(
+        Message(topic.id, alice.id, Role.ASSISTANT, "x", tool_calls=[done], parent_id=reply.id)
+    )
+    assert (await store.get_message(alice.id, copy.id)).tool_calls == [done]
+    assert [m.tool_calls for m in await store.path_to(alice.id, copy.id)] == [[done], [done]]
+
+
+async def test_tool_servers_belong_to_their_user(store: Store) -> None:
+    alice, bob = await make_user(store, "a@example.com"), await make_user(store, "b@example.com")
+    local = await store.add_tool_server(
+        ToolServer(
+            alice.id,
+            "time",
+            "stdio",
+            command="python",
+            args=["-m", "mcp_server_time"],
+            env={"TZ": "Europe/Paris"},
+        )
+    )
+    remote = await store.add_tool_server(
+        ToolServer(alice.id, "web", "http", url="https://x.test/mcp", headers={"Auth": "s3cret"})
+    )
+    assert [s.id for s in await store.list_tool_servers(alice.id)] == [local.id, remote.id]
+    got = await store.get_tool_server(alice.id, local.id)
+    assert (got.command, got.args, got.env, got.enabled) == (
+        "python",
+        ["-m", "mcp_server_time"],
+        {"TZ": "Europe/Paris"},
+        True,
+    )
+    got.enabled = False
+    got.tools = {"get_time": {"enabled": True, "approval": "always"}}
+    await store.save_tool_server(got)
+    again = await store.get_tool_server(alice.id, local.id)
+    assert (again.enabled, again.tools, again.created_at) == (False, got.tools, local.created_at)
+    assert await store.list_tool_servers(bob.id) == []
+    for attempt in (
+        store.get_tool_server(bob.id, local.id),
+        store.delete_tool_server(bob.id, local.id),
+        store.save_tool_server(replace(got, user_id=bob.id)),
+    ):
+        with pytest.raises(NotFound):
+            await attempt
+    await store.delete_tool_server(alice.id, local.id)
+    assert [s.id for s in await store.list_tool_servers(alice.id)] == [remote.id]
 
 
 async def test_user_scoping(store: Store) -> None:

@@ -25,6 +25,7 @@ STATUS: list[tuple[type[errors.ChatAppError], int]] = [  # the first match wins
     (errors.ProviderRateLimited, 429),
     (errors.ProviderAuthError, 502),
     (errors.ProviderError, 502),
+    (errors.ToolError, 502),
     (errors.StoreUnavailable, 503),
     (errors.ChatAppError, 500),
 ]

@@ -38,14 +38,17 @@ from chatapp.api.schemas import (
     UserOut,
     event_schema,
     inline,
+    tool_event,
 )
+from chatapp.api.tool_routes import router as tool_router
+from chatapp.api.tool_schemas import ToolCallOut
 from pages.attachments import attachment_response
 from services.archive import MAX_TOPICS, ArchiveIn, GptConversation, TopicFileIn
 from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
 from services.errors import AuthError, InvalidInput
-from services.generation import ReasoningDelta
+from services.generation import ReasoningDelta, ToolCallUpdate
 from services.models import MessageStatus, User
 
 HEARTBEAT = 15.0  # seconds between keep-alive comments while a reply is quiet
@@ -70,8 +73,11 @@ TOKEN_BODY = {
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events: `start` (message ids; not on reattaching), "
-        "`delta` (text), then `done` (the message as saved, status and usage) or `error` "
-        "(code and message). Comment lines keep a quiet connection alive.",
+        "`reasoning` and `delta` (text), `tool_call` (a call started, with its arguments), "
+        "`tool_approval` (a call waits for POST /topics/{id}/tool_calls/{call_id}), "
+        "`tool_result` (a call ended: done, error, denied or cancelled), then `done` (the "
+        "message as saved, status and usage) or `error` (code and message). Comment lines "
+        "keep a quiet connection alive.",
         "content": {"text/event-stream": {"itemSchema": event_schema()}},
     }
 }
@@ -107,6 +113,8 @@ async def sse(generation: Generation, start: StreamStart | None) -> AsyncIterato
                     yield frame("reasoning", StreamReasoning(text=event.text))
                 elif isinstance(event, TextDelta):
                     yield frame("delta", StreamDelta(text=event.text))
+                elif isinstance(event, ToolCallUpdate):
+                    yield frame(tool_event(event.call.status), ToolCallOut.of(event.call))
                 elif isinstance(event, Finished):
                     yield final_frame(event)
                     return
@@ -384,4 +392,5 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         await services.chat.select_branch(user.id, message_id)
         return Response(status_code=204)
 
+    api.include_router(tool_router(services, current_user))
     return api

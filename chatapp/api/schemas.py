@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chatapp.api.tool_schemas import ToolCallOut
 from services.attachments import MAX_FILES
 from services.models import Attachment, Message, SearchHit, Share, Topic, User
 
@@ -140,6 +141,9 @@ class MessageOut(BaseModel):
     reasoning_seconds: float | None = Field(
         None, description="How long the model thought, when it did."
     )
+    tool_calls: list[ToolCallOut] = Field(
+        default_factory=list, description="The tools the reply called, in order."
+    )
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
@@ -156,6 +160,7 @@ class MessageOut(BaseModel):
             created_at=message.created_at,
             reasoning=message.reasoning,
             reasoning_seconds=message.reasoning_seconds,
+            tool_calls=[ToolCallOut.of(call) for call in message.tool_calls],
         )
 
 
@@ -192,9 +197,17 @@ STREAM_EVENTS: dict[str, type[BaseModel]] = {
     "start": StreamStart,
     "reasoning": StreamReasoning,
     "delta": StreamDelta,
+    "tool_call": ToolCallOut,  # a call started (status running), with its arguments
+    "tool_approval": ToolCallOut,  # a call waits for the user (status pending)
+    "tool_result": ToolCallOut,  # a call ended: done, error, denied or cancelled
     "done": MessageOut,  # last: the reply as saved, with its status and usage
     "error": StreamError,
 }
+
+
+def tool_event(status: str) -> str:
+    """The SSE event a tool call's change is sent as."""
+    return {"pending": "tool_approval", "running": "tool_call"}.get(status, "tool_result")
 
 
 def inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -351,6 +364,10 @@ class SharedMessage(BaseModel):
     content: str
     model: str | None = None
     created_at: str
+    tool_calls: list[ToolCallOut] = Field(
+        default_factory=list,
+        description="Calls the reply made; results only when the owner shared them.",
+    )
 
 
 class SharedOut(BaseModel):

@@ -16,20 +16,24 @@ from services.models import (
     MessageStatus,
     Role,
     Share,
+    ToolCall,
+    ToolServer,
     Topic,
     Usage,
     User,
+    calls_from_json,
+    calls_to_json,
     utcnow,
 )
 
-R = TypeVar("R", User, Topic, Message, Attachment, Share)
+R = TypeVar("R", User, Topic, Message, Attachment, Share, ToolServer)
 
 # Each record type's field names, and those that hold a datetime, found once: `fields()`
 # builds them anew on every call, and a prompt's history loads a record per message before
 # the model request leaves.
 FIELD_NAMES: dict[type, frozenset[str]] = {
     kind: frozenset(f.name for f in fields(kind))
-    for kind in (User, Topic, Message, Attachment, Share)
+    for kind in (User, Topic, Message, Attachment, Share, ToolServer)
 }
 TIME_FIELDS: dict[type, tuple[str, ...]] = {
     kind: tuple(f.name for f in fields(kind) if f.type in (datetime, "datetime"))
@@ -39,9 +43,13 @@ ROLES = {role.value: role for role in Role}  # a look-up: calling the enum takes
 STATUSES = {status.value: status for status in MessageStatus}
 
 
-def dump(record: User | Topic | Message | Attachment | Share) -> dict[str, Any]:
-    """A record's fields as plain values: enums as their strings, usage as a dict or None."""
-    return {k: v.value if isinstance(v, Enum) else v for k, v in asdict(record).items()}
+def dump(record: User | Topic | Message | Attachment | Share | ToolServer) -> dict[str, Any]:
+    """A record's fields as plain values: enums as their strings, usage as a dict or None,
+    a message's tool calls as JSON values."""
+    values = {k: v.value if isinstance(v, Enum) else v for k, v in asdict(record).items()}
+    if isinstance(record, Message):
+        values["tool_calls"] = calls_to_json(record.tool_calls)
+    return values
 
 
 def load(kind: type[R], values: Mapping[str, Any]) -> R:
@@ -61,7 +69,10 @@ def load(kind: type[R], values: Mapping[str, Any]) -> R:
             role=ROLES[kwargs["role"]],
             status=STATUSES[kwargs["status"]],
             usage=Usage.from_dict(kwargs["usage"]),
+            tool_calls=calls_from_json(kwargs.get("tool_calls")),
         )
+    elif kind is ToolServer:
+        kwargs["enabled"] = bool(kwargs["enabled"])
     return kind(**kwargs)
 
 
@@ -102,6 +113,7 @@ def message_changes(
     error: str | None,
     reasoning: str | None = None,
     reasoning_seconds: float | None = None,
+    tool_calls: list[ToolCall] | None = None,
 ) -> dict[str, Any]:
     """What an update_message call sets, as plain values, always with a new `updated_at`."""
     changes = given(
@@ -111,6 +123,7 @@ def message_changes(
         error=error,
         reasoning=reasoning,
         reasoning_seconds=reasoning_seconds,
+        tool_calls=calls_to_json(tool_calls) if tool_calls is not None else None,
     )
     return {**changes, "updated_at": utcnow()}
 

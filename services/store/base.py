@@ -12,6 +12,8 @@ from services.models import (
     MessageStatus,
     SearchHit,
     Share,
+    ToolCall,
+    ToolServer,
     Topic,
     Usage,
     UsageRecord,
@@ -112,8 +114,16 @@ class Store(Protocol):
         error: str | None = None,
         reasoning: str | None = None,
         reasoning_seconds: float | None = None,
+        tool_calls: list[ToolCall] | None = None,
     ) -> None: ...
     async def set_active_leaf(self, user_id: str, topic_id: str, leaf_id: str | None) -> None: ...
+
+    # tool servers: each user's own; another user's is NotFound
+    async def add_tool_server(self, server: ToolServer) -> ToolServer: ...
+    async def get_tool_server(self, user_id: str, server_id: str) -> ToolServer: ...
+    async def list_tool_servers(self, user_id: str) -> list[ToolServer]: ...
+    async def save_tool_server(self, server: ToolServer) -> ToolServer: ...  # replaces it
+    async def delete_tool_server(self, user_id: str, server_id: str) -> None: ...
 
     # revoked tokens
     async def revoke_token(self, jti: str, expires_at: datetime) -> None: ...

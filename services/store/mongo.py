@@ -20,6 +20,7 @@ from services.models import (
     Role,
     SearchHit,
     Share,
+    ToolCall,
     Topic,
     Usage,
     UsageRecord,
@@ -35,7 +36,8 @@ from services.store._records import (
     search_words,
     snippet_around,
 )
-from services.store.mongo_base import MongoBase, as_doc, from_doc, naive_utc, now_ms, to_ms
+from services.store.mongo_base import as_doc, from_doc, naive_utc, now_ms, to_ms
+from services.store.mongo_tools import MongoToolServers
 
 AFTER = ReturnDocument.AFTER
 
@@ -45,7 +47,7 @@ def _all_words(field: str, words: list[str]) -> dict[str, Any]:
     return {"$and": [{field: {"$regex": re.escape(w), "$options": "i"}} for w in words]}
 
 
-class MongoStore(MongoBase):
+class MongoStore(MongoToolServers):
     """Users, topics and their message trees, shares, usage, attachments (bytes in GridFS)
     and search, as collections of one MongoDB database."""
 
@@ -432,8 +434,11 @@ class MongoStore(MongoBase):
         error: str | None = None,
         reasoning: str | None = None,
         reasoning_seconds: float | None = None,
+        tool_calls: list[ToolCall] | None = None,
     ) -> None:
-        changes = message_changes(content, status, usage, error, reasoning, reasoning_seconds)
+        changes = message_changes(
+            content, status, usage, error, reasoning, reasoning_seconds, tool_calls
+        )
         async with self._guard():
             result = await self.messages.update_one(
                 {"_id": message_id, "user_id": user_id}, {"$set": changes}

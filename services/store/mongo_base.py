@@ -17,13 +17,13 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo import errors as mongo_errors
 
 from services.errors import Conflict, StoreUnavailable
-from services.models import Attachment, Message, Share, Topic, User, utcnow
+from services.models import Attachment, Message, Share, ToolServer, Topic, User, utcnow
 from services.store._records import R, dump, load
 
 SELECTION_TIMEOUT_MS = 5000  # how long open() waits for a server before saying it is down
 
 
-def as_doc(record: User | Topic | Message | Attachment | Share) -> dict[str, Any]:
+def as_doc(record: User | Topic | Message | Attachment | Share | ToolServer) -> dict[str, Any]:
     """A record as a document: our string id is the `_id`."""
     values = dump(record)
     values["_id"] = values.pop("id")
@@ -61,6 +61,7 @@ class MongoBase:
         self.attachments = self.db["attachments"]
         self.usage = self.db["usage"]
         self.shares = self.db["shares"]
+        self.tool_servers = self.db["tool_servers"]
         self._files: AsyncIOMotorGridFSBucket | None = None
 
     @property
@@ -106,6 +107,7 @@ class MongoBase:
         await self.attachments.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
         await self.usage.create_index([("user_id", ASCENDING), ("day", ASCENDING)])
         await self.shares.create_index("topic_id", unique=True)
+        await self.tool_servers.create_index([("user_id", ASCENDING), ("_id", ASCENDING)])
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:

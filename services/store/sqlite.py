@@ -19,6 +19,7 @@ from services.models import (
     MessageStatus,
     SearchHit,
     Share,
+    ToolCall,
     Topic,
     Usage,
     UsageRecord,
@@ -36,7 +37,7 @@ from services.store._records import (
     search_words,
     snippet_around,
 )
-from services.store.sqlite_base import SqliteBase, decode_row, timestamp
+from services.store.sqlite_base import decode_row, timestamp
 from services.store.sqlite_search import (
     BY_GRAMS,
     BY_WORDS,
@@ -48,6 +49,7 @@ from services.store.sqlite_search import (
     has_cjk,
     term_range,
 )
+from services.store.sqlite_tools import SqliteToolServers
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -66,7 +68,7 @@ def _unlink_all(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-class SqliteStore(SqliteBase):
+class SqliteStore(SqliteToolServers):
     """The default store: users, topics and their message trees, shares, usage, attachments
     (bytes in files beside the database) and search, in one SQLite file."""
 
@@ -435,8 +437,11 @@ class SqliteStore(SqliteBase):
         error: str | None = None,
         reasoning: str | None = None,
         reasoning_seconds: float | None = None,
+        tool_calls: list[ToolCall] | None = None,
     ) -> None:
-        changes = message_changes(content, status, usage, error, reasoning, reasoning_seconds)
+        changes = message_changes(
+            content, status, usage, error, reasoning, reasoning_seconds, tool_calls
+        )
         async with self._write():
             if not await self._update(
                 "messages", changes, "id = ? AND user_id = ?", message_id, user_id

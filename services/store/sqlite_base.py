@@ -22,13 +22,15 @@ import aiosqlite
 
 from services.errors import Conflict, StoreUnavailable
 from services.i18n import msg
-from services.models import Message, Usage
+from services.models import Message, Usage, calls_from_json
 from services.store._records import ROLES, STATUSES, R, aware, load
 from services.store.sqlite_migrations import migrate
 
 log = logging.getLogger(__name__)
 
-JSON_COLUMNS = frozenset({"settings", "usage", "snapshot"})
+JSON_COLUMNS = frozenset(
+    {"settings", "usage", "snapshot", "tool_calls", "args", "env", "headers", "tools"}
+)
 # WAL lets pages read while a reply is saved; NORMAL sync is safe in WAL and much faster.
 PRAGMAS = ("foreign_keys = ON", "synchronous = NORMAL")
 BUSY_MS = 5_000  # how long a statement waits for another process's write lock
@@ -82,6 +84,7 @@ def _message(row: sqlite3.Row) -> Message:
         updated_at=aware(datetime.fromisoformat(row["updated_at"])),
         reasoning=row["reasoning"],
         reasoning_seconds=row["reasoning_seconds"],
+        tool_calls=calls_from_json(json.loads(row["tool_calls"])) if row["tool_calls"] else [],
     )
 
 

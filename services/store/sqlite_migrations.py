@@ -317,3 +317,30 @@ async def _search_by_trigrams(db: aiosqlite.Connection) -> None:
         END;
         """,
     )
+
+
+@migration(16)
+async def _tools(db: aiosqlite.Connection) -> None:
+    """Tool calls inside replies (JSON), and the MCP servers each user added."""
+    await run_script(
+        db,
+        """
+        ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE tool_servers (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            transport TEXT NOT NULL,
+            command TEXT NOT NULL DEFAULT '',
+            args TEXT NOT NULL DEFAULT '[]',
+            env TEXT NOT NULL DEFAULT '{}',
+            url TEXT NOT NULL DEFAULT '',
+            headers TEXT NOT NULL DEFAULT '{}',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            tools TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX tool_servers_by_user ON tool_servers (user_id, id);
+        """,
+    )

@@ -1,0 +1,1 @@
+"""Tools: MCP servers a user adds, their sessions, and the calls a reply makes to them."""
