@@ -5,7 +5,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Path, Response
 
 from chatapp.api.tool_schemas import (
     ToolCallAnswer,
@@ -40,7 +40,7 @@ def router(services: Services, current_user: Callable[..., Awaitable[User]]) -> 
         return [ToolServerOut.of(s) for s in await services.tools.list_servers(user)]
 
     @api.post("/tools/servers", response_model=ToolServerOut, status_code=201)
-    async def add_server(body: ToolServerIn, user: CurrentUser) -> ToolServerOut:
+    async def add_server(body: Annotated[ToolServerIn, Body()], user: CurrentUser) -> ToolServerOut:
         """Add an MCP server. Local commands (stdio) only for the owner; remote ones (http)
         for everyone when the owner allows it (CHATAPP_TOOLS_REMOTE_FOR_ALL)."""
         return ToolServerOut.of(await services.tools.add_server(user, **body.model_dump()))

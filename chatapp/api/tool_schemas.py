@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from services.models import ToolCall, ToolServer
 from services.tools.service import ToolChoice
 
 CallStatus = Literal["pending", "running", "done", "error", "denied", "cancelled"]
 Secrets = dict[str, str]
+# The rules services/tools/service.py keeps, stated here so the schema allows what it takes.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Command = Annotated[
+    str, StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
+Arg = Annotated[str, StringConstraints(max_length=4000, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s/]+")]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+HeaderName = Annotated[str, StringConstraints(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")]
+Value = Annotated[str, StringConstraints(max_length=10_000)]
+HeaderValue = Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\r\n]*$")]
+# Only names of that shape: patternProperties alone would let any other key through.
+CLOSED: dict[str, Any] = {"additionalProperties": False}
+EnvIn = Annotated[dict[EnvName, Value], Field(json_schema_extra=CLOSED)]
+EnvPatch = Annotated[dict[EnvName, Value | None], Field(json_schema_extra=CLOSED)]
+HeadersIn = Annotated[dict[HeaderName, HeaderValue], Field(json_schema_extra=CLOSED)]
+HeadersPatch = Annotated[dict[HeaderName, HeaderValue | None], Field(json_schema_extra=CLOSED)]
 
 
 class ToolCallOut(BaseModel):
@@ -38,30 +55,42 @@ class ToolCallOut(BaseModel):
         return cls.model_validate(call.to_dict())
 
 
-class ToolServerIn(BaseModel):
-    """A new MCP server: a local command (stdio; the owner only) or a URL (http)."""
+class StdioServerIn(BaseModel):
+    """A local command (the owner only): it runs on the chatapp machine."""
 
-    name: str = Field(min_length=1, max_length=100)
-    transport: Literal["stdio", "http"]
-    command: str = Field("", max_length=1000)
-    args: list[str] = Field(default_factory=list, max_length=100)
-    env: Secrets = Field(default_factory=dict, description="Secret: never sent back.")
-    url: str = Field("", max_length=2000)
-    headers: Secrets = Field(default_factory=dict, description="Secret: never sent back.")
-    enabled: bool = True
+    name: Name
+    transport: Literal["stdio"]
+    command: Command
+    args: list[Arg] = Field(default_factory=list, max_length=100)
+    env: EnvIn = Field(default_factory=dict, description="Secret: never sent back.")
+    enabled: StrictBool = True
+
+
+class HttpServerIn(BaseModel):
+    """A remote server over Streamable HTTP (others than the owner when the owner allows)."""
+
+    name: Name
+    transport: Literal["http"]
+    url: Url
+    headers: HeadersIn = Field(default_factory=dict, description="Secret: never sent back.")
+    enabled: StrictBool = True
+
+
+ToolServerIn = Annotated[StdioServerIn | HttpServerIn, Field(discriminator="transport")]
 
 
 class ToolServerPatch(BaseModel):
     """What to change. `env` and `headers`, when given, are the whole set of names: a name
-    left out is removed; a name whose value is null or "********" keeps its saved value."""
+    left out is removed; a name whose value is null or "********" keeps its saved value.
+    `command` and `args` apply to a local server, `url` and `headers` to a remote one."""
 
-    name: str | None = Field(None, min_length=1, max_length=100)
-    command: str | None = Field(None, max_length=1000)
-    args: list[str] | None = Field(None, max_length=100)
-    env: dict[str, str | None] | None = None
-    url: str | None = Field(None, max_length=2000)
-    headers: dict[str, str | None] | None = None
-    enabled: bool | None = None
+    name: Name | None = None
+    command: Command | None = None
+    args: list[Arg] | None = Field(None, max_length=100)
+    env: EnvPatch | None = None
+    url: Url | None = None
+    headers: HeadersPatch | None = None
+    enabled: StrictBool | None = None
 
 
 class ToolServerOut(BaseModel):
@@ -129,15 +158,17 @@ class ToolListOut(BaseModel):
 
 
 class ToolPatch(BaseModel):
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     approval: Literal["ask", "always"] | None = None
 
 
 class TopicTools(BaseModel):
     """The servers whose tools are on in a topic."""
 
-    server_ids: list[str] = Field(max_length=100)
+    server_ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(max_length=100)
 
 
 class ToolCallAnswer(BaseModel):
-    allow: bool = Field(description="true: run the call; false: tell the model it was declined.")
+    allow: StrictBool = Field(
+        description="true: run the call; false: tell the model it was declined."
+    )

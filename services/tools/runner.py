@@ -134,7 +134,9 @@ class ToolRunner:
         offset = len(generation.text)
         calls = [self._new_call(request, toolset, offset, round_number) for request in requests]
         generation.tool_calls.extend(calls)
-        for call in calls:
+        for call in calls:  # answerable from the moment anyone hears of it
+            if call.status == ToolCallStatus.PENDING:
+                generation.approvals[call.id] = asyncio.get_running_loop().create_future()
             generation._publish(ToolCallUpdate(replace(call)))
         await self.save(generation)
         tasks = [
@@ -148,6 +150,8 @@ class ToolRunner:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for call in calls:
+                generation.approvals.pop(call.id, None)
         cap = self.options.tool_result_max_bytes
         asked = {
             "role": "assistant",
@@ -199,8 +203,7 @@ class ToolRunner:
         route = toolset.routes[call.name]
         try:
             if call.status == ToolCallStatus.PENDING:
-                waiting = asyncio.get_running_loop().create_future()
-                generation.approvals[call.id] = waiting
+                waiting = generation.approvals[call.id]
                 try:
                     allowed = await waiting
                 finally:

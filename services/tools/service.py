@@ -212,7 +212,7 @@ class ToolService:
     # ----- rules ------------------------------------------------------------------------------
 
     def _check(self, user: User, server: ToolServer) -> None:
-        server.name = " ".join(server.name.split())
+        server.name = server.name.strip() or server.name
         if not server.name or len(server.name) > 100:
             raise InvalidInput("Give the server a name (at most 100 characters).")
         if server.transport not in TRANSPORTS:
@@ -222,7 +222,7 @@ class ToolService:
                 raise PermissionDenied(
                     "Only the owner of this chatapp may add servers that run a command here."
                 )
-            if not server.command.strip() or len(server.command) > 1000:
+            if not server.command or len(server.command) > 1000:
                 raise InvalidInput("Give the command that starts the server.")
             if len(server.args) > 100 or any(len(arg) > 4000 for arg in server.args):
                 raise InvalidInput("Too many arguments, or one too long.")
