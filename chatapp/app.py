@@ -133,6 +133,7 @@ def options_from(settings: Settings) -> Options:
         replies_per_minute=settings.replies_per_minute,
         database_kind="mongodb" if settings.database.startswith("mongodb") else "sqlite",
         tools_remote_for_all=settings.tools_remote_for_all,
+        tools_local=settings.tools_local,
         tool_timeout=settings.tool_timeout,
         tool_result_max_bytes=settings.tool_result_max_bytes,
         tool_max_rounds=settings.tool_max_rounds,

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # Tools (MCP servers). Only the owner may add local-command servers (they run programs on
     # this machine); this lets every account add remote (Streamable HTTP) ones too.
     tools_remote_for_all: bool = False
+    # Off: no local-command server may be added or started, not even by the owner (a shared
+    # host, or a machine where nothing but remote tools should run).
+    tools_local: bool = True
     tool_timeout: float = Field(60.0, gt=0, le=3600)  # seconds a tool call may take
     tool_result_max_bytes: int = Field(100_000, ge=1_000, le=10_000_000)  # kept of a result
     tool_max_rounds: int = Field(8, ge=1, le=100)  # requests with tool calls in one reply

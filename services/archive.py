@@ -27,6 +27,7 @@ from pydantic import (
 
 from services.chat import ChatService, Turn
 from services.errors import InvalidInput, TooLarge
+from services.i18n import msg
 from services.models import (
     Message,
     MessageStatus,
@@ -286,17 +287,19 @@ def markdown_of(topic: Topic, turns: list[Turn]) -> str:
 
 def parse_import(user_id: str, data: bytes) -> list[tuple[Topic, list[Message]]]:
     if len(data) > MAX_IMPORT_BYTES:
-        raise TooLarge(f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+        raise TooLarge(msg("The file is over {size} MB.", size=MAX_IMPORT_BYTES // 1024 // 1024))
     try:
         raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"The file is not JSON ({exc}).") from None
+        raise InvalidInput(msg("The file is not JSON ({reason}).", reason=exc)) from None
     try:
         # Strict, from the JSON text: a number is not a date, nor `true` a version, nor
         # "1" a time (the API's schema says so, and the import keeps to it).
         if isinstance(raw, list):
             if len(raw) > MAX_TOPICS:
-                raise InvalidInput(f"At most {MAX_TOPICS} conversations per import.")
+                raise InvalidInput(
+                    msg("At most {count} conversations per import.", count=MAX_TOPICS)
+                )
             conversations = CONVERSATIONS.validate_json(data, strict=True)
             return [from_chatgpt(user_id, c, n) for n, c in enumerate(conversations, 1)]
         if isinstance(raw, dict) and raw.get("format") == ARCHIVE:
@@ -309,10 +312,14 @@ def parse_import(user_id: str, data: bytes) -> list[tuple[Topic, list[Message]]]
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(
-            f"The file does not match its format at {where}: {first['msg']}."
+            msg(
+                "The file does not match its format at {where}: {reason}.",
+                where=where,
+                reason=first["msg"],
+            )
         ) from None
     raise InvalidInput(
-        "This is not a chatapp export (archive or topic) nor ChatGPT's conversations.json."
+        msg("This is not a chatapp export (archive or topic) nor ChatGPT's conversations.json.")
     )
 
 
@@ -320,10 +327,17 @@ def from_chatapp(user_id: str, given: TopicIn, number: int) -> tuple[Topic, list
     name = f"Topic {number} ({given.title[:40]!r})"
     by_id = {m.id: m for m in given.messages}
     if len(by_id) != len(given.messages):
-        raise InvalidInput(f"{name}: two messages share an id.")
+        raise InvalidInput(msg("{name}: two messages share an id.", name=name))
     for m in given.messages:
         if m.parent_id is not None and m.parent_id not in by_id:
-            raise InvalidInput(f"{name}: message {m.id} answers {m.parent_id}, which is missing.")
+            raise InvalidInput(
+                msg(
+                    "{name}: message {id} answers {parent}, which is missing.",
+                    name=name,
+                    id=m.id,
+                    parent=m.parent_id,
+                )
+            )
     nodes = [
         (m.id, m.parent_id, m.role, m.content, m.model, m.status, aware(m.created_at))
         for m in given.messages
@@ -341,7 +355,9 @@ def from_chatgpt(user_id: str, given: GptConversation, number: int) -> tuple[Top
     name = f"Conversation {number} ({title[:40]!r})"
     for node_id, node in given.mapping.items():
         if node.parent is not None and node.parent not in given.mapping:
-            raise InvalidInput(f"{name}: node {node_id} has a parent that is not there.")
+            raise InvalidInput(
+                msg("{name}: node {id} has a parent that is not there.", name=name, id=node_id)
+            )
 
     def kept(node_id: str) -> bool:
         message = given.mapping[node_id].message
@@ -356,7 +372,7 @@ def from_chatgpt(user_id: str, given: GptConversation, number: int) -> tuple[Top
         seen = set()
         while node_id is not None and not kept(node_id):
             if node_id in seen:
-                raise InvalidInput(f"{name}: its messages loop back on themselves.")
+                raise InvalidInput(msg("{name}: its messages loop back on themselves.", name=name))
             seen.add(node_id)
             node_id = given.mapping[node_id].parent
         return node_id
@@ -428,7 +444,9 @@ def build(
         ordered.append(node)
         stack.extend(sorted(children[node[0]], key=lambda n: n[6], reverse=True))
     if len(ordered) != len(nodes):
-        raise InvalidInput(f"{name}: some messages do not lead back to a first message.")
+        raise InvalidInput(
+            msg("{name}: some messages do not lead back to a first message.", name=name)
+        )
     created_at = aware(created_at)
     topic_id = id_at(created_at)
     new_ids: dict[str, str] = {}

@@ -23,6 +23,7 @@ class Options:
     # Tools (MCP): may accounts other than the owner add remote (http) servers; how long a
     # call may take; how much of a result is kept; how many rounds of calls a reply may make.
     tools_remote_for_all: bool = False
+    tools_local: bool = True  # may local-command (stdio) servers be added and started at all
     tool_timeout: float = 60.0
     tool_result_max_bytes: int = 100_000
     tool_max_rounds: int = 8

@@ -30,6 +30,8 @@ def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppSe
             "CHATAPP_AUTO_TITLE": "false",
             "CHATAPP_REPLIES_PER_MINUTE": "100000",
             "CHATAPP_LLM_TIMEOUT": "5",
+            # The test account is the owner: random commands must never be started.
+            "CHATAPP_TOOLS_LOCAL": "false",
         }
         with run_app(data_dir=data_dir, env=env) as app:
             token = httpx.post(

@@ -22,6 +22,7 @@ from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
 from services.errors import ToolError
+from services.i18n import msg
 from services.models import ToolServer
 
 log = logging.getLogger(__name__)
@@ -126,11 +127,21 @@ class Session:
         except TimeoutError:
             self.broken = True
             raise ToolError(
-                f"The tool server {self.server.name} did not start within {CONNECT_TIMEOUT:g} s."
+                msg(
+                    "The tool server {name} did not start within {seconds:g} s.",
+                    name=self.server.name,
+                    seconds=CONNECT_TIMEOUT,
+                )
             ) from None
         if self.client is None:
             why = _describe(self._error) if self._error else "it stopped"
-            raise ToolError(f"Could not connect to the tool server {self.server.name}: {why}.")
+            raise ToolError(
+                msg(
+                    "Could not connect to the tool server {name}: {reason}.",
+                    name=self.server.name,
+                    reason=why,
+                )
+            )
         return self.client
 
     async def close(self) -> None:
@@ -156,7 +167,7 @@ class McpSessions:
     async def _session(self, server: ToolServer) -> Session:
         async with self._locks.setdefault(server.id, asyncio.Lock()):
             if self._closed:
-                raise ToolError("chatapp is shutting down.")
+                raise ToolError(msg("chatapp is shutting down."))
             session = self._sessions.get(server.id)
             if session is not None and (
                 session.broken or session.fingerprint != fingerprint(server)
@@ -178,7 +189,11 @@ class McpSessions:
             except (Exception, TimeoutError) as exc:
                 session.broken = True
                 raise ToolError(
-                    f"The tool server {server.name} did not list its tools: {_describe(exc)}."
+                    msg(
+                        "The tool server {name} did not list its tools: {reason}.",
+                        name=server.name,
+                        reason=_describe(exc),
+                    )
                 ) from None
         return session.tools
 
@@ -193,16 +208,26 @@ class McpSessions:
             async with asyncio.timeout(within):
                 result = await client.call_tool(tool, arguments)
         except TimeoutError:
-            raise ToolError(f"The tool did not answer within {within:g} s.") from None
+            raise ToolError(
+                msg("The tool did not answer within {seconds:g} s.", seconds=within)
+            ) from None
         except MCPError as exc:
             if exc.code == mcp_types.CONNECTION_CLOSED:
                 session.broken = True
-                raise ToolError(f"The tool server {server.name} stopped during the call.") from None
-            raise ToolError(f"The tool server refused the call: {exc.error.message}") from None
+                raise ToolError(
+                    msg("The tool server {name} stopped during the call.", name=server.name)
+                ) from None
+            raise ToolError(
+                msg("The tool server refused the call: {reason}", reason=exc.error.message)
+            ) from None
         except Exception as exc:  # the transport failed: start afresh next time
             session.broken = True
             raise ToolError(
-                f"The tool server {server.name} failed during the call: {_describe(exc)}."
+                msg(
+                    "The tool server {name} failed during the call: {reason}.",
+                    name=server.name,
+                    reason=_describe(exc),
+                )
             ) from None
         return answer_of(result)
 
@@ -213,11 +238,19 @@ class McpSessions:
                 return await _list(client)
         except TimeoutError:
             raise ToolError(
-                f"The tool server {server.name} did not answer within {CONNECT_TIMEOUT:g} s."
+                msg(
+                    "The tool server {name} did not answer within {seconds:g} s.",
+                    name=server.name,
+                    seconds=CONNECT_TIMEOUT,
+                )
             ) from None
         except Exception as exc:
             raise ToolError(
-                f"Could not connect to the tool server {server.name}: {_describe(exc)}."
+                msg(
+                    "Could not connect to the tool server {name}: {reason}.",
+                    name=server.name,
+                    reason=_describe(exc),
+                )
             ) from None
 
     async def forget(self, server_id: str) -> None:

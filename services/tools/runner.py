@@ -97,6 +97,8 @@ class ToolRunner:
         for server in await self.store.list_tool_servers(user_id):  # only this user's
             if server.id not in chosen or not server.enabled:
                 continue
+            if server.transport == "stdio" and not self.options.tools_local:
+                continue  # turned off on this site since it was added
             try:
                 tools = await self.sessions.tools(server)
             except ToolError as exc:

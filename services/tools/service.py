@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from services.errors import InvalidInput, NotFound, PermissionDenied
+from services.i18n import msg
 from services.models import ToolServer, Topic, User
 from services.options import Options
 from services.store import Store
@@ -167,9 +168,9 @@ class ToolService:
     ) -> ToolServer:
         """Turn one tool on or off, or choose whether it asks ("ask") or not ("always")."""
         if approval is not None and approval not in APPROVALS:
-            raise InvalidInput('Approval must be "ask" or "always".')
+            raise InvalidInput(msg('Approval must be "ask" or "always".'))
         if not tool or len(tool) > 200:
-            raise InvalidInput("Name a tool.")
+            raise InvalidInput(msg("Name a tool."))
         server = await self.store.get_tool_server(user.id, server_id)
         choice = dict(server.tools.get(tool) or {"enabled": True, "approval": "ask"})
         if enabled is not None:
@@ -192,7 +193,7 @@ class ToolService:
         known = {server.id for server in await self.store.list_tool_servers(user.id)}
         chosen = list(dict.fromkeys(server_ids))
         if unknown := [server_id for server_id in chosen if server_id not in known]:
-            raise NotFound(f"Tool server not found: {unknown[0]}.")
+            raise NotFound(msg("Tool server not found: {id}.", id=unknown[0]))
         settings = {**topic.settings, "tools": chosen}
         if not chosen:
             settings.pop("tools")
@@ -206,7 +207,7 @@ class ToolService:
         generation = self.chat.generations.get(topic_id)
         waiting = generation.approvals.get(call_id) if generation is not None else None
         if waiting is None or waiting.done():
-            raise NotFound("No tool call waits for an answer with that id.")
+            raise NotFound(msg("No tool call waits for an answer with that id."))
         waiting.set_result(allow)
 
     # ----- rules ------------------------------------------------------------------------------
@@ -214,31 +215,39 @@ class ToolService:
     def _check(self, user: User, server: ToolServer) -> None:
         server.name = server.name.strip() or server.name
         if not server.name or len(server.name) > 100:
-            raise InvalidInput("Give the server a name (at most 100 characters).")
+            raise InvalidInput(msg("Give the server a name (at most 100 characters)."))
         if server.transport not in TRANSPORTS:
-            raise InvalidInput('The transport must be "stdio" (a command) or "http" (a URL).')
+            raise InvalidInput(msg('The transport must be "stdio" (a command) or "http" (a URL).'))
         if server.transport == "stdio":
+            if not self.options.tools_local:
+                raise PermissionDenied(
+                    msg("Local-command tool servers are turned off on this chatapp.")
+                )
             if not user.is_owner:
                 raise PermissionDenied(
-                    "Only the owner of this chatapp may add servers that run a command here."
+                    msg("Only the owner of this chatapp may add servers that run a command here.")
                 )
             if not server.command or len(server.command) > 1000:
-                raise InvalidInput("Give the command that starts the server.")
+                raise InvalidInput(msg("Give the command that starts the server."))
             if len(server.args) > 100 or any(len(arg) > 4000 for arg in server.args):
-                raise InvalidInput("Too many arguments, or one too long.")
+                raise InvalidInput(msg("Too many arguments, or one too long."))
             if any(CONTROL.search(part) for part in (server.command, *server.args)):
-                raise InvalidInput("The command and its arguments cannot hold control characters.")
+                raise InvalidInput(
+                    msg("The command and its arguments cannot hold control characters.")
+                )
         else:
             if not (user.is_owner or self.options.tools_remote_for_all):
-                raise PermissionDenied("Only the owner of this chatapp may add tool servers.")
+                raise PermissionDenied(msg("Only the owner of this chatapp may add tool servers."))
             if not re.match(r"^https?://[^\s/]+", server.url) or len(server.url) > 2000:
-                raise InvalidInput("Give the server's URL, starting with http:// or https://.")
+                raise InvalidInput(msg("Give the server's URL, starting with http:// or https://."))
         for key, value in server.env.items():
             if not ENV_NAME.match(key) or len(value) > 10_000:
-                raise InvalidInput(f"Not a valid environment variable: {key[:50]!r}.")
+                raise InvalidInput(
+                    msg("Not a valid environment variable: {name}.", name=repr(key[:50]))
+                )
         for key, value in server.headers.items():
             if not HEADER_NAME.match(key) or len(value) > 10_000 or "\n" in value:
-                raise InvalidInput(f"Not a valid header: {key[:50]!r}.")
+                raise InvalidInput(msg("Not a valid header: {name}.", name=repr(key[:50])))
 
 
 def _merge_secrets(saved: dict[str, str], given: dict[str, str | None]) -> dict[str, str]:
