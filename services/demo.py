@@ -228,6 +228,12 @@ class DemoLLM:
         """Nothing to close: the demo model holds no connection."""
 
 
+# Two letters of Chinese, Japanese or Korean at a time (they have no spaces to cut at), as
+# models send them; other text a word and the space after it.
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef"
+PIECES = re.compile(rf"[{_CJK}]{{1,2}}\s*|[^\s{_CJK}]*\s*")
+
+
 def _words(text: str) -> list[str]:
-    """Each word with the space after it, so the text streams at a reading pace."""
-    return [piece for piece in re.findall(r"\S*\s*", text) if piece]
+    """The text in the pieces it streams in, so it streams at a reading pace."""
+    return [piece for piece in PIECES.findall(text) if piece]

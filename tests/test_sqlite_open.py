@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.models import Message, Role, User
+from services.models import Message, Role, ToolCall, ToolCallStatus, User
 from services.store import open_store
 from services.store.sqlite_migrations import MIGRATIONS, statements
 
@@ -97,11 +97,30 @@ async def test_a_file_from_before_trigram_search_finds_cjk_words(
     assert await old.schema_version() == 14  # type: ignore[attr-defined]
     user = await old.create_user(User("a@example.com", "hash"))
     topic = await old.create_topic(user.id, "Before")
-    question = await old.add_message(
-        Message(topic.id, user.id, Role.USER, "我们今天讨论数据库索引的设计和查询优化")
-    )
-    await old.add_message(Message(topic.id, user.id, Role.ASSISTANT, "日本語テストと데이터"))
     await old.close()
+    with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
+        for number, (role, text) in enumerate(
+            [
+                ("user", "我们今天讨论数据库索引的设计和查询优化"),
+                ("assistant", "日本語テストと데이터"),
+            ]
+        ):
+            db.execute(
+                "INSERT INTO messages (id, topic_id, user_id, parent_id, role, content, status, "
+                "model, usage, error, created_at, updated_at, reasoning, reasoning_seconds) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'complete', NULL, NULL, NULL, ?, ?, '', NULL)",
+                (
+                    f"m{number}",
+                    topic.id,
+                    user.id,
+                    f"m{number - 1}" if number else None,
+                    role,
+                    text,
+                    "2026-01-01T00:00:00+00:00",
+                    "2026-01-01T00:00:00+00:00",
+                ),
+            )
+    question = Message(topic.id, user.id, Role.USER, "", id="m0")
     monkeypatch.undo()
     store = await open_store(url)
     try:
@@ -114,5 +133,41 @@ async def test_a_file_from_before_trigram_search_finds_cjk_words(
         await store.update_message(user.id, question.id, content="改成了别的话题")
         assert await store.search(user.id, "索引") == []
         assert [h.message_id for h in await store.search(user.id, "话题")] == [question.id]
+    finally:
+        await store.close()
+
+
+async def test_a_file_from_before_tools_opens_with_its_replies_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file made by the release before migration 16 (tool calls): its replies read back
+    with no calls, and calls can be saved on them."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setattr(
+        "services.store.sqlite_migrations.MIGRATIONS",
+        {version: step for version, step in MIGRATIONS.items() if version < 16},
+    )
+    old = await open_store(url)
+    assert await old.schema_version() == 15  # type: ignore[attr-defined]
+    user = await old.create_user(User("a@example.com", "hash"))
+    topic = await old.create_topic(user.id, "Before")
+    await old.close()
+    with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
+        db.execute(
+            "INSERT INTO messages (id, topic_id, user_id, parent_id, role, content, status, "
+            "model, usage, error, created_at, updated_at, reasoning, reasoning_seconds) "
+            "VALUES ('m1', ?, ?, NULL, 'assistant', 'An old answer', 'complete', 'x', NULL, "
+            "NULL, ?, ?, '', NULL)",
+            (topic.id, user.id, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"),
+        )
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        assert await store.schema_version() == max(MIGRATIONS)  # type: ignore[attr-defined]
+        message = await store.get_message(user.id, "m1")
+        assert (message.content, message.tool_calls) == ("An old answer", [])
+        call = ToolCall("c1", "shout", '{"text": "hi"}', status=ToolCallStatus.DONE, result="HI")
+        await store.update_message(user.id, "m1", tool_calls=[call])
+        assert (await store.get_message(user.id, "m1")).tool_calls == [call]
     finally:
         await store.close()

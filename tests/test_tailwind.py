@@ -25,6 +25,8 @@ HOOKS = {
     "topic-group",
     "topic-list",
     "topic-more",
+    "tool-calls",
+    "tool-row",
 }
 
 

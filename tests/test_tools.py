@@ -153,10 +153,16 @@ async def test_a_call_waits_for_the_user(
         Reply(answer=answer_with_result),
     )
     generation = await ask(services, owner, topic_id)
+
+    async def stored_reply() -> Any:
+        return await services.store.get_message(owner.id, generation.message.id)
+
     (pending,) = await until(lambda: calls_in(generation, ToolCallStatus.PENDING))
     assert len(fake.chats) == 1  # nothing runs, nothing is sent, until the user answers
-    stored = await services.store.get_message(owner.id, generation.message.id)
-    assert [c.status for c in stored.tool_calls] == [ToolCallStatus.PENDING]  # saved as it is
+
+    async with asyncio.timeout(60):  # saved as it is, just after it is announced
+        while [c.status for c in (await stored_reply()).tool_calls] != [ToolCallStatus.PENDING]:
+            await asyncio.sleep(0.01)
     with pytest.raises(NotFound):
         await services.tools.answer_tool_call(owner, topic_id, "no-such-call", True)
     await services.tools.answer_tool_call(owner, topic_id, pending.id, allow)
