@@ -190,7 +190,16 @@ def render_html(text: str) -> str:
             lambda m: stash[m[1] or m[2]],
             rendered,
         )
-    return sanitize(rendered).strip()
+    return _scroll_tables(sanitize(rendered).strip())
+
+
+def _scroll_tables(safe: str) -> str:
+    """Each table in a box of its own that scrolls sideways (the table keeps its natural width,
+    so its cells stay readable), focusable so keys scroll it too. Run on sanitised HTML, where
+    `<table>` can only be a real tag."""
+    return safe.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(
+        "</table>", "</table></div>"
+    )
 
 
 def plain_fallback(text: str) -> str:
