@@ -165,6 +165,11 @@ def _image_placeholder(match: re.Match[str]) -> str:
     host = urlsplit(src).netloc if src.startswith(("http://", "https://")) else ""
     if not host:
         return f'<span class="image-blocked">[image: {escape_text(alt or src)}]</span>'
+    if src.startswith("http://"):  # the page's policy (https: images only) would refuse it
+        return (
+            f'<span class="image-blocked">Image from {escape_text(host)} not shown: '
+            "its address is not secure (http)</span>"
+        )
     return (
         f'<button type="button" class="image-placeholder" data-src="{escape_text(src)}" '
         f'title="{escape_text(alt)}">Image from {escape_text(host)}: click to load</button>'
