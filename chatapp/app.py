@@ -283,7 +283,7 @@ def run(settings: Settings, *, native: bool = False, launch_token: str | None = 
         show=False,
         native=native,
         window_size=(1100, 760) if native else None,
-        fastapi_docs=True,
+        fastapi_docs=False,  # chatapp.api.docs serves /docs and /redoc without a CDN
         show_welcome_message=False,
         uvicorn_logging_level=settings.log_level.lower(),
         # The session cookie is HttpOnly and SameSite=Lax; behind TLS it is also Secure.

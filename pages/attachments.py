@@ -8,10 +8,20 @@ from urllib.parse import quote
 from fastapi import Response
 from nicegui import app, events, ui
 
-from pages.feedback import show_error
+from pages.feedback import show_error, toast
 from pages.i18n import _
 from pages.session import current_user
-from services.attachments import ACCEPT, MAX_FILE_BYTES, MAX_FILES, Upload, check, mb
+from services.attachments import (
+    ACCEPT,
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    Upload,
+    check,
+    clean_name,
+    mb,
+    too_large,
+    unsupported,
+)
 from services.context import Services
 from services.errors import ChatAppError, NotFound
 from services.models import Attachment
@@ -51,6 +61,12 @@ def attachment_response(attachment: Attachment, data: bytes) -> Response:
     return Response(data, media_type=media_type, headers=headers)
 
 
+# Quasar's `rejected` event: each refused file with the check it failed ("accept" for its
+# type, "max-file-size", "max-files"); only what the refusal needs goes to the server.
+REJECTED = """(entries) => emit(entries.map(({file, failedPropValidation}) =>
+  ({name: file.name, size: file.size, type: file.type, reason: failedPropValidation})))"""
+
+
 class PendingFiles:
     """The files waiting to go with the next message, shown as chips above the composer."""
 
@@ -62,13 +78,9 @@ class PendingFiles:
             max_file_size=MAX_FILE_BYTES,
             max_files=MAX_FILES,
             on_upload=self._received,
-            on_rejected=lambda: ui.notify(
-                _("Files may be at most {size}, {count} at a time.").format(
-                    size=mb(MAX_FILE_BYTES), count=MAX_FILES
-                ),
-                type="warning",
-            ),
         )
+        # Files the picker refuses before upload: each named, with its own reason.
+        self.uploader.on("rejected", self._rejected, js_handler=REJECTED)
         # Hidden by style, not by NiceGUI (a hidden upload element refuses uploads); the
         # paperclip button, a drop anywhere on the page or a paste fill it.
         self.uploader.props(f'accept="{ACCEPT}"').classes("chat-uploader").mark("uploader")
@@ -92,12 +104,33 @@ class PendingFiles:
             show_error(exc)
             return
         if len(self.files) >= MAX_FILES:
-            ui.notify(
-                _("At most {count} files per message.").format(count=MAX_FILES), type="warning"
-            )
+            self._crowded([upload.name])
             return
         self.files.append(upload)
         self._draw()
+
+    def _rejected(self, event: events.GenericEventArguments) -> None:
+        crowded: list[str] = []
+        for entry in event.args if isinstance(event.args, list) else [event.args]:
+            name = clean_name(str(entry.get("name") or ""))
+            reason = entry.get("reason")
+            if reason == "accept":
+                show_error(unsupported(name))
+            elif reason == "max-file-size":
+                image = str(entry.get("type") or "").startswith("image/")
+                show_error(too_large(name, int(entry.get("size") or 0), image=image))
+            else:  # max-files: more than the message takes
+                crowded.append(name)
+        if crowded:
+            self._crowded(crowded)
+
+    def _crowded(self, names: list[str]) -> None:
+        toast(
+            _("Not attached: {names}. At most {count} files go with one message.").format(
+                names=", ".join(names), count=MAX_FILES
+            ),
+            "warning",
+        )
 
     def take(self) -> list[Upload]:
         """The files for the message being sent (kept until it is sent)."""

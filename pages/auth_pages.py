@@ -73,12 +73,15 @@ def register(services: Services) -> None:
         return None
 
     @open_page("/login", title="Sign in · chatapp")
-    async def login(next: str = "/") -> RedirectResponse | None:
+    async def login(next: str = "/", expired: str = "") -> RedirectResponse | None:
         if await services.auth.needs_setup():
             return RedirectResponse("/setup")
         if await current_user(services) is not None:
             return RedirectResponse(safe_next(next))
         with centered(_("Sign in")):
+            if expired:  # sent here by a token that expired or was revoked (pages.session)
+                ended = ui.label(_("Your session ended. Please sign in again."))
+                ended.classes("session-ended").props('role="status"').mark("session-ended")
             email = ui.input(_("Email")).props(
                 "outlined autofocus type=email autocomplete=username"
             )

@@ -93,9 +93,11 @@ _MARKED = (
     N_("Copy"),
     N_("shown as plain text"),
     N_("Image from {host}: click to load"),
+    N_("Image from {host} not shown: its address is not secure (http)"),
     N_("image"),
 )
-_IMAGE = re.compile(r">Image from ([^<:]*): click to load</button>")
+_IMAGE = re.compile(r">Image from ([^<]*?): click to load</button>")
+_INSECURE = re.compile(r">Image from ([^<]*?) not shown: its address is not secure \(http\)<")
 _BLOCKED = re.compile(r'<span class="image-blocked">\[image: ')
 
 
@@ -116,6 +118,10 @@ def localize(html: str, code: str | None = None) -> str:
     if "image-" in html:
         words = i18n.gettext(code, "Image from {host}: click to load")
         html = _IMAGE.sub(lambda m: ">" + words.format(host=m[1]) + "</button>", html)
+        insecure = i18n.gettext(
+            code, "Image from {host} not shown: its address is not secure (http)"
+        )
+        html = _INSECURE.sub(lambda m: ">" + insecure.format(host=m[1]) + "<", html)
         image = i18n.gettext(code, "image")
         html = _BLOCKED.sub(f'<span class="image-blocked">[{image}: ', html)
     return html

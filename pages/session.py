@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import app, ui
 from nicegui import storage as nicegui_storage
 
-from pages.i18n import _, choose
+from pages.i18n import choose
 from services.context import Services
 from services.errors import AuthError, StoreUnavailable
 from services.models import User
@@ -36,9 +36,14 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def login_url(next_path: str) -> str:
+def login_url(next_path: str, *, ended: bool = False) -> str:
+    """The sign-in page, back to `next_path` after; `ended`: it says the session ended (a
+    token that expired or was revoked), rather than being a bare form."""
+    query = ["expired=1"] if ended else []
     next_path = safe_next(next_path)
-    return "/login" if next_path == "/" else f"/login?next={quote(next_path, safe='/')}"
+    if next_path != "/":
+        query.append(f"next={quote(next_path, safe='/')}")
+    return "/login" + (f"?{'&'.join(query)}" if query else "")
 
 
 def browser_storage() -> Any:
@@ -176,10 +181,11 @@ def signed_in_page(services: Services, path: str, **page_kwargs: Any) -> Callabl
         async def page(request: Request, **kwargs: Any) -> Any:
             if await services.auth.needs_setup():
                 return RedirectResponse("/setup")
+            had_token = bool(browser_storage().get("token"))
             user = await current_user(services)
             if user is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse(login_url(target))
+                return RedirectResponse(login_url(target, ended=had_token))
             choose(user, browser_storage().get("language"))
             return await func(user, **kwargs)
 
@@ -195,11 +201,11 @@ def signed_in_page(services: Services, path: str, **page_kwargs: Any) -> Callabl
 
 
 async def recheck(services: Services) -> User | None:
-    """For event handlers (they bypass HTTP): the user, or None after sending them to login."""
+    """For event handlers (they bypass HTTP): the user, or None after sending them to login,
+    which says why (the page was signed in when it was built)."""
     user = await current_user(services)
     if user is None:
-        ui.notify(_("Your session has expired. Please sign in again."), type="warning")
-        ui.navigate.to(login_url(ui.context.client.request.url.path))
+        ui.navigate.to(login_url(ui.context.client.request.url.path, ended=True))
     return user
 
 

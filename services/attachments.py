@@ -84,33 +84,15 @@ def check(upload: Upload) -> Checked:
         raise InvalidInput(msg("{name} is empty.", name=name))
     if media_type := image_type(data):
         if len(data) > MAX_IMAGE_BYTES:
-            limit = mb(MAX_IMAGE_BYTES)
-            raise TooLarge(
-                msg(
-                    "{name} is {size}; images may be at most {limit}.",
-                    name=name,
-                    size=mb(len(data)),
-                    limit=limit,
-                )
-            )
+            raise too_large(name, len(data), image=True)
         return Checked(name, media_type, data)
     if len(data) > MAX_FILE_BYTES:
-        raise TooLarge(
-            msg(
-                "{name} is {size}; files may be at most {limit}.",
-                name=name,
-                size=mb(len(data)),
-                limit=mb(MAX_FILE_BYTES),
-            )
-        )
+        raise too_large(name, len(data), image=False)
     if data.startswith(b"%PDF-"):
         return Checked(name, "application/pdf", data, cap(name, pdf_text(name, data)))
     suffix = PurePath(name.lower()).suffix
     if suffix not in TEXT_SUFFIXES and name.lower() not in TEXT_NAMES:
-        raise InvalidInput(
-            f"{name}: this kind of file is not supported. Attach images (PNG, JPEG, WebP, GIF), "
-            "PDFs or text files (text, markdown, code, CSV, JSON)."
-        )
+        raise unsupported(name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -119,6 +101,37 @@ def check(upload: Upload) -> Checked:
         raise InvalidInput(msg("{name} looks like a binary file, not text.", name=name))
     media_type = "application/json" if suffix == ".json" else "text/plain"
     return Checked(name, media_type, data, cap(name, text))
+
+
+def unsupported(name: str) -> InvalidInput:
+    """The refusal of a file of a kind that cannot be attached (pages say it before upload)."""
+    return InvalidInput(
+        msg(
+            "{name}: this kind of file is not supported. Attach images (PNG, JPEG, WebP, GIF), "
+            "PDFs or text files (text, markdown, code, CSV, JSON).",
+            name=name,
+        )
+    )
+
+
+def too_large(name: str, size: int, *, image: bool) -> TooLarge:
+    """The refusal of a file over its kind's size limit, naming the file, its size and the limit."""
+    if image:
+        limit = mb(MAX_IMAGE_BYTES)
+        return TooLarge(
+            msg(
+                "{name} is {size}; images may be at most {limit}.",
+                name=name,
+                size=mb(size),
+                limit=limit,
+            )
+        )
+    limit = mb(MAX_FILE_BYTES)
+    return TooLarge(
+        msg(
+            "{name} is {size}; files may be at most {limit}.", name=name, size=mb(size), limit=limit
+        )
+    )
 
 
 def image_type(data: bytes) -> str | None:

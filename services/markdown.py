@@ -165,6 +165,11 @@ def _image_placeholder(match: re.Match[str]) -> str:
     host = urlsplit(src).netloc if src.startswith(("http://", "https://")) else ""
     if not host:
         return f'<span class="image-blocked">[image: {escape_text(alt or src)}]</span>'
+    if src.startswith("http://"):  # the page's policy (https: images only) would refuse it
+        return (
+            f'<span class="image-blocked">Image from {escape_text(host)} not shown: '
+            "its address is not secure (http)</span>"
+        )
     return (
         f'<button type="button" class="image-placeholder" data-src="{escape_text(src)}" '
         f'title="{escape_text(alt)}">Image from {escape_text(host)}: click to load</button>'
@@ -190,7 +195,16 @@ def render_html(text: str) -> str:
             lambda m: stash[m[1] or m[2]],
             rendered,
         )
-    return sanitize(rendered).strip()
+    return _scroll_tables(sanitize(rendered).strip())
+
+
+def _scroll_tables(safe: str) -> str:
+    """Each table in a box of its own that scrolls sideways (the table keeps its natural width,
+    so its cells stay readable), focusable so keys scroll it too. Run on sanitised HTML, where
+    `<table>` can only be a real tag."""
+    return safe.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(
+        "</table>", "</table></div>"
+    )
 
 
 def plain_fallback(text: str) -> str:

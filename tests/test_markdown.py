@@ -79,6 +79,16 @@ def test_remote_images_wait_for_a_click() -> None:
     assert 'data-src="https://img.example/cat.png"' in html and "img.example" in html
 
 
+def test_insecure_images_are_said_to_be_blocked_not_offered() -> None:
+    """The page's policy allows https: images only: an http one could never load on click."""
+    from pages.i18n import localize
+
+    html = render_html("![cat](http://img.example:8080/cat.png)")
+    assert "<img" not in html and "data-src" not in html and "<button" not in html
+    assert "Image from img.example:8080 not shown: its address is not secure (http)" in html
+    assert "img.example:8080" in localize(html, "ja")
+
+
 def test_escape_text() -> None:
     assert escape_text('<b onclick="x">&</b>') == "&lt;b onclick=&quot;x&quot;&gt;&amp;&lt;/b&gt;"
 

@@ -156,7 +156,7 @@ async def visit(browser: Any, site: Site, path: str, document: str) -> dict[str,
           tags: [...new Set(all.map((el) => el.localName))],
           hrefs: all.filter((el) => el.hasAttribute("href")).map((el) => el.getAttribute("href")),
           styles: all.filter((el) => el.hasAttribute("style")).map((el) => el.style.cssText),
-          placeholders: document.querySelectorAll(".image-placeholder").length,
+          placeholders: document.querySelectorAll(".image-placeholder, .image-blocked").length,
           titles: [...document.querySelectorAll(".title")].map((el) => el.textContent),
           shown: [...document.querySelectorAll("#parsed .markdown")].map((el) => el.textContent),
           boxes: document.querySelectorAll(".markdown").length,
@@ -188,24 +188,26 @@ async def test_no_payload_runs_or_loads_anything(browser: Any, site: Site, batch
     assert not FORBIDDEN_TAGS & set(report["tags"]), report["tags"]
     assert all(re.match(r"(https?:|mailto:|#)", href) for href in report["hrefs"]), report["hrefs"]
     assert all(re.fullmatch(r"text-align: ?\w+;?", s) for s in report["styles"]), report["styles"]
-    assert report["placeholders"] > 0  # remote images are there, waiting for a click
+    assert report["placeholders"] > 0  # remote images are there, waiting for a click or refused
     await report["page"].close()
 
 
 async def test_an_image_loads_only_when_its_placeholder_is_clicked(
     browser: Any, site: Site
 ) -> None:
-    report = await visit(browser, site, "/image", page_for(["![cat](http://evil.example/cat.png)"]))
+    report = await visit(
+        browser, site, "/image", page_for(["![cat](https://evil.example/cat.png)"])
+    )
     assert report["foreign"] == []
     page = report["page"]
-    async with page.expect_request("http://evil.example/cat.png"):  # (aborted by our guard)
+    async with page.expect_request("https://evil.example/cat.png"):  # (aborted by our guard)
         await page.locator("#parsed .image-placeholder").click()
     for _ in range(100):  # the guard records it as it aborts it
         if report["foreign"]:
             break
         await asyncio.sleep(0.05)
-    assert report["foreign"] == ["http://evil.example/cat.png"]
-    assert await page.locator("#parsed img").get_attribute("src") == "http://evil.example/cat.png"
+    assert report["foreign"] == ["https://evil.example/cat.png"]
+    assert await page.locator("#parsed img").get_attribute("src") == "https://evil.example/cat.png"
     await page.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import app
 
-from chatapp.api import errors, routes
+from chatapp.api import docs, errors, routes
 from services.context import Services
 
 
@@ -20,6 +20,7 @@ def register(services: Services) -> None:
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.include_router(routes.router(services, healthz))
     errors.register(app)
+    docs.register(app, title="chatapp API", version=services.options.version)
     # 2 MB for any body, or room for the longest text allowed (up to 12 bytes a character in
     # JSON, as an escaped surrogate pair); a message with its files or an import, 64 MB more.
     max_bytes = max(2 * 1024 * 1024, 12 * services.options.max_message_chars + 64 * 1024)

@@ -33,6 +33,7 @@ def build(dist: Path) -> Path:
             "--hidden-import", "passlib.handlers.argon2",
             "--hidden-import", "passlib.handlers.bcrypt",
             "--collect-data", "latex2mathml",
+            "--collect-data", "fastapi_offline",  # Swagger UI's files for /docs
             "--copy-metadata", "chatapp",
             str(ROOT / "packaging" / "native" / "main.py"),
         ]  # fmt: skip
