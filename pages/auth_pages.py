@@ -20,10 +20,15 @@ from pages.session import (
     signed_in_page,
 )
 from pages.sharing import download_archive, import_box
+from services.auth import PASSWORD_MIN
 from services.context import Services
 from services.errors import ChatAppError
 from services.i18n import LANGUAGES, msg
 from services.models import User
+
+
+def password_rule() -> str:
+    return _("Password must be at least {count} characters.").format(count=PASSWORD_MIN)
 
 
 def new_account_fields() -> tuple[ui.input, ui.input, ui.input, ui.label]:
@@ -32,7 +37,7 @@ def new_account_fields() -> tuple[ui.input, ui.input, ui.input, ui.label]:
     password = ui.input(_("Password"), password=True, password_toggle_button=True).props(
         "outlined autocomplete=new-password"
     )
-    password.props["hint"] = _("8 characters or more")  # a hint, not the label: it would be cut
+    password.props["hint"] = password_rule()  # a hint, not in the label: it would be cut
     password.mark("password")
     error = ui.label().classes("text-negative").props('role="alert"')
     return name, email, password, error
@@ -131,7 +136,7 @@ def register(services: Services) -> None:
                 new = ui.input(_("New password"), password=True).props(
                     "outlined autocomplete=new-password"
                 )
-                new.props["hint"] = _("8 characters or more")
+                new.props["hint"] = password_rule()
                 message = ui.label().props('role="status"')
 
                 async def change() -> None:
