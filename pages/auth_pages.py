@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from pages.feedback import describe
-from pages.frame import centered, frame
+from pages.frame import centered, page_frame
 from pages.i18n import _
 from pages.session import (
     browser_storage,
@@ -20,18 +20,24 @@ from pages.session import (
     signed_in_page,
 )
 from pages.sharing import download_archive, import_box
+from services.auth import PASSWORD_MIN
 from services.context import Services
 from services.errors import ChatAppError
 from services.i18n import LANGUAGES, msg
 from services.models import User
 
 
+def password_rule() -> str:
+    return _("Password must be at least {count} characters.").format(count=PASSWORD_MIN)
+
+
 def new_account_fields() -> tuple[ui.input, ui.input, ui.input, ui.label]:
     name = ui.input(_("Your name")).props("outlined autofocus autocomplete=name").mark("name")
     email = ui.input(_("Email")).props("outlined type=email autocomplete=username").mark("email")
-    password = ui.input(
-        _("Password (8 characters or more)"), password=True, password_toggle_button=True
-    ).props("outlined autocomplete=new-password")
+    password = ui.input(_("Password"), password=True, password_toggle_button=True).props(
+        "outlined autocomplete=new-password"
+    )
+    password.props["hint"] = password_rule()  # a hint, not in the label: it would be cut
     password.mark("password")
     error = ui.label().classes("text-negative").props('role="alert"')
     return name, email, password, error
@@ -121,18 +127,19 @@ def register(services: Services) -> None:
 
     @signed_in_page(services, "/account", title="Account · chatapp")
     async def account(user: User) -> None:
-        with frame(services, user, _("Account")):
-            ui.link(_("← Back to chats"), "/").classes("text-sm")
+        page_frame(services, user, _("Account"))
         with ui.column().classes("w-full max-w-lg mx-auto gap-4 p-4"):
+            ui.label(_("Account")).classes("text-h5").props('role="heading" aria-level="1"')
             ui.label(_("Signed in as {email}").format(email=user.email)).classes("text-subtitle1")
-            with ui.card().classes("w-full").props("flat bordered"):
+            with ui.card().classes("w-full form-card").props("flat bordered"):
                 ui.label(_("Change password")).classes("text-h6")
                 current = ui.input(_("Current password"), password=True).props(
                     "outlined autocomplete=current-password"
                 )
-                new = ui.input(_("New password (8 characters or more)"), password=True).props(
+                new = ui.input(_("New password"), password=True).props(
                     "outlined autocomplete=new-password"
                 )
+                new.props["hint"] = password_rule()
                 message = ui.label().props('role="status"')
 
                 async def change() -> None:
@@ -150,7 +157,7 @@ def register(services: Services) -> None:
                     message.text = _("Password changed. Other sessions were signed out.")
 
                 ui.button(_("Change password"), on_click=change)
-            with ui.card().classes("w-full").props("flat bordered"):
+            with ui.card().classes("w-full form-card").props("flat bordered"):
                 ui.label(_("Appearance")).classes("text-h6")
 
                 async def set_theme(event) -> None:  # type: ignore[no-untyped-def]
@@ -179,8 +186,8 @@ def register(services: Services) -> None:
                     value=user.settings.get("language") or "",
                     label=_("Language"),
                     on_change=set_language,
-                ).props("outlined dense").classes("w-full").mark("language")
-            with ui.card().classes("w-full").props("flat bordered"):
+                ).props("outlined").classes("w-full").mark("language")
+            with ui.card().classes("w-full form-card").props("flat bordered"):
                 ui.label(_("Your chats")).classes("text-h6")
                 ui.label(
                     _(
@@ -192,7 +199,7 @@ def register(services: Services) -> None:
                     _("Export all chats"), on_click=lambda: download_archive(services, user.id)
                 ).props("outline").mark("export-all")
                 import_box(services, user.id)
-            with ui.card().classes("w-full").props("flat bordered"):
+            with ui.card().classes("w-full form-card").props("flat bordered"):
                 ui.label(_("Sessions")).classes("text-h6")
 
                 async def everywhere() -> None:

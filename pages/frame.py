@@ -71,7 +71,7 @@ def centered(title: str) -> Iterator[None]:
     dark_mode(None)
     ui.page_title(f"{title} · chatapp")
     with ui.column().classes("w-full min-h-screen items-center justify-center p-4"):
-        with ui.card().classes("w-full max-w-sm gap-3").props("flat bordered"):
+        with ui.card().classes("w-full max-w-sm gap-3 form-card").props("flat bordered"):
             ui.label("chatapp").classes("text-sm muted")
             ui.label(title).classes("text-h5").props('role="heading" aria-level="1"')
             yield
@@ -91,7 +91,7 @@ class Frame:
 
 @contextmanager
 def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[Frame]:
-    """The signed-in layout; yields the drawer so the page can put the topic list in it."""
+    """The chat's layout; yields the drawer so the page can put the topic list in it."""
     head()
     dark_mode(user)
     ui.page_title(f"{title} · chatapp")
@@ -100,9 +100,27 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[Fr
         .props("width=300 breakpoint=768")
         .classes("p-0 chat-drawer")
     )
+    yield Frame(drawer, _header(services, user, title, drawer))
+
+
+def page_frame(services: Services, user: User, title: str) -> None:
+    """The layout of the pages beside the chat (account, usage, tools): the header, with a way
+    back to the chats where the chat has its topic button, and no drawer column."""
+    head()
+    dark_mode(user)
+    ui.page_title(f"{title} · chatapp")
+    _header(services, user, title, None)
+
+
+def _header(services: Services, user: User, title: str, drawer: ui.left_drawer | None) -> ui.label:
     with ui.header(bordered=True).classes("items-center gap-1 py-1 px-2 no-wrap chat-header"):
-        menu = ui.button(icon="menu", on_click=drawer.toggle).props("flat round dense color=white")
-        menu.props["aria-label"] = _("Show or hide topics")
+        if drawer is not None:
+            menu = ui.button(icon="menu", on_click=drawer.toggle)
+            menu.props["aria-label"] = _("Show or hide topics")
+        else:
+            menu = ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/"))
+            menu.props["aria-label"] = _("Back to chats")
+        menu.props("flat round dense color=white")
         title_label = ui.label(title).classes("text-subtitle1 ellipsis grow min-w-0 chat-title")
         title_label.mark("chat-title")
         if services.options.demo:
@@ -121,4 +139,4 @@ def frame(services: Services, user: User, title: str = "chatapp") -> Iterator[Fr
                 menu_entry(_("Usage"), on_click=lambda: ui.navigate.to("/usage")).mark("usage")
                 menu_entry(_("Tools"), on_click=lambda: ui.navigate.to("/tools")).mark("tools")
                 menu_entry(_("Sign out"), on_click=lambda: log_out(services)).mark("sign-out")
-    yield Frame(drawer, title_label)
+    return title_label

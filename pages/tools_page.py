@@ -9,7 +9,7 @@ import shlex
 from nicegui import ui
 
 from pages.feedback import attempt, describe
-from pages.frame import frame
+from pages.frame import page_frame
 from pages.i18n import _
 from pages.session import recheck, signed_in_page
 from services.context import Services
@@ -40,8 +40,7 @@ def lines_of(values: dict[str, str], separator: str) -> str:
 def register(services: Services) -> None:
     @signed_in_page(services, "/tools", title="Tools · chatapp")
     async def tools(user: User) -> None:
-        with frame(services, user, _("Tools")):
-            ui.link(_("← Back to chats"), "/").classes("text-sm")
+        page_frame(services, user, _("Tools"))
         ToolsScreen(services, user)
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from nicegui import ui
 
-from pages.frame import frame
+from pages.frame import page_frame
 from pages.i18n import _, number
 from pages.session import signed_in_page
 from services.context import Services
@@ -19,11 +19,10 @@ def register(services: Services) -> None:
     @signed_in_page(services, "/usage", title="Usage · chatapp")
     async def usage(user: User) -> None:
         rows = await services.topics.usage(user.id, days=DAYS)
-        with frame(services, user, _("Usage")):
-            ui.link(_("← Back to chats"), "/").classes("text-sm")
+        page_frame(services, user, _("Usage"))
         with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4"):
             ui.label(_("Tokens used in the last {days} days").format(days=DAYS)).classes(
-                "text-h6"
+                "text-h5"
             ).props('role="heading" aria-level="1"')
             if not rows:
                 ui.label(_("No replies yet in this period.")).classes("muted")

@@ -50,7 +50,7 @@ async def set_up(page, app: AppServer) -> None:  # type: ignore[no-untyped-def]
     await page.wait_for_load_state("networkidle")  # the page's websocket is up
     await page.get_by_label("Your name").fill("Olivia")
     await page.get_by_label("Email").fill(OWNER[0])
-    await page.get_by_label("Password (8 characters or more)").fill(OWNER[1])
+    await page.get_by_label("Password", exact=True).fill(OWNER[1])
     await page.get_by_role("button", name="Create account").click()
     await page.get_by_text("How can I help?").wait_for()
     await page.wait_for_load_state("networkidle")  # events sent before it connects are lost

@@ -106,7 +106,7 @@ async def test_the_ui_in_chinese(browser, demo_app: AppServer) -> None:  # type:
     problems += await audit(page, "set-up (zh)")
     await page.get_by_label("你的名字").fill("Olivia")
     await page.get_by_label("邮箱").fill(OWNER[0])
-    await page.get_by_label("密码（至少 8 个字符）").fill(OWNER[1])
+    await page.get_by_label("密码", exact=True).fill(OWNER[1])
     await page.get_by_role("button", name="创建账户").click()
 
     # The chat page and its sidebar; the demo model answers in Chinese.

@@ -172,7 +172,7 @@ async def _browse(  # type: ignore[no-untyped-def]
     assert page.url == f"{base}/setup"
     await page.get_by_label("Your name").fill("Olivia")
     await page.get_by_label("Email").fill(OWNER[0])
-    await page.get_by_label("Password (8 characters or more)").fill(OWNER[1])
+    await page.get_by_label("Password", exact=True).fill(OWNER[1])
     await page.get_by_role("button", name="Create account").click()
     await page.get_by_text("How can I help?").wait_for()
     await page.wait_for_load_state("networkidle")
