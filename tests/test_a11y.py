@@ -71,8 +71,8 @@ async def test_pages_have_no_serious_accessibility_violations(  # type: ignore[n
     await check("topic menu")
     await page.keyboard.press("Escape")
 
-    await page.get_by_role("button", name="Topic settings").click()
-    await page.get_by_text("Topic settings").first.wait_for()
+    await page.get_by_role("button", name="Chat settings").click()
+    await page.get_by_text("Chat settings").first.wait_for()
     await check("settings dialog")
     await page.keyboard.press("Escape")
 
