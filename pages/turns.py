@@ -220,7 +220,7 @@ class TurnDrawing:
         bubble.classes(add="editing")
         with bubble, ui.column().classes("w-full gap-1") as editor:
             text = ui.textarea(value=turn.message.content).props("outlined autogrow dense")
-            text.classes("w-full message-editor").mark("edit-box")
+            text.classes("w-full").mark("edit-box")
             text.props["aria-label"] = _("Edit message")
             ui.label(_("Sending keeps the original as an earlier version.")).classes("text-xs")
             with ui.row().classes("justify-end w-full gap-1"):
