@@ -32,7 +32,7 @@ async def audit(page: Any, where: str) -> list[str]:
             found.append(line)
     unnamed = await page.evaluate(
         """() => [...document.querySelectorAll('button, [role=button]')]
-            .filter(b => b.offsetParent !== null)
+            .filter(b => b.offsetParent !== null && getComputedStyle(b).visibility !== 'hidden')
             .filter(b => !(b.getAttribute('aria-label') || b.innerText.trim()
                            || b.getAttribute('title') || b.getAttribute('aria-labelledby')))
             .map(b => b.outerHTML.slice(0, 120))"""

@@ -10,6 +10,7 @@ from playwright.async_api import expect
 
 from tests.app_server import AppServer
 from tests.fake_openai import FakeOpenAI, Reply
+from tests.test_a11y import audit
 from tests.test_browser_chat import ARTIFACTS, set_up
 
 SHOTS = ARTIFACTS / "compose"
@@ -44,6 +45,7 @@ async def test_settings_chosen_on_the_new_chat_page_reach_the_model_with_the_fir
     await page.keyboard.press("ArrowRight")
     await expect(number).to_have_value("0.4")
     await shot(page, "settings-new-chat")
+    problems = await audit(page, "settings on the new-chat page")
     await dialog.get_by_role("button", name="Save").click()
     await page.get_by_text("Settings saved").wait_for()
     assert not fake.chats  # nothing sent yet, no topic yet
@@ -63,6 +65,7 @@ async def test_settings_chosen_on_the_new_chat_page_reach_the_model_with_the_fir
     assert await prompt.input_value() == "Answer like a pirate."
     assert await page.get_by_role("spinbutton", name="Temperature").input_value() == "0.4"
     await page.keyboard.press("Escape")
+    assert not problems, "\n".join(problems)
     # The next new chat starts from the defaults again.
     await page.get_by_role("button", name="New chat").click()
     await page.get_by_text("How can I help?").wait_for()
@@ -73,8 +76,12 @@ async def test_settings_chosen_on_the_new_chat_page_reach_the_model_with_the_fir
 async def test_an_example_prompt_fills_the_box_without_sending(  # type: ignore[no-untyped-def]
     browser, app: AppServer, fake: FakeOpenAI
 ) -> None:
-    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 800}, color_scheme="dark"
+    )
+    page = await context.new_page()
     await set_up(page, app)
+    problems: list[str] = []
     for width, height in ((1280, 800), (390, 844)):
         await page.set_viewport_size({"width": width, "height": height})
         await page.goto(f"{app.url}/")
@@ -83,6 +90,7 @@ async def test_an_example_prompt_fills_the_box_without_sending(  # type: ignore[
         assert await examples.count() == 4
         await page.wait_for_load_state("networkidle")
         await shot(page, f"examples-{width}")
+        problems += await audit(page, f"new-chat page, dark, {width} px")
         words = await examples.nth(2).inner_text()
         await examples.nth(2).click()
         box = page.get_by_role("textbox", name="Message")
@@ -96,6 +104,7 @@ async def test_an_example_prompt_fills_the_box_without_sending(  # type: ignore[
         await page.get_by_text("How can I help?").wait_for()  # still the new-chat page
         await box.fill("")  # no draft left for the next round
     assert not fake.chats  # filled, never sent
+    assert not problems, "\n".join(problems)
 
 
 async def test_a_question_is_edited_in_place_with_the_composer_keys(  # type: ignore[no-untyped-def]
@@ -120,6 +129,7 @@ async def test_a_question_is_edited_in_place_with_the_composer_keys(  # type: ig
     await page.keyboard.press("Shift+Enter")  # a new line, not sent
     await page.keyboard.type("on two lines")
     await shot(page, "edit-in-place")
+    problems = await audit(page, "editing in place")
     assert len(fake.chats) == 1
     await page.keyboard.press("Enter")  # sends, as in the composer
     await page.get_by_text("You said: second question").wait_for()
@@ -155,6 +165,7 @@ async def test_a_question_is_edited_in_place_with_the_composer_keys(  # type: ig
     await page.get_by_text("You said: 你好").wait_for()
     await page.locator("[data-role=user]").last.get_by_text("3/3").wait_for()
     assert not errors
+    assert not problems, "\n".join(problems)
 
 
 async def test_jump_to_latest_appears_when_scrolled_up_during_a_reply(  # type: ignore[no-untyped-def]
@@ -162,21 +173,27 @@ async def test_jump_to_latest_appears_when_scrolled_up_during_a_reply(  # type: 
 ) -> None:
     long = "\n\n".join(f"Paragraph {n}: a line of the long reply." for n in range(400))
     fake.enqueue(Reply(long, chunk_size=24, delay=0.02))
-    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 800}, color_scheme="dark"
+    )
+    page = await context.new_page()
     await set_up(page, app)
     jump = page.get_by_role("button", name="Jump to latest")
     await page.get_by_label("Message").fill("Talk for a long time")
     await page.keyboard.press("Enter")
     await page.get_by_text("Paragraph 40:").wait_for()
     assert not await jump.is_visible()  # following the reply: at the bottom
-    await page.mouse.move(640, 300)
-    await page.mouse.wheel(0, -1500)  # the reader scrolls up while it is written
+    # The reader scrolls up while it is written (at once: a wheel's smooth scroll could still
+    # be moving after the click below).
+    await page.evaluate("window.scrollBy(0, -1500)")
     await jump.wait_for()
     assert await page.get_by_role("button", name="Stop").is_visible()  # still being written
     await shot(page, "jump-to-latest")
+    problems = await audit(page, "jump to latest, dark")
     await jump.click()
     await page.wait_for_function(AT_BOTTOM)
     await jump.wait_for(state="hidden")
     await page.get_by_text("Paragraph 399:").wait_for(timeout=60_000)  # followed to the end
     await page.wait_for_function(AT_BOTTOM)
     assert not await jump.is_visible()
+    assert not problems, "\n".join(problems)
