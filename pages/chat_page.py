@@ -10,15 +10,23 @@ from nicegui import events, ui
 from pages.composer import Composer
 from pages.conversation import ConversationView
 from pages.frame import frame, url_prefix
-from pages.i18n import _
+from pages.i18n import N_, _
 from pages.session import recheck, signed_in_page
 from pages.sidebar import Sidebar, undo_toast
-from pages.topic_settings import model_picker, settings_dialog
+from pages.topic_settings import settings_row
 from services.context import Services
 from services.errors import NotFound
 from services.models import Topic, User
 
 TOPIC_PATH = re.compile(r"/topic/([^/?#]+)")
+
+# Shown on the empty new-chat page; a click puts one in the message box, to send or change.
+EXAMPLES = (
+    N_("Explain quantum computing in simple terms"),
+    N_("Write a polite email declining a meeting"),
+    N_("Plan a three-day trip to Kyoto"),
+    N_("Help me find the bug in my Python code"),
+)
 
 
 def register(services: Services) -> None:
@@ -122,8 +130,17 @@ class ChatScreen:
         return None if topic_id in self.services.topics.deleting(self.user.id) else topic
 
     def _welcome(self) -> None:
+        # Chosen before the first message: the composer gives them to the topic it creates.
+        settings_row(self.services, self.composer.chosen)
         with ui.column().classes("w-full items-center mt-24 gap-2 px-4 text-center"):
-            ui.label(_("How can I help?")).classes("text-h4")
+            ui.label(_("How can I help?")).classes("text-h4").props('role="heading" aria-level="1"')
+            with ui.element("div").classes("example-prompts").props('role="group"') as group:
+                group.props["aria-label"] = _("Example prompts")
+                for example in EXAMPLES:
+                    words = _(example)
+                    ui.button(words, on_click=lambda words=words: self.composer.fill(words)).props(
+                        "outline no-caps"
+                    ).classes("example-prompt").mark("example-prompt")
             if self.services.options.demo:
                 ui.label(
                     _(
@@ -134,11 +151,7 @@ class ChatScreen:
                 ).classes("muted max-w-lg")
 
     async def _conversation(self, topic: Topic) -> ConversationView:
-        with ui.row().classes("w-full max-w-3xl mx-auto items-center gap-1 px-3 pt-2"):
-            await model_picker(self.services, topic)
-            tune = ui.button(icon="tune", on_click=lambda: settings_dialog(self.services, topic))
-            tune.props("flat round dense").mark("topic-settings")
-            tune.props["aria-label"] = _("Topic settings")
+        settings_row(self.services, topic)
         view = ConversationView(
             self.services, self.user.id, topic.id, on_finished=self.sidebar.refresh
         )

@@ -11,6 +11,7 @@ from pages.conversation import ConversationView
 from pages.feedback import attempt
 from pages.i18n import _
 from pages.session import browser_storage, recheck
+from pages.topic_settings import Chosen, apply_chosen
 from services.context import Services
 from services.models import Topic, User
 
@@ -47,6 +48,7 @@ class Composer:
         self.opened = opened  # shows a topic just started from the new-chat pane
         self.topic: Topic | None = None
         self.view: ConversationView | None = None
+        self.chosen: Chosen = {}  # settings picked on the new-chat page, for the topic it starts
         with ui.footer().classes("chat-footer p-2") as self.footer:
             self.pending = PendingFiles()
             with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-1 no-wrap"):
@@ -98,6 +100,16 @@ class Composer:
         if shown:
             self.box.run_method("focus")
 
+    def fill(self, text: str) -> None:
+        """Put `text` in the box to be read, changed and sent (an example prompt): not sent."""
+        self.box.value = text
+        # Focused with the caret at the end, ready to add to it.
+        self.box.run_method("focus")
+        ui.run_javascript(
+            f"const box = document.querySelector('#c{self.box.id} textarea');"
+            "if (box) box.setSelectionRange(box.value.length, box.value.length);"
+        )
+
     def _keep_draft(self, text: str) -> None:
         if text:
             drafts()[self.key] = text
@@ -118,6 +130,8 @@ class Composer:
             )
             if topic is None:
                 return
+            if not await apply_chosen(self.services, self.user, topic, self.chosen):
+                return
         if (
             await attempt(
                 lambda: self.services.chat.send(self.user.id, topic.id, text, files=files)
@@ -131,6 +145,7 @@ class Composer:
         self.box.value = ""
         self.pending.clear()
         if new:  # the first message of a new topic: show the topic (it follows the reply)
+            self.chosen = {}  # the next new chat starts from the defaults
             await self.opened(topic.id)
         # The view follows the new reply, and the sidebar the topic's new place, through their
         # watches: redrawing the sidebar here delayed the reply's first words (`make bench`).

@@ -132,7 +132,12 @@ def _attr(code: str, text: str) -> str:
 
 
 def script_words() -> str:
-    """What pages/static/chat.js says, as a script that tells it in the page's language."""
-    words = {"copy": _("Copy"), "copied": _("Copied"), "loading": _("Loading")}
+    """What pages/static/chat.js and app.js say, as a script telling it in the page's language."""
+    words = {
+        "copy": _("Copy"),
+        "copied": _("Copied"),
+        "loading": _("Loading"),
+        "latest": _("Jump to latest"),
+    }
     data = json.dumps(words).replace("<", "\\u003c")
     return f"<script>window.chatappWords = {data};</script>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from nicegui import ui
+from nicegui import ElementFilter, ui
 
 from pages.attachments import show_attachments
 from pages.feedback import attempt
@@ -59,7 +59,7 @@ class TurnDrawing:
                 f'data-role="{message.role.value}"'
             )
             kind = "user-message" if mine else "assistant-message"
-            with ui.element("div").classes(f"message {kind}"):
+            with ui.element("div").classes(f"message {kind}").mark(f"bubble-{message.id}"):
                 if mine:
                     if message.content:
                         ui.label(message.content).classes("whitespace-pre-wrap break-words")
@@ -204,21 +204,50 @@ class TurnDrawing:
         await attempt(lambda: self.services.chat.continue_reply(self.user_id, message_id))
 
     async def _edit(self, turn: Turn) -> None:
+        """Edit a question in its own bubble, with the composer's keys: Enter sends it as a new
+        version (the original stays as an earlier one), Shift+Enter adds a line, Esc cancels."""
+        from pages.composer import SEND_ON_ENTER  # not at the top: the composer imports this
+
         if await recheck(self.services) is None:
             return
-        with (
-            ui.dialog() as dialog,
-            ui.card().classes("w-full max-w-2xl"),
-        ):
-            dialog.props["aria-label"] = _("Edit message")
-            ui.label(_("Edit message")).classes("text-h6")
-            ui.label(_("Sending keeps the original as an earlier version.")).classes("text-sm")
-            text = ui.textarea(value=turn.message.content).props("outlined autogrow autofocus")
-            text.classes("w-full")
-            with ui.row().classes("justify-end w-full"):
-                ui.button(_("Cancel"), on_click=dialog.close).props("flat")
-                ui.button(_("Send"), on_click=lambda: dialog.submit(text.value))
-        content = await dialog
-        if content is None or await recheck(self.services) is None:
+        marker = f"bubble-{turn.message.id}"
+        bubble = next(iter(ElementFilter(marker=marker)), None)
+        if bubble is None or "editing" in bubble.classes:
             return
-        await attempt(lambda: self.services.chat.edit(self.user_id, turn.message.id, content))
+        shown = list(bubble.default_slot.children)
+        for child in shown:
+            child.set_visibility(False)
+        bubble.classes(add="editing")
+        with bubble, ui.column().classes("w-full gap-1") as editor:
+            text = ui.textarea(value=turn.message.content).props("outlined autogrow dense")
+            text.classes("w-full").mark("edit-box")
+            text.props["aria-label"] = _("Edit message")
+            ui.label(_("Sending keeps the original as an earlier version.")).classes("text-xs")
+            with ui.row().classes("justify-end w-full gap-1"):
+                cancel = ui.button(_("Cancel")).props("flat no-caps").mark("edit-cancel")
+                send = ui.button(_("Send")).props("no-caps unelevated").mark("edit-send")
+
+        def close() -> None:
+            if not editor.is_deleted:
+                editor.delete()
+            for child in shown:
+                child.set_visibility(True)
+            bubble.classes(remove="editing")
+
+        async def submit() -> None:
+            content = text.value or ""
+            if not content.strip() or send.props.get("loading"):
+                return
+            if await recheck(self.services) is None:
+                return
+            send.props("loading")  # one version per press, however fast the keys come
+            edit = self.services.chat.edit
+            if await attempt(lambda: edit(self.user_id, turn.message.id, content)) is None:
+                send.props(remove="loading")  # e.g. a reply is still being written: try again
+            # Sent: the new version is drawn in this turn's place, editor and all.
+
+        cancel.on_click(close)
+        send.on_click(submit)
+        text.on("keydown", submit, js_handler=SEND_ON_ENTER)
+        text.on("keydown.escape.stop", close)  # not the page's Esc, which stops a reply
+        text.run_method("focus")

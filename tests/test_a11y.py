@@ -32,7 +32,7 @@ async def audit(page: Any, where: str) -> list[str]:
             found.append(line)
     unnamed = await page.evaluate(
         """() => [...document.querySelectorAll('button, [role=button]')]
-            .filter(b => b.offsetParent !== null)
+            .filter(b => b.offsetParent !== null && getComputedStyle(b).visibility !== 'hidden')
             .filter(b => !(b.getAttribute('aria-label') || b.innerText.trim()
                            || b.getAttribute('title') || b.getAttribute('aria-labelledby')))
             .map(b => b.outerHTML.slice(0, 120))"""
@@ -71,8 +71,8 @@ async def test_pages_have_no_serious_accessibility_violations(  # type: ignore[n
     await check("topic menu")
     await page.keyboard.press("Escape")
 
-    await page.get_by_role("button", name="Topic settings").click()
-    await page.get_by_text("Topic settings").first.wait_for()
+    await page.get_by_role("button", name="Chat settings").click()
+    await page.get_by_text("Chat settings").first.wait_for()
     await check("settings dialog")
     await page.keyboard.press("Escape")
 

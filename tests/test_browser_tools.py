@@ -62,7 +62,7 @@ async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> N
     await send(page, "Hi")
     await page.get_by_text("Hello!").wait_for()
     await page.get_by_role("button", name="Send").wait_for()
-    await page.get_by_role("button", name="Topic settings").click()
+    await page.get_by_role("button", name="Chat settings").click()
     await page.get_by_label("Tools in this chat").click()
     await page.get_by_role("option", name="time").click()
     await page.keyboard.press("Escape")

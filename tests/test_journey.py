@@ -77,11 +77,11 @@ async def test_the_whole_journey(browser: Any, app: AppServer, fake: FakeOpenAI)
     await page.get_by_text("A shorter answer.").wait_for()
     await page.get_by_text("2/2").wait_for()
 
-    # Edit the question and send it again: the original stays as version 1.
+    # Edit the question in place and send it again: the original stays as version 1.
     fake.enqueue("Counting to three: 1, 2, 3.")
     await page.get_by_role("button", name="Edit message").last.click()
-    await page.get_by_role("dialog").get_by_role("textbox").fill("Count to three")
-    await page.get_by_role("dialog").get_by_role("button", name="Send").click()
+    await page.get_by_role("textbox", name="Edit message").fill("Count to three")
+    await page.locator("[data-role=user]").last.get_by_role("button", name="Send").click()
     await page.get_by_text("Counting to three: 1, 2, 3.").wait_for()
     await wait_idle(page)
 

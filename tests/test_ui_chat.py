@@ -127,7 +127,7 @@ async def test_topic_model_and_system_prompt_reach_the_model(fake: FakeOpenAI, u
     user.find(marker="model").click()
     user.find("fake-large").click()
     user.find(marker="topic-settings").click()
-    await user.should_see("Topic settings")
+    await user.should_see("System prompt")  # the dialog is open
     user.find("System prompt").type("Answer like a pirate.")
     user.find(marker="save-settings").click()
     await user.should_see("Settings saved", retries=50)

@@ -23,7 +23,8 @@
   window.addEventListener("popstate", open);
 })();
 
-// Follow a streaming reply: keep the page scrolled to the bottom until the user scrolls up.
+// Follow a streaming reply: keep the page scrolled to the bottom until the user scrolls up;
+// then a round "jump to latest" button above the message box brings the reader back down.
 // A link to one message (#m-<id>, from search) shows that message instead, loading older
 // messages of a long topic until it is there. The chat pane can be swapped for another topic
 // at any time: each new message log is followed from its start.
@@ -32,8 +33,38 @@
   let lastY = window.scrollY;
   const nearBottom = () =>
     window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 120;
+  // Plain DOM, outside NiceGUI's elements: it lives for the page, whatever the pane shows.
+  const jump = document.createElement("button");
+  jump.type = "button";
+  jump.className = "jump-latest";
+  jump.hidden = true;
+  jump.innerHTML = '<i class="q-icon material-icons" aria-hidden="true">arrow_downward</i>';
+  jump.setAttribute("aria-label", (window.chatappWords || {}).latest || "Jump to latest");
+  jump.title = jump.getAttribute("aria-label");
+  jump.addEventListener("click", () => {
+    stick = true;
+    window.scrollTo({ top: document.documentElement.scrollHeight });
+    showJump();
+    // The button hides under the focus: keyboard users go on in the message box.
+    document.querySelector(".chat-footer textarea")?.focus({ preventScroll: true });
+  });
+  // Shown while a message log is on the page and its end is out of view; centred over the
+  // message box, just above it (the box grows with its text, the drawer moves it sideways).
+  const showJump = () => {
+    const footer = document.querySelector(".chat-footer");
+    const away = Boolean(followed && followed.isConnected) && !nearBottom();
+    const box = footer?.getBoundingClientRect(); // the footer is fixed: no offsetParent
+    const shown = away && box !== undefined && box.height > 0;
+    if (shown) {
+      jump.style.left = `${box.left + box.width / 2}px`;
+      jump.style.bottom = `${window.innerHeight - box.top + 12}px`;
+    }
+    if (jump.hidden === shown) jump.hidden = !shown;
+  };
+  window.addEventListener("resize", showJump, { passive: true });
   window.addEventListener("scroll", () => {
     stick = nearBottom();
+    showJump();
     if (window.scrollY < lastY) window.chatScrolledUp = true;
     lastY = window.scrollY;
   }, { passive: true });
@@ -68,6 +99,7 @@
     requestAnimationFrame(() => {
       scrolling = false;
       if (stick) window.scrollTo({ top: document.documentElement.scrollHeight });
+      showJump();
     });
   };
   const observer = new MutationObserver(() => {
@@ -75,11 +107,11 @@
       const moved = anchor.element.getBoundingClientRect().top - anchor.top;
       if (moved) { window.scrollBy(0, moved); anchor = null; }
     }
-    if (stick) toBottom();
+    toBottom(); // scrolls only when stuck to the end; the jump button is checked either way
   });
   // The log also grows with no change to its elements: a message off screen is laid out
   // only when it comes near (app.css), and then takes its real height instead of a guess.
-  const resized = new ResizeObserver(() => { if (stick) toBottom(); });
+  const resized = new ResizeObserver(toBottom);
   // The linked message is older than those drawn: load older ones until it is there (a
   // click made before the page's websocket is up is lost, so keep asking for a while).
   const seek = (tries) => {
@@ -93,6 +125,7 @@
   };
   let followed = null;
   const start = () => {
+    if (!jump.isConnected) document.body.appendChild(jump);
     const log = document.querySelector(".messages");
     if (log === followed) return;
     observer.disconnect();
@@ -100,12 +133,13 @@
     followed = log;
     anchor = null;
     window.chatScrolledUp = false; // the new log's "older" button is not for this scroll
-    if (!log) return;
+    if (!log) { showJump(); return; }
     observer.observe(log, { childList: true, subtree: true, characterData: true });
     resized.observe(log);
     stick = !location.hash.startsWith("#m-");
     if (stick) toBottom();
     else seek(100);
+    showJump();
     lastY = window.scrollY; // leaving a longer log is no scroll up in this one
   };
   // The page's elements are made by its module script, which has run by DOMContentLoaded:
