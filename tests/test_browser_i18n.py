@@ -34,6 +34,7 @@ NAMES = {
     "Enter",  # keys, as printed on them
     "Shift+Enter",
     "API",
+    "Python",  # in an example prompt
     "OPENAI_API_KEY",  # settings and servers the demo notice names
     "OPENAI_BASE_URL",
     "Ollama",
@@ -165,13 +166,14 @@ async def test_the_ui_in_chinese(browser, demo_app: AppServer) -> None:  # type:
     assert await english_left(page) == []
     problems += await audit(page, "account (zh)")
     await page.get_by_label("语言").click()
-    await page.get_by_role("option", name="简体中文").click()
+    async with page.expect_navigation():  # the page loads again in the chosen language
+        await page.get_by_role("option", name="简体中文").click()
     await page.get_by_text("修改密码").first.wait_for()  # reloaded, still Chinese
     await settle(page)
     await page.get_by_role("button", name="退出登录", exact=True).click()
 
     # Signed out: the login page speaks the language this browser chose.
-    await page.get_by_role("button", name="登录").wait_for()
+    await page.get_by_role("button", name="登录", exact=True).wait_for()
     await settle(page)
     assert await english_left(page) == []
     problems += await audit(page, "login (zh)")
