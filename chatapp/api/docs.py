@@ -16,6 +16,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from nicegui import App
 
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -37,6 +38,9 @@ def register(app: App, *, title: str, version: str) -> None:
     app.swagger_ui_oauth2_redirect_url = OAUTH2_REDIRECT
     app.setup()  # adds /openapi.json; docs_url and redoc_url stay None, so nothing from a CDN
     app.add_static_files(ASSETS_URL, ASSETS)
+    for route in app.routes:  # files, not API: out of the schema (as /static is)
+        if isinstance(route, APIRoute) and route.path.startswith(ASSETS_URL):
+            route.include_in_schema = False
 
     @app.get("/docs", include_in_schema=False)
     async def swagger(request: Request) -> HTMLResponse:
