@@ -403,7 +403,7 @@ async def test_a_refused_reasoning_effort_can_be_turned_off_from_the_reply(
     await set_up_owner(user)
     fake.enqueue(Reply("first"))
     await send(user, "hello")
-    await user.should_see("first")
+    await user.should_see("first", retries=50)
     topic_id = await shown_topic(user)
     services = ui_state.services
     assert services is not None

@@ -155,19 +155,32 @@
   window.addEventListener("hashchange", () => seek(100));
 })();
 
-// The topic list loads its next page when its "Show more" button scrolls into view; a long
-// topic loads older messages when its "Load older messages" button does, once the reader has
-// scrolled up (the page opens at the bottom, so the button is in view only for a moment).
+// The topic list loads its next page when the reader scrolls the drawer near its end (a
+// scroll, not a layout pass while the page loads, which loaded a second page unasked); a long
+// topic loads older messages when its "Load older messages" button scrolls into view, once the
+// reader has scrolled up (the page opens at the bottom, so the button is in view only for a
+// moment).
 (() => {
+  let asked = -1; // the number of rows when the next page was asked for: one ask per page
+  document.addEventListener("scroll", (event) => {
+    const drawer = event.target;
+    if (!(drawer instanceof Element) || !drawer.classList.contains("q-drawer__content")) return;
+    if (drawer.scrollTop + drawer.clientHeight < drawer.scrollHeight - 200) return;
+    const more = drawer.querySelector(".topic-more");
+    const rows = drawer.querySelectorAll(".topic-row").length;
+    if (more && more.offsetParent !== null && rows !== asked) {
+      asked = rows;
+      more.click();
+    }
+  }, true);
   const seen = new WeakSet();
   const visible = new IntersectionObserver((entries) => {
     for (const entry of entries) {
-      const older = entry.target.classList.contains("messages-older");
-      if (entry.isIntersecting && (!older || window.chatScrolledUp)) entry.target.click();
+      if (entry.isIntersecting && window.chatScrolledUp) entry.target.click();
     }
   });
   const watch = () => {
-    for (const button of document.querySelectorAll(".topic-more, .messages-older")) {
+    for (const button of document.querySelectorAll(".messages-older")) {
       if (!seen.has(button)) { seen.add(button); visible.observe(button); }
     }
   };
