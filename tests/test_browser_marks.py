@@ -180,4 +180,15 @@ async def test_a_reply_shows_its_model_and_time_in_the_readers_zone(  # type: ig
     assert hover is not None and asked.strftime("%-I:%M") in hover
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=ARTIFACTS / "reply-meta.png")
+    cookies, address = await context.cookies(), page.url
     await context.close()
+    phone = await browser.new_context(
+        viewport={"width": 390, "height": 844}, color_scheme="dark", timezone_id=zone
+    )
+    await phone.add_cookies(cookies)
+    view = await phone.new_page()
+    await view.goto(address)
+    shown = view.locator("[data-role=assistant] .reply-meta .reply-time").last
+    assert await shown.inner_text() == expected
+    await view.screenshot(path=ARTIFACTS / "reply-meta-phone-dark.png")
+    await phone.close()
