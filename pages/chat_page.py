@@ -153,7 +153,11 @@ class ChatScreen:
     async def _conversation(self, topic: Topic) -> ConversationView:
         settings_row(self.services, topic)
         view = ConversationView(
-            self.services, self.user.id, topic.id, on_finished=self.sidebar.refresh
+            self.services,
+            self.user.id,
+            topic.id,
+            on_finished=self.sidebar.refresh,
+            owner=self.user.is_owner,
         )
         await view.refresh()
         return view

@@ -51,10 +51,12 @@ class ConversationView(TurnDrawing):
         topic_id: str,
         *,
         on_finished: Callable[[], Awaitable[None]],
+        owner: bool = False,
     ) -> None:
         self.services = services
         self.user_id = user_id
         self.topic_id = topic_id
+        self.owner = owner
         self.on_finished = on_finished
         self._generating = False
         # Told at once when a reply starts or ends here: the composer swaps Send and Stop.
@@ -335,6 +337,7 @@ def _looks(turn: Turn) -> tuple[object, ...]:
         message.reasoning,
         message.error,
         message.usage,
+        message.rating,
         tuple(turn.sibling_ids),
         tuple(a.id for a in turn.attachments),
         tuple((c.id, c.status, c.result, c.offset) for c in message.tool_calls),

@@ -11,9 +11,11 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from html import escape
 from weakref import WeakKeyDictionary
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nicegui import Client, ui
 
@@ -57,6 +59,40 @@ def ago(then: datetime, now: datetime) -> str:
 
 def date(value: datetime) -> str:
     return i18n.date(language(), value)
+
+
+ZONE_COOKIE = "chatapp_tz"  # the browser's time zone; pages/static/app.js sets it
+
+
+def time_zone() -> tzinfo:
+    """The reader's time zone, as their browser told it (a cookie), else UTC."""
+    try:
+        request = ui.context.client.request
+    except RuntimeError:  # not inside a page
+        return UTC
+    return _zone(request.cookies.get(ZONE_COOKIE, "") if request else "")
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):  # not a zone, or not a zone's name at all
+        return UTC
+
+
+def date_time(value: datetime) -> str:
+    """A moment in the reader's time zone: "12/4/26, 2:05 PM"."""
+    return i18n.date_time(language(), value, time_zone())
+
+
+def moment(value: datetime, now: datetime | None = None) -> str:
+    """When something happened, short, in the reader's time zone: the time of day if it was
+    today, else the date and time."""
+    zone = time_zone()
+    if value.astimezone(zone).date() == (now or datetime.now(UTC)).astimezone(zone).date():
+        return i18n.time(language(), value, zone)
+    return i18n.date_time(language(), value, zone)
 
 
 def choose(user: User | None, stored: str | None = None) -> str:

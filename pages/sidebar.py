@@ -1,4 +1,5 @@
-"""The topic sidebar: newest activity first, grouped by day, searchable, renamed in place.
+"""The topic sidebar: pinned topics first, then newest activity first, grouped by day,
+searchable, renamed in place; archived topics in a view of their own.
 
 It follows the user's topics through the chat service, so a reply, an automatic title or a
 rename made in another tab (or through the API) shows here without a reload.
@@ -59,6 +60,7 @@ class Sidebar:
         self.on_active_renamed = on_active_renamed
         self.open_topic = open_topic  # shows a topic (None: a new chat) in the page
         self.shown = PAGE
+        self.archived_view = False  # the list shows the archived topics instead
         self.client = ui.context.client
         self._redraw: asyncio.Task[None] | None = None
         # What the list shows now: a refresh that would draw the same leaves it alone, so a
@@ -82,6 +84,11 @@ class Sidebar:
             self.list.props["aria-label"] = _("Chats")
             self.more = ui.button(_("Show more"), on_click=self.load_more).props("flat no-caps")
             self.more.classes("w-full topic-more").mark("more-topics")
+            self.to_archive = ui.button(
+                icon="inventory_2", on_click=self.toggle_archived, color=None
+            ).props("flat no-caps align=left")
+            self.to_archive.classes("w-full topic-archived")
+            self.to_archive.mark("archived-chats").set_visibility(False)
         self.client.on_delete(services.chat.watch_topics(user_id, self._changed))
 
     # ----- reading ----------------------------------------------------------------------------
@@ -95,11 +102,35 @@ class Sidebar:
             hits = await self.services.topics.search(self.user_id, query)
             hidden = self.services.topics.deleting(self.user_id)
             self.more.set_visibility(False)
+            self.to_archive.set_visibility(False)
             self._draw_hits([hit for hit in hits if hit.topic.id not in hidden], query)
             return
-        topics = await self.services.topics.list_topics(self.user_id, limit=self.shown + 1)
+        topics = await self.services.topics.list_topics(
+            self.user_id, limit=self.shown + 1, archived=self.archived_view
+        )
         self.more.set_visibility(len(topics) > self.shown)
+        archived = await self.services.topics.count_archived(self.user_id)
+        self.to_archive.set_text(
+            _("Back to chats")
+            if self.archived_view
+            else ngettext("{count} archived chat", "{count} archived chats", archived).format(
+                count=archived
+            )
+        )
+        self.to_archive.props(f"icon={'arrow_back' if self.archived_view else 'inventory_2'}")
+        self.to_archive.set_visibility(self.archived_view or archived > 0)
         self._draw_topics(topics[: self.shown])
+
+    async def toggle_archived(self) -> None:
+        """Show the archived topics instead of the others, or the others again."""
+        self.archived_view = not self.archived_view
+        self.shown = PAGE
+        # Going back is above the archived list, where the eye starts; the way in is below.
+        self.to_archive.move(target_index=2 if self.archived_view else -1)
+        if self.searching:
+            self.query.set_value("")  # its refresh draws the list
+        else:
+            await self.refresh()
 
     async def load_more(self) -> None:
         self.shown += PAGE
@@ -159,17 +190,23 @@ class Sidebar:
         rows = [
             (
                 topic,
-                group_of(topic.updated_at, now),
+                N_("Archived")
+                if self.archived_view
+                else N_("Pinned")
+                if topic.pinned
+                else group_of(topic.updated_at, now),
                 f"{count_label(topic.message_count)} · {ago(topic.updated_at, now)}",
             )
             for topic in topics
         ]
-        if self._unchanged("topics", [(t.id, t.title, g, c) for t, g, c in rows], self.active_id):
+        shown = [(t.id, t.title, t.pinned, g, c) for t, g, c in rows]
+        if self._unchanged("topics", self.archived_view, shown, self.active_id):
             return
         group = None
         with self.list:
             if not topics:
-                ui.label(_("No chats yet.")).classes("muted p-2")
+                empty = _("No archived chats.") if self.archived_view else _("No chats yet.")
+                ui.label(empty).classes("muted p-2")
             for topic, label, caption in rows:
                 if label != group:
                     group = label
@@ -193,6 +230,8 @@ class Sidebar:
                 self._row(hit.topic, where, anchor=anchor, snippet=True)
 
     def _row(self, topic: Topic, caption: str, *, anchor: str = "", snippet: bool = False) -> None:
+        """One topic: its title (a link), a caption under it, and its menu. A search hit in an
+        archived topic says so."""
         active = topic.id == self.active_id
         with ui.row().classes("w-full no-wrap items-center gap-0 topic-row") as row:
             row.classes("topic-active" if active else "")
@@ -204,9 +243,13 @@ class Sidebar:
                 link.classes("ellipsis topic-title topic-link pane-link").mark("topic-link")
                 if active:
                     link.props('aria-current="page"')
-                ui.label(caption).classes(
-                    "text-xs muted ellipsis " + ("search-snippet" if snippet else "")
+                under = ui.label(caption).classes(
+                    "text-xs muted ellipsis min-w-0 " + ("search-snippet" if snippet else "")
                 )
+                if topic.archived and snippet:  # found, though out of the list: say why
+                    with ui.row().classes("items-center gap-1 no-wrap min-w-0 w-full") as line:
+                        ui.label(_("Archived")).classes("topic-badge").mark("archived-badge")
+                    under.move(line)
             self._menu(row, topic)
         self._rows[topic.id] = (row, link)
 
@@ -216,6 +259,15 @@ class Sidebar:
         with button.classes("topic-menu").mark("topic-menu", f"topic-menu-{topic.id}"):
             with ui.menu().props("auto-close"):
                 menu_entry(_("Rename"), on_click=lambda: self._rename(row, topic)).mark("rename")
+                if not topic.archived:
+                    menu_entry(
+                        _("Unpin") if topic.pinned else _("Pin"),
+                        on_click=lambda: self._mark(topic, pinned=not topic.pinned),
+                    ).mark("pin")
+                menu_entry(
+                    _("Unarchive") if topic.archived else _("Archive"),
+                    on_click=lambda: self._mark(topic, archived=not topic.archived),
+                ).mark("archive")
                 menu_entry(
                     _("Share…"), on_click=lambda: share_dialog(self.services, self.user_id, topic)
                 ).mark("share")
@@ -264,6 +316,18 @@ class Sidebar:
         box.on("keydown.enter.prevent", save)
         box.on("keydown.escape.stop", cancel)
         box.on("blur", save)
+
+    async def _mark(
+        self, topic: Topic, *, pinned: bool | None = None, archived: bool | None = None
+    ) -> None:
+        if await recheck(self.services) is None:
+            return
+        mark = self.services.topics.mark_topic
+        if await attempt(lambda: mark(self.user_id, topic.id, pinned=pinned, archived=archived)):
+            if archived is not None:
+                said = _("Archived “{title}”") if archived else _("Unarchived “{title}”")
+                ui.notify(said.format(title=topic.title), timeout=2000)
+            await self.refresh()
 
     async def _delete(self, topic: Topic) -> None:
         if await recheck(self.services) is None:

@@ -10,9 +10,10 @@ from nicegui import ElementFilter, ui
 from pages.attachments import show_attachments
 from pages.feedback import attempt
 from pages.frame import url_prefix
-from pages.i18n import N_, _, localize, number, tr
+from pages.i18n import N_, _, localize
 from pages.isolated import Isolated
 from pages.live_markdown import LiveMarkdown
+from pages.reply_parts import Thumbs, asked_at, error_text, rateable, reply_meta
 from pages.session import recheck
 from pages.thinking import ThinkingBlock
 from pages.tool_calls import ToolCallList, ToolCallRow, split_at_calls
@@ -42,6 +43,7 @@ class TurnDrawing:
     services: Services
     user_id: str
     topic_id: str
+    owner: bool  # the reader owns the site: errors name the model server's address
 
     generating: bool  # a reply in the topic is being written
     refresh: Callable[[], Awaitable[None]]  # draw the topic again
@@ -59,8 +61,10 @@ class TurnDrawing:
                 f'data-role="{message.role.value}"'
             )
             kind = "user-message" if mine else "assistant-message"
-            with ui.element("div").classes(f"message {kind}").mark(f"bubble-{message.id}"):
+            bubble = ui.element("div").classes(f"message {kind}").mark(f"bubble-{message.id}")
+            with bubble:
                 if mine:
+                    asked_at(bubble, message)
                     if message.content:
                         ui.label(message.content).classes("whitespace-pre-wrap break-words")
                 elif live:
@@ -100,7 +104,7 @@ class TurnDrawing:
         if message.status == MessageStatus.ERROR:
             with ui.row().classes("items-center gap-2 error-banner").props('role="alert"'):
                 ui.icon("error_outline", color="negative")
-                ui.label(tr(message.error or N_("The reply failed."))).classes("text-negative")
+                ui.label(error_text(message, owner=self.owner)).classes("text-negative")
                 ui.button(_("Retry"), on_click=lambda: self._regenerate(message.id)).props(
                     "dense outline color=negative"
                 )
@@ -117,15 +121,8 @@ class TurnDrawing:
                     "dense flat"
                 )
                 self._continue_button(message)
-        if (usage := message.usage) and usage.total_tokens:
-            words = _("{prompt} + {reply} tokens").format(
-                prompt=number(usage.prompt_tokens), reply=number(usage.completion_tokens)
-            )
-            if usage.reasoning_tokens:
-                thinking = number(usage.reasoning_tokens)
-                words += " " + _("({count} thinking)").format(count=thinking)
-            tokens = ui.label(words).classes("text-xs muted")
-            tokens.props["title"] = _("prompt + reply tokens (of which thinking)")
+        if message.role == Role.ASSISTANT:
+            reply_meta(message)
 
     def _continue_button(self, message: Message) -> None:
         if message.content.strip():  # an unfinished reply with text can be carried on
@@ -145,6 +142,8 @@ class TurnDrawing:
                 self._icon(
                     "refresh", _("Regenerate reply"), lambda: self._regenerate(message.id)
                 ).mark("regenerate")
+                if rateable(message):
+                    Thumbs(self.services, self.user_id, message)
             if len(turn.sibling_ids) > 1:
                 self._switcher(turn)
 

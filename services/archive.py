@@ -31,6 +31,7 @@ from services.i18n import msg
 from services.models import (
     Message,
     MessageStatus,
+    Rating,
     Role,
     Share,
     ToolCall,
@@ -90,6 +91,7 @@ class MessageIn(BaseModel):
     reasoning: str = Field(default="", max_length=MAX_CONTENT)
     reasoning_seconds: float | None = Field(default=None, ge=0, le=86_400)
     tool_calls: list[ToolCallIn] = Field(default_factory=list, max_length=1_000)
+    rating: Rating | None = None
 
 
 class TopicIn(BaseModel):
@@ -98,6 +100,8 @@ class TopicIn(BaseModel):
     active_leaf_id: str | None = Field(default=None, max_length=64)
     created_at: Moment
     updated_at: datetime | None = None
+    pinned: bool = False
+    archived: bool = False
     messages: list[MessageIn] = Field(max_length=MAX_MESSAGES)
 
 
@@ -237,6 +241,8 @@ class ArchiveService:
             "active_leaf_id": topic.active_leaf_id,
             "created_at": topic.created_at.isoformat(),
             "updated_at": topic.updated_at.isoformat(),
+            **({"pinned": True} if topic.pinned else {}),
+            **({"archived": True} if topic.archived else {}),
             "messages": [
                 {
                     "id": m.id,
@@ -252,10 +258,14 @@ class ArchiveService:
                         else {}
                     ),
                     **({"tool_calls": calls_to_json(m.tool_calls)} if m.tool_calls else {}),
+                    **({"rating": m.rating.value} if m.rating else {}),
                 }
                 for m in messages
             ],
         }
+
+
+THUMBS = {Rating.UP: "👍", Rating.DOWN: "👎"}  # a rated reply's heading in Markdown
 
 
 def markdown_of(topic: Topic, turns: list[Turn]) -> str:
@@ -265,7 +275,8 @@ def markdown_of(topic: Topic, turns: list[Turn]) -> str:
         if message.role == Role.SYSTEM:
             continue
         who = "You" if message.role == Role.USER else f"Assistant ({message.model or 'model'})"
-        lines += ["", f"## {who} · {message.created_at:%Y-%m-%d %H:%M}", ""]
+        rated = f" · {THUMBS[message.rating]}" if message.rating else ""
+        lines += ["", f"## {who} · {message.created_at:%Y-%m-%d %H:%M}{rated}", ""]
         if message.reasoning:  # marked, and folded where Markdown shows HTML (GitHub, editors)
             took = f" for {round(message.reasoning_seconds)} s" if message.reasoning_seconds else ""
             lines += [
@@ -345,9 +356,21 @@ def from_chatapp(user_id: str, given: TopicIn, number: int) -> tuple[Topic, list
     settings, leaf = given.settings.model_dump(exclude_unset=True), given.active_leaf_id
     thoughts = {m.id: (m.reasoning, m.reasoning_seconds) for m in given.messages if m.reasoning}
     calls = {m.id: [c.call() for c in m.tool_calls] for m in given.messages if m.tool_calls}
-    return build(
-        user_id, name, given.title, settings, given.created_at, nodes, leaf, thoughts, calls
+    ratings = {m.id: m.rating for m in given.messages if m.rating}
+    topic, messages = build(
+        user_id,
+        name,
+        given.title,
+        settings,
+        given.created_at,
+        nodes,
+        leaf,
+        thoughts,
+        calls,
+        ratings,
     )
+    topic.pinned, topic.archived = given.pinned, given.archived
+    return topic, messages
 
 
 def from_chatgpt(user_id: str, given: GptConversation, number: int) -> tuple[Topic, list[Message]]:
@@ -431,9 +454,11 @@ def build(
     active_leaf: str | None,
     thoughts: dict[str, tuple[str, float | None]] | None = None,
     calls: dict[str, list[ToolCall]] | None = None,
+    ratings: dict[str, Rating] | None = None,
 ) -> tuple[Topic, list[Message]]:
     """Topic and messages with new time-ordered ids, parents always before their replies;
-    `thoughts`: the reasoning (and its seconds) of replies that have some, by their old id."""
+    `thoughts`: the reasoning (and its seconds) of replies that have some, `calls` their tool
+    calls and `ratings` their thumbs, by their old id."""
     children: defaultdict[str | None, list[Node]] = defaultdict(list)
     for node in nodes:
         children[node[1]].append(node)
@@ -472,6 +497,7 @@ def build(
                 reasoning=(thoughts or {}).get(old_id, ("", None))[0],
                 reasoning_seconds=(thoughts or {}).get(old_id, ("", None))[1],
                 tool_calls=(calls or {}).get(old_id, []),
+                rating=(ratings or {}).get(old_id) if role == Role.ASSISTANT else None,
             )
         )
     leaf = new_ids.get(active_leaf or "") or (messages[-1].id if messages else None)

@@ -31,6 +31,7 @@ from services.models import (
     Attachment,
     Message,
     MessageStatus,
+    Rating,
     Role,
     Topic,
 )
@@ -175,6 +176,15 @@ class ChatService:
         """Call `notify(topic_id)` whenever one of the user's topics is created, renamed, gets a
         message or a title, or is deleted; returns the way to stop watching."""
         return self._topic_lists.add(user_id, notify)
+
+    async def rate(self, user_id: str, message_id: str, rating: Rating | None) -> Message:
+        """Keep a user's thumbs up or down on a reply (None takes it back)."""
+        message = await self.store.get_message(user_id, message_id)
+        if message.role != Role.ASSISTANT:
+            raise InvalidInput(msg("Only replies can be rated."))
+        await self.store.rate_message(user_id, message_id, rating)
+        message.rating = rating
+        return message
 
     def changed(self, user_id: str, topic_id: str) -> None:
         """Tell the user's topic lists that a topic changed (the topic service and imports too)."""

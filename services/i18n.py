@@ -15,14 +15,14 @@ from __future__ import annotations
 import io
 import re
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -174,8 +174,14 @@ def date(code: str, value: datetime) -> str:
     return format_date(value, format="medium", locale=_locale(code))
 
 
-def date_time(code: str, value: datetime) -> str:
-    return format_datetime(value, format="short", locale=_locale(code))
+def date_time(code: str, value: datetime, zone: tzinfo | None = None) -> str:
+    """A moment, short, in time zone `zone` (None: UTC): "12/4/26, 2:05 PM"."""
+    return format_datetime(value, format="short", tzinfo=zone, locale=_locale(code))
+
+
+def time(code: str, value: datetime, zone: tzinfo | None = None) -> str:
+    """The time of day of a moment in time zone `zone` (None: UTC): "2:05 PM", "14:05"."""
+    return format_time(value, format="short", tzinfo=zone, locale=_locale(code))
 
 
 def ago(code: str, then: datetime, now: datetime) -> str:

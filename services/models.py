@@ -26,6 +26,13 @@ class MessageStatus(StrEnum):
     ERROR = "error"
 
 
+class Rating(StrEnum):
+    """What a user thought of a reply: thumbs up or down."""
+
+    UP = "up"
+    DOWN = "down"
+
+
 class ToolCallStatus(StrEnum):
     PENDING = "pending"  # waiting for the user to allow or deny it
     RUNNING = "running"
@@ -227,6 +234,8 @@ class Topic:
     message_count: int = 0
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    pinned: bool = False  # listed above the others
+    archived: bool = False  # out of the list, still found by search
 
 
 @dataclass(slots=True)
@@ -249,6 +258,7 @@ class Message:
     reasoning_seconds: float | None = None
     # The tools the reply called, in order (services/models.py ToolCall).
     tool_calls: list[ToolCall] = field(default_factory=list)
+    rating: Rating | None = None  # the user's thumbs up or down on a reply
 
 
 @dataclass(slots=True)

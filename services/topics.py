@@ -120,11 +120,32 @@ class TopicService:
         """Ids of the user's topics waiting to be deleted (lists hide them)."""
         return set(self._pending_deletes.get(user_id, ()))
 
-    async def list_topics(self, user_id: str, *, limit: int, offset: int = 0) -> list[Topic]:
-        """The user's topics, newest activity first, without those waiting to be deleted."""
+    async def mark_topic(
+        self,
+        user_id: str,
+        topic_id: str,
+        *,
+        pinned: bool | None = None,
+        archived: bool | None = None,
+    ) -> Topic:
+        """Pin or unpin, archive or unarchive a topic (None: leave that as it is)."""
+        topic = await self.store.mark_topic(user_id, topic_id, pinned=pinned, archived=archived)
+        self.chat.changed(user_id, topic_id)
+        return topic
+
+    async def list_topics(
+        self, user_id: str, *, limit: int, offset: int = 0, archived: bool = False
+    ) -> list[Topic]:
+        """The user's topics that are not archived (`archived`: those that are), pinned ones
+        first, then newest activity first, without those waiting to be deleted."""
         hidden = self.deleting(user_id)
-        topics = await self.store.list_topics(user_id, limit=limit + len(hidden), offset=offset)
+        topics = await self.store.list_topics(
+            user_id, limit=limit + len(hidden), offset=offset, archived=archived
+        )
         return [topic for topic in topics if topic.id not in hidden][:limit]
+
+    async def count_archived(self, user_id: str) -> int:
+        return await self.store.count_topics(user_id, archived=True)
 
     async def usage(self, user_id: str, *, days: int = 30) -> list[UsageRow]:
         """Tokens per day and model over the last `days` days (UTC), newest first."""

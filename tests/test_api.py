@@ -407,3 +407,33 @@ def test_the_answers_schemathesis_asked_for(alice: httpx.Client) -> None:
     assert answer.status_code == 400 and "created_at" in answer.json()["error"]["message"]
     schema = httpx.get(f"{str(alice.base_url).removesuffix('/api/v1/')}/openapi.json").json()
     assert not any(path.startswith("/static") for path in schema["paths"])
+
+
+def test_pin_archive_and_rate(alice: httpx.Client, bob: httpx.Client, fake: FakeOpenAI) -> None:
+    first = alice.post("/topics", json={"title": "Kept on top"}).json()
+    second = alice.post("/topics", json={"title": "Put away"}).json()
+    pinned = alice.patch(f"/topics/{first['id']}", json={"pinned": True}).json()
+    assert (pinned["pinned"], pinned["archived"]) == (True, False)
+    assert alice.patch(f"/topics/{second['id']}", json={"archived": True}).json()["archived"]
+    assert alice.get("/topics").json()["items"][0]["id"] == first["id"]  # pinned: first
+    listed = alice.get("/topics", params={"archived": "false"}).json()
+    assert second["id"] not in [t["id"] for t in listed["items"]]
+    archived = alice.get("/topics", params={"archived": "true"}).json()
+    assert [t["id"] for t in archived["items"]] == [second["id"]] and archived["total"] == 1
+    assert alice.patch(f"/topics/{first['id']}", json={"pinned": "yes"}).status_code == 422
+    assert bob.patch(f"/topics/{first['id']}", json={"pinned": False}).status_code == 404
+
+    fake.enqueue("Rate me.")
+    send(alice, first["id"], "hello")
+    question, reply = alice.get(f"/topics/{first['id']}/messages").json()["messages"]
+    assert reply["rating"] is None
+    rated = alice.put(f"/messages/{reply['id']}/rating", json={"rating": "up"})
+    assert rated.status_code == 200 and rated.json()["rating"] == "up"
+    messages = alice.get(f"/topics/{first['id']}/messages").json()["messages"]
+    assert messages[1]["rating"] == "up"
+    exported = alice.get(f"/topics/{first['id']}/export").json()["topic"]
+    assert exported["pinned"] is True and exported["messages"][1]["rating"] == "up"
+    assert alice.put(f"/messages/{question['id']}/rating", json={"rating": "up"}).status_code == 400
+    assert bob.put(f"/messages/{reply['id']}/rating", json={"rating": "down"}).status_code == 404
+    cleared = alice.put(f"/messages/{reply['id']}/rating", json={"rating": None}).json()
+    assert cleared["rating"] is None

@@ -10,7 +10,7 @@ import pytest
 
 from services.context import Services
 from services.errors import InvalidInput, NotFound, TooLarge
-from services.models import User
+from services.models import Rating, User
 from tests.fake_openai import FakeOpenAI
 from tests.test_chat import collect
 
@@ -173,3 +173,42 @@ async def test_a_share_is_a_snapshot_only_its_owner_can_make_or_revoke(
     await services.topics.delete_topic(alice.id, topic_id)
     with pytest.raises(NotFound):
         await services.archive.open_share(third.id)
+
+
+async def test_pins_archives_and_thumbs_go_out_and_come_back(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    kept = await services.topics.create_topic(alice.id, title="Kept")
+    away = await services.topics.create_topic(alice.id, title="Away")
+    fake.enqueue("good answer", "bad answer")
+    good = await services.chat.send(alice.id, kept.id, "first")
+    await collect(good)
+    bad = await services.chat.send(alice.id, away.id, "second")
+    await collect(bad)
+    await services.chat.rate(alice.id, good.message.id, Rating.UP)
+    await services.chat.rate(alice.id, bad.message.id, Rating.DOWN)
+    await services.topics.mark_topic(alice.id, kept.id, pinned=True)
+    await services.topics.mark_topic(alice.id, away.id, archived=True)
+    with pytest.raises(InvalidInput):  # a question is not a reply to judge
+        await services.chat.rate(alice.id, good.question.id, Rating.UP)  # type: ignore[union-attr]
+
+    markdown = await services.archive.topic_markdown(alice.id, kept.id)
+    assert "## Assistant (gpt-4o-mini) · " in markdown and " · 👍\n" in markdown
+    archive = await services.archive.archive(alice.id)
+    by_title = {t["title"]: t for t in archive["topics"]}
+    assert by_title["Kept"]["pinned"] is True and "archived" not in by_title["Kept"]
+    assert by_title["Away"]["archived"] is True
+    assert [m.get("rating") for m in by_title["Away"]["messages"]] == [None, "down"]
+
+    bob = await services.auth.register(email="bob@example.com", password="correct horse")
+    await services.archive.import_file(bob.id, json.dumps(archive).encode())
+    (listed,) = await services.topics.list_topics(bob.id, limit=10)
+    assert (listed.title, listed.pinned) == ("Kept", True)
+    (archived,) = await services.topics.list_topics(bob.id, limit=10, archived=True)
+    assert archived.title == "Away"
+    ratings = [
+        m.rating
+        for topic in (listed, archived)
+        for m in await services.store.list_messages(bob.id, topic.id)
+    ]
+    assert ratings == [None, Rating.UP, None, Rating.DOWN]

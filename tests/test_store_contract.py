@@ -20,6 +20,7 @@ from services.models import (
     Attachment,
     Message,
     MessageStatus,
+    Rating,
     Role,
     ToolCall,
     ToolCallStatus,
@@ -126,6 +127,65 @@ async def test_topics_newest_activity_first_with_counts_and_pages(store: Store) 
     assert renamed.title == "Renamed ✓"
     settings = await store.update_topic_settings(alice.id, topics[0].id, {"model": "m"})
     assert settings.settings == {"model": "m"}
+
+
+async def test_pinned_topics_come_first_and_archived_ones_leave_the_list(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    bob = await make_user(store, "b@example.com")
+    topics = [await store.create_topic(alice.id, f"topic {i}") for i in range(5)]
+    before = await store.get_topic(alice.id, topics[1].id)
+    pinned = await store.mark_topic(alice.id, topics[1].id, pinned=True)
+    assert (pinned.pinned, pinned.archived) == (True, False)
+    assert pinned.updated_at == before.updated_at  # pinning is not activity
+    await store.mark_topic(alice.id, topics[3].id, archived=True)
+    await store.mark_topic(alice.id, topics[0].id, pinned=True, archived=True)
+    listed = await store.list_topics(alice.id, archived=False)
+    assert [t.title for t in listed] == ["topic 1", "topic 4", "topic 2"]
+    assert [
+        t.title for t in await store.list_topics(alice.id, archived=False, limit=1, offset=1)
+    ] == ["topic 4"]
+    archived = await store.list_topics(alice.id, archived=True)
+    assert [(t.title, t.pinned) for t in archived] == [("topic 0", True), ("topic 3", False)]
+    assert [t.title for t in await store.list_topics(alice.id)] == [
+        "topic 1", "topic 0", "topic 4", "topic 3", "topic 2"
+    ]  # fmt: skip
+    counts = [await store.count_topics(alice.id, archived=a) for a in (None, False, True)]
+    assert counts == [5, 3, 2]
+    hits = await store.search(alice.id, "topic")
+    assert {h.topic.title: h.topic.archived for h in hits}["topic 3"] is True
+    # activity still orders pinned topics among themselves, and unpinning puts one back
+    await say(store, alice, topics[2].id, "bump")
+    unpinned = await store.mark_topic(alice.id, topics[1].id, pinned=False)
+    assert not unpinned.pinned
+    assert [t.title for t in await store.list_topics(alice.id, archived=False)] == [
+        "topic 2", "topic 4", "topic 1"
+    ]  # fmt: skip
+    back = await store.mark_topic(alice.id, topics[3].id, archived=False)
+    assert not back.archived and (await store.get_topic(alice.id, topics[3].id)).archived is False
+    assert (await store.mark_topic(alice.id, topics[4].id)).title == "topic 4"  # nothing asked
+    with pytest.raises(NotFound):
+        await store.mark_topic(bob.id, topics[4].id, pinned=True)
+    assert not (await store.get_topic(alice.id, topics[4].id)).pinned
+
+
+async def test_a_reply_keeps_its_rating(store: Store) -> None:
+    alice = await make_user(store, "a@example.com")
+    bob = await make_user(store, "b@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    question = await say(store, alice, topic.id, "q")
+    reply = await say(store, alice, topic.id, "a", question.id, role=Role.ASSISTANT)
+    assert reply.rating is None
+    await store.rate_message(alice.id, reply.id, Rating.UP)
+    stored = await store.get_message(alice.id, reply.id)
+    assert stored.rating is Rating.UP and stored.updated_at == reply.updated_at
+    await store.update_message(alice.id, reply.id, content="a, edited")  # the rating stays
+    assert (await store.list_messages(alice.id, topic.id))[1].rating is Rating.UP
+    await store.rate_message(alice.id, reply.id, Rating.DOWN)
+    assert (await store.path_to(alice.id, reply.id))[-1].rating is Rating.DOWN
+    await store.rate_message(alice.id, reply.id, None)
+    assert (await store.get_message(alice.id, reply.id)).rating is None
+    with pytest.raises(NotFound):
+        await store.rate_message(bob.id, reply.id, Rating.UP)
 
 
 async def test_the_end_of_a_long_branch_and_the_answers_to_given_messages(store: Store) -> None:
@@ -635,6 +695,7 @@ async def test_sqlite_migrates_an_older_file(tmp_path: Path) -> None:
         assert await store.schema_version() == max(MIGRATIONS)
         assert [h.topic.title for h in await store.search("u", "recipes")] == ["Old recipes"]
         assert (await store.get_topic("u", "t")).created_at.year == 2024
+        assert [t.title for t in await store.list_topics("u", archived=False)] == ["Old recipes"]
     finally:
         await store.close()
 
@@ -677,6 +738,19 @@ async def test_sqlite_read_only_file_is_a_clear_error(tmp_path: Path) -> None:
     finally:
         await readonly.close()
     assert not await readonly.ping()
+
+
+async def test_mongo_topics_from_before_pins_are_listed_unpinned() -> None:
+    client = AsyncMongoMockClient()
+    store = await MongoStore.open("mongodb://localhost/old", client=client)
+    older, newer = await store.create_topic("u", "older"), await store.create_topic("u", "newer")
+    await store.topics.update_many({}, {"$unset": {"pinned": "", "archived": ""}})  # as they were
+    await store.close()
+    store = await MongoStore.open("mongodb://localhost/old", client=client)
+    await store.mark_topic("u", newer.id, pinned=False)
+    assert [t.title for t in await store.list_topics("u", archived=False)] == ["newer", "older"]
+    await store.mark_topic("u", older.id, pinned=True)
+    assert [t.title for t in await store.list_topics("u", archived=False)] == ["older", "newer"]
 
 
 async def test_unknown_scheme_and_unreachable_mongodb() -> None:

@@ -20,6 +20,8 @@ HOOKS = {
     "live-markdown",
     "message-files",
     "pane-link",
+    "reply-model",
+    "reply-time",
     "search-snippet",
     "shared-chat",
     "topic-group",

@@ -236,6 +236,8 @@ async def test_share_link_shows_a_read_only_copy_until_revoked(
 
     async def open_share_dialog() -> None:
         await user.open(f"/topic/{topic_id}")
+        # The page is served once its settings' timer waits for the browser; the sidebar is
+        # drawn after that, by the page's handler still running.
         await user.should_see(marker=f"topic-menu-{topic_id}", retries=50)
         user.find(marker=f"topic-menu-{topic_id}").click()
         user.find(marker="share").click()

@@ -23,6 +23,7 @@ from chatapp.api.schemas import (
     MessageList,
     MessageOut,
     ModelsOut,
+    RatingIn,
     SearchHitOut,
     SharedOut,
     ShareOut,
@@ -49,7 +50,7 @@ from services.chat import Finished, Generation, TextDelta
 from services.context import Services
 from services.errors import AuthError, InvalidInput
 from services.generation import ReasoningDelta, ToolCallUpdate
-from services.models import MessageStatus, User
+from services.models import MessageStatus, Rating, User
 
 HEARTBEAT = 15.0  # seconds between keep-alive comments while a reply is quiet
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -219,9 +220,15 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         user: CurrentUser,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+        archived: Annotated[
+            bool | None, Query(description="Only archived topics (true), or none (false).")
+        ] = None,
     ) -> TopicPage:
-        topics = await services.store.list_topics(user.id, limit=limit, offset=offset)
-        total = await services.store.count_topics(user.id)
+        """Your topics, pinned ones first, then newest activity first."""
+        topics = await services.store.list_topics(
+            user.id, limit=limit, offset=offset, archived=archived
+        )
+        total = await services.store.count_topics(user.id, archived=archived)
         return TopicPage(
             items=[TopicOut.of(t) for t in topics], total=total, limit=limit, offset=offset
         )
@@ -255,6 +262,10 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
                 system_prompt=body.system_prompt,
                 temperature=body.temperature,
                 reasoning_effort=body.reasoning_effort,
+            )
+        if body.pinned is not None or body.archived is not None:
+            topic = await services.topics.mark_topic(
+                user.id, topic_id, pinned=body.pinned, archived=body.archived
             )
         return TopicOut.of(topic)
 
@@ -386,6 +397,12 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
     async def shared(share_id: str) -> SharedOut:
         """A shared topic's snapshot; anyone with the link may read it (no token needed)."""
         return SharedOut.of(await services.archive.open_share(share_id))
+
+    @api.put("/messages/{message_id}/rating", response_model=MessageOut)
+    async def rate(message_id: str, body: RatingIn, user: CurrentUser) -> MessageOut:
+        """Thumbs up or down on a reply (kept with it, and in exports)."""
+        rating = Rating(body.rating) if body.rating else None
+        return MessageOut.of(await services.chat.rate(user.id, message_id, rating))
 
     @api.post("/messages/{message_id}/select", status_code=204)
     async def select(message_id: str, user: CurrentUser) -> Response:

@@ -84,6 +84,10 @@ class TopicPatch(BaseModel):
         default=None,
         description='How hard a thinking model should think; "" stops sending it (the default).',
     )
+    pinned: bool | None = Field(default=None, strict=True, description="Listed first.")
+    archived: bool | None = Field(
+        default=None, strict=True, description="Out of the list (GET /topics?archived=false)."
+    )
 
 
 class TopicOut(BaseModel):
@@ -94,6 +98,8 @@ class TopicOut(BaseModel):
     settings: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    pinned: bool = False
+    archived: bool = False
 
     @classmethod
     def of(cls, topic: Topic) -> TopicOut:
@@ -106,6 +112,8 @@ class TopicOut(BaseModel):
             settings=settings,
             created_at=topic.created_at,
             updated_at=topic.updated_at,
+            pinned=topic.pinned,
+            archived=topic.archived,
         )
 
 
@@ -144,6 +152,9 @@ class MessageOut(BaseModel):
     tool_calls: list[ToolCallOut] = Field(
         default_factory=list, description="The tools the reply called, in order."
     )
+    rating: Literal["up", "down"] | None = Field(
+        None, description="Your thumbs up or down on a reply, if any."
+    )
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
@@ -161,6 +172,7 @@ class MessageOut(BaseModel):
             reasoning=message.reasoning,
             reasoning_seconds=message.reasoning_seconds,
             tool_calls=[ToolCallOut.of(call) for call in message.tool_calls],
+            rating=message.rating.value if message.rating else None,
         )
 
 
@@ -320,6 +332,12 @@ class MessageCreate(BaseModel):
 
 class MessageEdit(BaseModel):
     content: str = Field(min_length=1, max_length=MAX_CONTENT)
+
+
+class RatingIn(BaseModel):
+    rating: Literal["up", "down"] | None = Field(
+        description="Thumbs up or down on a reply; null takes it back."
+    )
 
 
 class SearchHitOut(BaseModel):

@@ -1,3 +1,12 @@
+// The reader's time zone, for the times the server writes on messages (pages/i18n.py
+// time_zone): kept in a cookie that every page load sends.
+(() => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) {
+    document.cookie = `chatapp_tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+})();
+
 // Topics open inside the page (pages/chat_page.py ChatScreen): a plain click on a link marked
 // .pane-link, and back / forward between the addresses it made, move the address here and ask
 // the server for the pane (`chat_open`), instead of loading the page again. Before the

@@ -14,6 +14,7 @@ from services.models import (
     Attachment,
     Message,
     MessageStatus,
+    Rating,
     Role,
     Share,
     ToolCall,
@@ -41,6 +42,7 @@ TIME_FIELDS: dict[type, tuple[str, ...]] = {
 }
 ROLES = {role.value: role for role in Role}  # a look-up: calling the enum takes longer
 STATUSES = {status.value: status for status in MessageStatus}
+RATINGS = {rating.value: rating for rating in Rating}
 
 
 def dump(record: User | Topic | Message | Attachment | Share | ToolServer) -> dict[str, Any]:
@@ -70,7 +72,10 @@ def load(kind: type[R], values: Mapping[str, Any]) -> R:
             status=STATUSES[kwargs["status"]],
             usage=Usage.from_dict(kwargs["usage"]),
             tool_calls=calls_from_json(kwargs.get("tool_calls")),
+            rating=RATINGS.get(kwargs.get("rating") or ""),
         )
+    elif kind is Topic:
+        kwargs.update(pinned=bool(kwargs.get("pinned")), archived=bool(kwargs.get("archived")))
     elif kind is ToolServer:
         kwargs["enabled"] = bool(kwargs["enabled"])
     return kind(**kwargs)

@@ -10,6 +10,7 @@ from services.models import (
     Attachment,
     Message,
     MessageStatus,
+    Rating,
     SearchHit,
     Share,
     ToolCall,
@@ -56,11 +57,22 @@ class Store(Protocol):
         self, user_id: str, title: str, settings: dict[str, Any] | None = None
     ) -> Topic: ...
     async def get_topic(self, user_id: str, topic_id: str) -> Topic: ...
+    # pinned ones first, then newest activity first; `archived`: only those that are (True)
+    # or are not (False); None: all of them
     async def list_topics(
-        self, user_id: str, *, limit: int = 50, offset: int = 0
+        self, user_id: str, *, limit: int = 50, offset: int = 0, archived: bool | None = None
     ) -> list[Topic]: ...
-    async def count_topics(self, user_id: str) -> int: ...
+    async def count_topics(self, user_id: str, *, archived: bool | None = None) -> int: ...
     async def rename_topic(self, user_id: str, topic_id: str, title: str) -> Topic: ...
+    # pin or archive a topic (None: leave as it is); its activity and times stay
+    async def mark_topic(
+        self,
+        user_id: str,
+        topic_id: str,
+        *,
+        pinned: bool | None = None,
+        archived: bool | None = None,
+    ) -> Topic: ...
     async def update_topic_settings(
         self, user_id: str, topic_id: str, settings: dict[str, Any]
     ) -> Topic: ...
@@ -117,6 +129,8 @@ class Store(Protocol):
         tool_calls: list[ToolCall] | None = None,
     ) -> None: ...
     async def set_active_leaf(self, user_id: str, topic_id: str, leaf_id: str | None) -> None: ...
+    # thumbs up or down on a message (None: neither); its `updated_at` stays
+    async def rate_message(self, user_id: str, message_id: str, rating: Rating | None) -> None: ...
 
     # tool servers: each user's own; another user's is NotFound
     async def add_tool_server(self, server: ToolServer) -> ToolServer: ...

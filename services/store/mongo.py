@@ -17,6 +17,7 @@ from services.models import (
     Attachment,
     Message,
     MessageStatus,
+    Rating,
     Role,
     SearchHit,
     Share,
@@ -40,6 +41,11 @@ from services.store.mongo_base import as_doc, from_doc, naive_utc, now_ms, to_ms
 from services.store.mongo_tools import MongoToolServers
 
 AFTER = ReturnDocument.AFTER
+
+
+def _topics_of(user_id: str, archived: bool | None) -> dict[str, Any]:
+    """A user's topics, all of them or only those that are (or are not) archived."""
+    return {"user_id": user_id} if archived is None else {"user_id": user_id, "archived": archived}
 
 
 def _all_words(field: str, words: list[str]) -> dict[str, Any]:
@@ -135,17 +141,20 @@ class MongoStore(MongoToolServers):
             raise NotFound(msg("Topic not found."))
         return from_doc(Topic, doc)
 
-    async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
+    async def list_topics(
+        self, user_id: str, *, limit: int = 50, offset: int = 0, archived: bool | None = None
+    ) -> list[Topic]:
         if limit <= 0:  # MongoDB reads a limit of 0 as "no limit"
             return []
+        order = [("pinned", DESCENDING), ("activity", DESCENDING)]
         async with self._guard():
-            cursor = self.topics.find({"user_id": user_id}).sort("activity", DESCENDING)
+            cursor = self.topics.find(_topics_of(user_id, archived)).sort(order)
             docs = await cursor.skip(max(0, offset)).limit(limit).to_list(None)
         return [from_doc(Topic, d) for d in docs]
 
-    async def count_topics(self, user_id: str) -> int:
+    async def count_topics(self, user_id: str, *, archived: bool | None = None) -> int:
         async with self._guard():
-            return int(await self.topics.count_documents({"user_id": user_id}))
+            return int(await self.topics.count_documents(_topics_of(user_id, archived)))
 
     async def _change_topic(self, user_id: str, topic_id: str, update: dict[str, Any]) -> Topic:
         async with self._guard():
@@ -163,6 +172,18 @@ class MongoStore(MongoToolServers):
         self, user_id: str, topic_id: str, settings: dict[str, Any]
     ) -> Topic:
         return await self._change_topic(user_id, topic_id, {"$set": {"settings": settings}})
+
+    async def mark_topic(
+        self,
+        user_id: str,
+        topic_id: str,
+        *,
+        pinned: bool | None = None,
+        archived: bool | None = None,
+    ) -> Topic:
+        if changes := given(pinned=pinned, archived=archived):
+            return await self._change_topic(user_id, topic_id, {"$set": changes})
+        return await self.get_topic(user_id, topic_id)
 
     async def delete_topic(self, user_id: str, topic_id: str) -> None:
         # The topic goes first: a message added meanwhile either finds no topic (add_message
@@ -452,6 +473,15 @@ class MongoStore(MongoToolServers):
             if leaf.topic_id != topic_id:
                 raise NotFound(msg("Message not found."))
         await self._change_topic(user_id, topic_id, {"$set": {"active_leaf_id": leaf_id}})
+
+    async def rate_message(self, user_id: str, message_id: str, rating: Rating | None) -> None:
+        value = rating.value if rating else None
+        async with self._guard():
+            result = await self.messages.update_one(
+                {"_id": message_id, "user_id": user_id}, {"$set": {"rating": value}}
+            )
+        if result.matched_count == 0:
+            raise NotFound(msg("Message not found."))
 
     # ----- revoked tokens, start-up -----------------------------------------------------------
 

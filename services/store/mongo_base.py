@@ -99,6 +99,19 @@ class MongoBase:
         await self.users.create_index("email", unique=True)
         # `activity` is the newest id in the topic: MongoDB keeps milliseconds, ids never tie.
         await self.topics.create_index([("user_id", ASCENDING), ("activity", DESCENDING)])
+        # Topics from before pinning and archiving get both as false: the list filters and
+        # sorts on them, and a missing field would sort apart from a false one.
+        await self.topics.update_many(
+            {"pinned": {"$exists": False}}, {"$set": {"pinned": False, "archived": False}}
+        )
+        await self.topics.create_index(
+            [
+                ("user_id", ASCENDING),
+                ("archived", ASCENDING),
+                ("pinned", DESCENDING),
+                ("activity", DESCENDING),
+            ]
+        )
         await self.messages.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
         await self.messages.create_index([("user_id", ASCENDING), ("_id", DESCENDING)])
         await self.messages.create_index([("topic_id", ASCENDING), ("parent_id", ASCENDING)])

@@ -17,6 +17,7 @@ from services.models import (
     Attachment,
     Message,
     MessageStatus,
+    Rating,
     SearchHit,
     Share,
     ToolCall,
@@ -141,15 +142,20 @@ class SqliteStore(SqliteToolServers):
             raise NotFound(msg("Topic not found."))
         return topic
 
-    async def list_topics(self, user_id: str, *, limit: int = 50, offset: int = 0) -> list[Topic]:
+    async def list_topics(
+        self, user_id: str, *, limit: int = 50, offset: int = 0, archived: bool | None = None
+    ) -> list[Topic]:
+        which = "" if archived is None else f" AND archived = {int(archived)}"
         return await self._load_all(
             Topic,
-            "SELECT * FROM topics WHERE user_id = ? ORDER BY activity DESC LIMIT ? OFFSET ?",
+            f"SELECT * FROM topics WHERE user_id = ?{which} "
+            "ORDER BY pinned DESC, activity DESC LIMIT ? OFFSET ?",
             (user_id, max(0, limit), max(0, offset)),
         )
 
-    async def count_topics(self, user_id: str) -> int:
-        return await self._count("SELECT COUNT(*) FROM topics WHERE user_id = ?", user_id)
+    async def count_topics(self, user_id: str, *, archived: bool | None = None) -> int:
+        which = "" if archived is None else f" AND archived = {int(archived)}"
+        return await self._count(f"SELECT COUNT(*) FROM topics WHERE user_id = ?{which}", user_id)
 
     async def _change_topic(self, user_id: str, topic_id: str, changes: dict[str, Any]) -> Topic:
         async with self._write():
@@ -166,6 +172,18 @@ class SqliteStore(SqliteToolServers):
         self, user_id: str, topic_id: str, settings: dict[str, Any]
     ) -> Topic:
         return await self._change_topic(user_id, topic_id, {"settings": settings})
+
+    async def mark_topic(
+        self,
+        user_id: str,
+        topic_id: str,
+        *,
+        pinned: bool | None = None,
+        archived: bool | None = None,
+    ) -> Topic:
+        if changes := given(pinned=pinned, archived=archived):
+            return await self._change_topic(user_id, topic_id, changes)
+        return await self.get_topic(user_id, topic_id)
 
     async def delete_topic(self, user_id: str, topic_id: str) -> None:
         # Its messages and attachment records go by the foreign keys' cascade, search entries
@@ -456,6 +474,14 @@ class SqliteStore(SqliteToolServers):
                 if leaf.topic_id != topic_id:
                     raise NotFound(msg("Message not found."))
             await self._update("topics", {"active_leaf_id": leaf_id}, "id = ?", topic_id)
+
+    async def rate_message(self, user_id: str, message_id: str, rating: Rating | None) -> None:
+        value = rating.value if rating else None
+        async with self._write():
+            if not await self._update(
+                "messages", {"rating": value}, "id = ? AND user_id = ?", message_id, user_id
+            ):
+                raise NotFound(msg("Message not found."))
 
     # ----- revoked tokens, start-up -----------------------------------------------------------
 

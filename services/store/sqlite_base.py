@@ -23,7 +23,7 @@ import aiosqlite
 from services.errors import Conflict, StoreUnavailable
 from services.i18n import msg
 from services.models import Message, Usage, calls_from_json
-from services.store._records import ROLES, STATUSES, R, aware, load
+from services.store._records import RATINGS, ROLES, STATUSES, R, aware, load
 from services.store.sqlite_migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ def _message(row: sqlite3.Row) -> Message:
         reasoning=row["reasoning"],
         reasoning_seconds=row["reasoning_seconds"],
         tool_calls=calls_from_json(json.loads(row["tool_calls"])) if row["tool_calls"] else [],
+        rating=RATINGS.get(row["rating"]),
     )
 
 

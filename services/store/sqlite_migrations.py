@@ -344,3 +344,21 @@ async def _tools(db: aiosqlite.Connection) -> None:
         CREATE INDEX tool_servers_by_user ON tool_servers (user_id, id);
         """,
     )
+
+
+@migration(17)
+async def _pins_archives_ratings(db: aiosqlite.Connection) -> None:
+    """Pinned and archived topics, and a user's thumbs up or down on a reply.
+
+    The list reads a user's topics that are not archived, pinned ones first, then by
+    activity: the index keeps them in that order.
+    """
+    await run_script(
+        db,
+        """
+        ALTER TABLE topics ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE topics ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN rating TEXT;
+        CREATE INDEX topics_listed ON topics (user_id, archived, pinned DESC, activity DESC);
+        """,
+    )
