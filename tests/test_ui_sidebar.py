@@ -207,6 +207,9 @@ async def test_export_all_then_import_brings_the_chats_back(
     assert second not in {t.id for t in restored}  # new ids
     messages = await store.list_messages(me, restored[0].id)
     assert [m.content for m in messages] == ["second chat", "You said: second chat"]
+    await uploader.handle_uploads([SmallFileUpload("chatapp.json", "application/json", data)])
+    await user.should_see("Imported 0 chats. Skipped 2 chats already imported.", retries=50)
+    assert await store.count_topics(me) == 2
 
     bad = b'{"format": "something else"}'
     await uploader.handle_uploads([SmallFileUpload("x.json", "application/json", bad)])
