@@ -66,7 +66,12 @@ class Composer:
                 stop.props["aria-label"] = _("Stop")
         box.on_value_change(lambda e: self._keep_draft(e.value or ""))
         box.on("keydown", self.send, js_handler=SEND_ON_ENTER)
-        ui.keyboard(lambda e: self.stop() if e.key.escape and e.action.keydown else None, ignore=[])
+        ui.keyboard(  # Esc stops a reply; Shift+Esc is "focus the message box" (app.js)
+            lambda e: (
+                self.stop() if e.key.escape and e.action.keydown and not e.modifiers.shift else None
+            ),
+            ignore=[],
+        )
         self.send_button = send.mark("send")
         self.stop_button = stop
         self._show_generating(False)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -48,8 +50,12 @@ def rows(user: User) -> list[tuple[str, str]]:
         result = []
         for link in links:
             column = link.parent_slot.parent if link.parent_slot else None
-            labels = [c for c in column.default_slot.children if isinstance(c, ui.label)]
-            result.append((link.text, labels[0].text if labels else ""))
+            captions = [
+                c.text if isinstance(c, ui.label) else re.sub(r"<[^>]*>", "", c.content)
+                for c in column.default_slot.children
+                if isinstance(c, ui.label | ui.html)
+            ]
+            result.append((link.text, html.unescape(captions[0]) if captions else ""))
         return result
 
 
