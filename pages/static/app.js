@@ -257,3 +257,15 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   items[next].focus();
 });
+
+// A table wider than the phone scrolls in its box (Quasar's q-table): keyboard users reach
+// that box with Tab and scroll it with the arrow keys.
+(() => {
+  const reach = () => {
+    for (const box of document.querySelectorAll(".q-table__middle:not([tabindex])")) {
+      box.setAttribute("tabindex", "0");
+    }
+  };
+  new MutationObserver(reach).observe(document.body, { childList: true, subtree: true });
+  reach();
+})();
