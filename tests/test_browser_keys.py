@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from tests.app_server import AppServer
-from tests.fake_openai import FakeOpenAI
+from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_a11y import audit
 from tests.test_browser_chat import ARTIFACTS, set_up
 
@@ -151,3 +151,22 @@ async def test_arrow_keys_move_inside_menus_and_esc_returns_to_the_button(  # ty
     await page.keyboard.press("Escape")
     await page.get_by_role("menuitem", name="Rename").wait_for(state="hidden")
     assert (await focused(page)).startswith("Options for")
+
+
+async def test_esc_closes_a_menu_first_and_stops_the_reply_next(  # type: ignore[no-untyped-def]
+    browser, app: AppServer, fake: FakeOpenAI
+) -> None:
+    fake.enqueue(Reply("word " * 2000, chunk_size=5, delay=0.02))
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await set_up(page, app)
+    await page.get_by_role("textbox", name="Message").fill("Talk for a long time")
+    await page.keyboard.press("Enter")
+    stop = page.get_by_role("button", name="Stop")
+    await stop.wait_for()
+    await page.get_by_role("button", name="Account menu for Olivia").click()
+    await page.get_by_role("menuitem", name="Usage").wait_for()
+    await page.keyboard.press("Escape")
+    await page.get_by_role("menuitem", name="Usage").wait_for(state="hidden")
+    assert await stop.is_visible() and not fake.disconnects  # the reply goes on
+    await page.keyboard.press("Escape")
+    await page.get_by_text("Stopped.").wait_for()

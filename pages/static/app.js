@@ -163,12 +163,19 @@
   const visible = new IntersectionObserver((entries) => {
     for (const entry of entries) {
       const older = entry.target.classList.contains("messages-older");
-      if (entry.isIntersecting && (!older || window.chatScrolledUp)) entry.target.click();
+      // A list still being drawn shows its button at the top for a moment: not a scroll.
+      const drawn = older || document.querySelector(".topic-row") !== null;
+      if (entry.isIntersecting && drawn && (!older || window.chatScrolledUp)) entry.target.click();
     }
   });
   const watch = () => {
     for (const button of document.querySelectorAll(".topic-more, .messages-older")) {
       if (!seen.has(button)) { seen.add(button); visible.observe(button); }
+    }
+    // A table wider than the phone scrolls in its box (Quasar's q-table, the usage page):
+    // keyboard users reach that box with Tab and scroll it with the arrow keys.
+    for (const box of document.querySelectorAll(".q-table__middle:not([tabindex])")) {
+      box.setAttribute("tabindex", "0");
     }
   };
   new MutationObserver(watch).observe(document.body, { childList: true, subtree: true });
@@ -187,8 +194,8 @@
 })();
 
 // Keyboard shortcuts, as ChatGPT has them; pages/frame.py lists them in a dialog (Ctrl+/, or
-// the account menu). Esc stops a reply (pages/composer.py). None fires while an input method
-// is composing: its keys belong to the candidate being picked.
+// the account menu). None fires while an input method is composing: its keys belong to the
+// candidate being picked.
 (() => {
   // The app's address (under a proxy's sub-path too): this script is <base>/static/app.js.
   const base = new URL(".", document.currentScript?.src || location.href).pathname
@@ -230,6 +237,15 @@
     event.preventDefault();
     event.stopPropagation();
   }, { capture: true });
+  // Esc stops a reply being written. Heard last (bubbling): an open menu or dialog closes
+  // first, and a field that answers Esc itself (renaming, editing a message) stops it there.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.shiftKey || event.ctrlKey || event.metaKey) return;
+    if (event.altKey || event.isComposing || event.keyCode === 229) return;
+    if (document.querySelector(".q-menu, .q-dialog")) return;
+    const stop = document.querySelector('[data-shortcut="stop"]');
+    if (stop && stop.getClientRects().length > 0) stop.click();
+  });
 })();
 
 // Menus (Quasar's q-menu: the account menu, a topic's ⋯ menu): Up and Down move between the
@@ -258,14 +274,3 @@ document.addEventListener("keydown", (event) => {
   items[next].focus();
 });
 
-// A table wider than the phone scrolls in its box (Quasar's q-table): keyboard users reach
-// that box with Tab and scroll it with the arrow keys.
-(() => {
-  const reach = () => {
-    for (const box of document.querySelectorAll(".q-table__middle:not([tabindex])")) {
-      box.setAttribute("tabindex", "0");
-    }
-  };
-  new MutationObserver(reach).observe(document.body, { childList: true, subtree: true });
-  reach();
-})();
