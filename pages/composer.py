@@ -62,11 +62,11 @@ class Composer:
                 send = ui.button(icon="send", on_click=self.send).props("round")
                 send.props["aria-label"] = _("Send")
                 stop = ui.button(icon="stop", on_click=self.stop)
-                stop.props("round color=negative").mark("stop")
+                # Esc clicks it (pages/static/app.js), unless a menu or dialog takes the Esc
+                stop.props('round color=negative data-shortcut="stop"').mark("stop")
                 stop.props["aria-label"] = _("Stop")
         box.on_value_change(lambda e: self._keep_draft(e.value or ""))
         box.on("keydown", self.send, js_handler=SEND_ON_ENTER)
-        ui.keyboard(lambda e: self.stop() if e.key.escape and e.action.keydown else None, ignore=[])
         self.send_button = send.mark("send")
         self.stop_button = stop
         self._show_generating(False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +13,7 @@ from urllib.parse import quote
 from fastapi.routing import APIRoute
 from nicegui import app, ui
 
-from pages.i18n import _
+from pages.i18n import N_, _
 from pages.live_markdown import add_assets
 from pages.session import log_out
 from services.context import Services
@@ -117,6 +118,7 @@ def _header(services: Services, user: User, title: str, drawer: ui.left_drawer |
         if drawer is not None:
             menu = ui.button(icon="menu", on_click=drawer.toggle)
             menu.props["aria-label"] = _("Show or hide topics")
+            menu.props["data-shortcut"] = "sidebar"  # Ctrl+Shift+S (pages/static/app.js)
         else:
             menu = ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/"))
             menu.props["aria-label"] = _("Back to chats")
@@ -138,5 +140,44 @@ def _header(services: Services, user: User, title: str, drawer: ui.left_drawer |
                 menu_entry(_("Account settings"), on_click=lambda: ui.navigate.to("/account"))
                 menu_entry(_("Usage"), on_click=lambda: ui.navigate.to("/usage")).mark("usage")
                 menu_entry(_("Tools"), on_click=lambda: ui.navigate.to("/tools")).mark("tools")
+                menu_entry(_("Keyboard shortcuts"), on_click=shortcuts_dialog).mark("shortcuts")
                 menu_entry(_("Sign out"), on_click=lambda: log_out(services)).mark("sign-out")
+    ui.on("chat_shortcuts", shortcuts_dialog)  # Ctrl+/ (pages/static/app.js)
     return title_label
+
+
+# What pages/static/app.js answers, as the help dialog lists it; "Mod" is Ctrl, or ⌘ on a Mac.
+SHORTCUTS = (
+    (N_("New chat"), "Mod+Shift+O"),
+    (N_("Focus the message box"), "Shift+Esc"),
+    (N_("Send the message"), "Enter"),
+    (N_("New line in the message"), "Shift+Enter"),
+    (N_("Stop the reply"), "Esc"),
+    (N_("Copy the last reply"), "Mod+Shift+C"),
+    (N_("Show or hide the sidebar"), "Mod+Shift+S"),
+    (N_("Show keyboard shortcuts"), "Mod+/"),
+)
+
+
+def shortcuts_dialog() -> None:
+    """The keyboard shortcuts, in a dialog (the account menu's entry, or Ctrl+/)."""
+    client = ui.context.client
+    request = client.request
+    mac = request is not None and "Macintosh" in request.headers.get("user-agent", "")
+    names = {"Mod": "⌘", "Shift": "⇧"} if mac else {"Mod": "Ctrl"}
+    with client.layout, ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
+        dialog.props["aria-label"] = _("Keyboard shortcuts")
+        ui.label(_("Keyboard shortcuts")).classes("text-h6").props('role="heading" aria-level="2"')
+        with ui.element("dl").classes("shortcut-list").mark("shortcut-list"):
+            for words, keys in SHORTCUTS:
+                with ui.element("div").classes("shortcut-row"):
+                    with ui.element("dt"):
+                        ui.label(_(words))
+                    # Our own constants only: nothing here comes from a user.
+                    kbd = "".join(f"<kbd>{escape(names.get(k, k))}</kbd>" for k in keys.split("+"))
+                    with ui.element("dd"):
+                        ui.html(kbd, sanitize=False).classes("shortcut-keys")
+        with ui.row().classes("justify-end w-full"):
+            ui.button(_("Close"), on_click=dialog.close).props("flat")
+    dialog.on("hide", dialog.delete)
+    dialog.open()

@@ -96,12 +96,19 @@ def import_box(services: Services, user_id: str) -> None:
         if await recheck(services) is None:
             return
         data = await event.file.read()
-        topics = await attempt(lambda: services.archive.import_file(user_id, data))
-        if topics is None:
+        imported = await attempt(lambda: services.archive.import_file(user_id, data))
+        if imported is None:
             outcome.text = _("Nothing was imported.")
             return
-        outcome.text = ngettext("Imported {count} chat.", "Imported {count} chats.", len(topics))
-        outcome.text = outcome.text.format(count=len(topics))
+        count = len(imported.topics)
+        said = ngettext("Imported {count} chat.", "Imported {count} chats.", count)
+        if imported.skipped:
+            said += " " + ngettext(
+                "Skipped {skipped} chat already imported.",
+                "Skipped {skipped} chats already imported.",
+                imported.skipped,
+            )
+        outcome.text = said.format(count=count, skipped=imported.skipped)
 
     upload = ui.upload(
         auto_upload=True,

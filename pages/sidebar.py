@@ -17,6 +17,7 @@ from nicegui import background_tasks, ui
 from pages.feedback import attempt
 from pages.frame import menu_entry
 from pages.i18n import N_, _, ago, ngettext, tr
+from pages.search_marks import marked
 from pages.session import recheck
 from pages.sharing import download_json, download_markdown, share_dialog
 from services.context import Services
@@ -69,7 +70,7 @@ class Sidebar:
         self._rows: dict[str, tuple[ui.row, ui.link]] = {}  # by topic id, as drawn
         with ui.column().classes("w-full gap-2 p-2 no-wrap"):
             ui.button(_("New chat"), icon="add", on_click=lambda: open_topic(None)).props(
-                "outline no-caps"
+                'outline no-caps data-shortcut="new-chat"'  # Ctrl+Shift+O (pages/static/app.js)
             ).classes("w-full").mark("new-chat")
             self.query = ui.input(placeholder=_("Search chats")).props(
                 "dense outlined clearable debounce=300 type=search"
@@ -225,13 +226,14 @@ class Sidebar:
             )
             ui.label(found).classes("text-xs muted pt-2 pb-1 px-2").props('role="status"')
             for hit in hits:
-                where = _("in the title") if hit.message_id is None else hit.snippet
-                anchor = f"#m-{hit.message_id}" if hit.message_id else ""
-                self._row(hit.topic, where, anchor=anchor, snippet=True)
+                if hit.message_id is None:
+                    self._row(hit.topic, _("in the title"))
+                else:  # the text around the match, the words searched for marked
+                    snippet = marked(hit.snippet, query)
+                    self._row(hit.topic, "", anchor=f"#m-{hit.message_id}", snippet=snippet)
 
-    def _row(self, topic: Topic, caption: str, *, anchor: str = "", snippet: bool = False) -> None:
-        """One topic: its title (a link), a caption under it, and its menu. A search hit in an
-        archived topic says so."""
+    def _row(self, topic: Topic, caption: str, *, anchor: str = "", snippet: str = "") -> None:
+        """A topic's row; `snippet`: HTML (escaped, words marked) shown instead of `caption`."""
         active = topic.id == self.active_id
         with ui.row().classes("w-full no-wrap items-center gap-0 topic-row") as row:
             row.classes("topic-active" if active else "")
@@ -243,10 +245,11 @@ class Sidebar:
                 link.classes("ellipsis topic-title topic-link pane-link").mark("topic-link")
                 if active:
                     link.props('aria-current="page"')
-                under = ui.label(caption).classes(
-                    "text-xs muted ellipsis min-w-0 " + ("search-snippet" if snippet else "")
-                )
-                if topic.archived and snippet:  # found, though out of the list: say why
+                if snippet:
+                    under = ui.html(snippet, sanitize=False).classes("text-xs muted search-snippet")
+                else:
+                    under = ui.label(caption).classes("text-xs muted ellipsis min-w-0")
+                if topic.archived and self.searching:  # found, though out of the list: say why
                     with ui.row().classes("items-center gap-1 no-wrap min-w-0 w-full") as line:
                         ui.label(_("Archived")).classes("topic-badge").mark("archived-badge")
                     under.move(line)

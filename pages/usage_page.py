@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 from nicegui import ui
 
@@ -10,7 +11,7 @@ from pages.frame import page_frame
 from pages.i18n import _, number
 from pages.session import signed_in_page
 from services.context import Services
-from services.models import User
+from services.models import UsageRow, User, utcnow
 
 DAYS = 30
 
@@ -27,6 +28,8 @@ def register(services: Services) -> None:
             if not rows:
                 ui.label(_("No replies yet in this period.")).classes("muted")
                 return
+            ui.label(_("Per day")).classes("text-subtitle1")
+            chart(rows)
             per_model: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
             for row in rows:
                 totals = per_model[row.model]
@@ -55,7 +58,7 @@ def register(services: Services) -> None:
                 ],
                 row_key="model",
             ).props("flat bordered dense").classes("w-full").mark("usage-by-model")
-            ui.label(_("Per day")).classes("text-subtitle1")
+            ui.label(_("Per day and model")).classes("text-subtitle1")
             ui.table(
                 columns=[
                     {"name": "day", "label": _("Day (UTC)"), "field": "day", "align": "left"},
@@ -75,3 +78,59 @@ def register(services: Services) -> None:
                 ],
                 row_key="key",
             ).props("flat bordered dense").classes("w-full").mark("usage-by-day")
+
+
+# Evaluated in the browser when the chart is drawn (NiceGUI's ":" options): the page's theme.
+DARK = "document.body.classList.contains('body--dark')"
+
+
+def colour(light: str, dark: str) -> str:
+    return f"{DARK} ? '{dark}' : '{light}'"
+
+
+def chart(rows: list[UsageRow]) -> None:
+    """Tokens per day, a bar per day of the period (UTC), stacked by model."""
+    today = utcnow().date()
+    days = [(today - timedelta(days=n)).isoformat() for n in range(DAYS - 1, -1, -1)]
+    totals: defaultdict[str, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        totals[row.model][row.day] = totals[row.model].get(row.day, 0) + row.total_tokens
+    text, grid = colour("#374151", "#d1d5db"), colour("#e5e7eb", "#374151")
+    options = {
+        "animation": False,
+        ":textStyle": f"({{color: {text}}})",
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 0, "type": "scroll", ":textStyle": f"({{color: {text}}})"},
+        "grid": {"left": 8, "right": 8, "top": 40, "bottom": 8, "containLabel": True},
+        "xAxis": {
+            "type": "category",
+            "data": [day_label(day) for day in days],
+            ":axisLabel": f"({{color: {text}}})",
+        },
+        "yAxis": {
+            "type": "value",
+            "name": _("Tokens"),
+            ":nameTextStyle": f"({{color: {text}}})",
+            ":axisLabel": f"({{color: {text}}})",
+            ":splitLine": f"({{lineStyle: {{color: {grid}}}}})",
+        },
+        "series": [
+            {
+                "name": model,
+                "type": "bar",
+                "stack": "tokens",
+                "data": [by_day.get(day, 0) for day in days],
+            }
+            for model, by_day in sorted(totals.items())
+        ],
+    }
+    figure = ui.echart(options).classes("w-full usage-chart").mark("usage-chart")
+    figure.props('role="img"')
+    figure.props["aria-label"] = _(
+        "Chart of the tokens used per day, by model; the tables below give the numbers."
+    )
+
+
+def day_label(day: str) -> str:
+    """Month and day, as the tables write them (ISO, UTC): 2025-05-14 is 05-14."""
+    return day[5:]

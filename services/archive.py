@@ -4,14 +4,17 @@ imports of such archives and of ChatGPT's `conversations.json`, and read-only sh
 An import is checked whole before anything is written, and written all or nothing: a file
 that is not JSON, not an export we know, or whose messages do not form a tree gets an error
 naming what is wrong, and the account is as it was. Imported topics and messages get new
-ids made from their original times, so they sort where they belong and importing the same
-file twice makes copies instead of clashing.
+ids made from their original times, so they sort where they belong. Each imported topic keeps
+a fingerprint of what it was made from (`import_key` in its settings): importing the same file
+again skips the topics already there and says how many, instead of copying them all again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -48,6 +51,7 @@ MAX_TOPICS = 5_000
 MAX_MESSAGES = 20_000  # per topic
 MAX_CONTENT = 1_000_000
 ARCHIVE, TOPIC = "chatapp.archive", "chatapp.topic"
+IMPORT_KEY = "import_key"  # in an imported topic's settings: the fingerprint of its source
 
 
 # ----- what an import may contain ---------------------------------------------------------
@@ -162,6 +166,14 @@ class GptConversation(BaseModel):
 CONVERSATIONS = TypeAdapter(list[GptConversation])
 
 
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import did: the topics it added, and how many it left out as imported before."""
+
+    topics: list[Topic]
+    skipped: int = 0
+
+
 # ----- the service --------------------------------------------------------------------------
 
 
@@ -190,13 +202,26 @@ class ArchiveService:
             "topics": [await self._topic_record(topic) for topic in reversed(topics)],
         }
 
-    async def import_file(self, user_id: str, data: bytes) -> list[Topic]:
-        """Import an archive, one topic, or ChatGPT's export; returns the new topics."""
+    async def import_file(self, user_id: str, data: bytes) -> Imported:
+        """Import an archive, one topic, or ChatGPT's export. A topic imported before (from
+        the same source, still in the account) is skipped, as is a second copy in the file."""
         topics = parse_import(user_id, data)
-        await self.store.import_topics(topics)
-        for topic, _ in topics:
+        seen = await self._imported_keys(user_id)
+        fresh = []
+        for topic, messages in topics:
+            if (key := topic.settings[IMPORT_KEY]) not in seen:
+                seen.add(key)
+                fresh.append((topic, messages))
+        if fresh:
+            await self.store.import_topics(fresh)
+        for topic, _ in fresh:
             self.chat.changed(user_id, topic.id)
-        return [topic for topic, _ in topics]
+        return Imported([topic for topic, _ in fresh], skipped=len(topics) - len(fresh))
+
+    async def _imported_keys(self, user_id: str) -> set[str]:
+        total = await self.store.count_topics(user_id)
+        topics = await self.store.list_topics(user_id, limit=total) if total else []
+        return {key for topic in topics if isinstance(key := topic.settings.get(IMPORT_KEY), str)}
 
     # shares
 
@@ -357,17 +382,21 @@ def from_chatapp(user_id: str, given: TopicIn, number: int) -> tuple[Topic, list
     thoughts = {m.id: (m.reasoning, m.reasoning_seconds) for m in given.messages if m.reasoning}
     calls = {m.id: [c.call() for c in m.tool_calls] for m in given.messages if m.tool_calls}
     ratings = {m.id: m.rating for m in given.messages if m.rating}
-    topic, messages = build(
-        user_id,
-        name,
-        given.title,
-        settings,
-        given.created_at,
-        nodes,
-        leaf,
-        thoughts,
-        calls,
-        ratings,
+    settings.pop(IMPORT_KEY, None)  # an imported topic exported again: this file is its source
+    topic, messages = keyed(
+        build(
+            user_id,
+            name,
+            given.title,
+            settings,
+            given.created_at,
+            nodes,
+            leaf,
+            thoughts,
+            calls,
+            ratings,
+        ),
+        given,
     )
     topic.pinned, topic.archived = given.pinned, given.archived
     return topic, messages
@@ -419,7 +448,15 @@ def from_chatgpt(user_id: str, given: GptConversation, number: int) -> tuple[Top
             )
         )
     leaf = kept_ancestor(given.current_node) if given.current_node in given.mapping else None
-    return build(user_id, name, title, {}, start, nodes, leaf)
+    return keyed(build(user_id, name, title, {}, start, nodes, leaf), given)
+
+
+def keyed(imported: tuple[Topic, list[Message]], source: BaseModel) -> tuple[Topic, list[Message]]:
+    """The topic, marked with a fingerprint of the record it came from: the same record
+    imported again (the same file twice) is recognised, whatever new ids the topic got."""
+    record = json.dumps(source.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    imported[0].settings[IMPORT_KEY] = hashlib.sha256(record.encode()).hexdigest()[:32]
+    return imported
 
 
 def text_of(message: GptMessage) -> str:

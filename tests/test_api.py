@@ -362,6 +362,10 @@ def test_export_import_and_share(
     assert imported.status_code == 201, imported.text
     assert "Round trip" in [t["title"] for t in imported.json()]
     assert bob.get("/topics").json()["total"] == before + len(archive["topics"])
+    assert imported.headers["Import-Skipped"] == "0"
+    again = bob.post("/import", json=archive)  # the same file: nothing new, and it says so
+    assert again.status_code == 201 and again.json() == []
+    assert again.headers["Import-Skipped"] == str(len(archive["topics"]))
     refused = bob.post("/import", content=b"[1, 2, 3]")
     assert refused.status_code == 400 and "format" in refused.json()["error"]["message"]
     assert bob.get("/topics").json()["total"] == before + len(archive["topics"])

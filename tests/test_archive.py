@@ -53,11 +53,33 @@ async def test_archive_round_trip_keeps_titles_texts_branches_and_the_active_pat
 
     bob = await services.auth.register(email="bob@example.com", password="correct horse")
     imported = await services.archive.import_file(bob.id, json.dumps(archive).encode())
-    assert [t.title for t in imported] == ["Branches", "Plain"]
+    assert [t.title for t in imported.topics] == ["Branches", "Plain"]
+    assert imported.skipped == 0
     assert await shape(services, bob) == await shape(services, alice)
-    # Importing again makes copies, never a clash.
-    await services.archive.import_file(bob.id, json.dumps(archive).encode())
-    assert await services.store.count_topics(bob.id) == 4
+
+
+async def test_importing_the_same_file_again_skips_what_is_already_there(
+    services: Services, alice: User, fake: FakeOpenAI
+) -> None:
+    await branched_topic(services, alice, fake)
+    await services.topics.create_topic(alice.id, title="Plain")
+    archive = json.dumps(await services.archive.archive(alice.id)).encode()
+    bob = await services.auth.register(email="bob@example.com", password="correct horse")
+    assert len((await services.archive.import_file(bob.id, archive)).topics) == 2
+    again = await services.archive.import_file(bob.id, archive)
+    assert (again.topics, again.skipped) == ([], 2)
+    assert await services.store.count_topics(bob.id) == 2
+    # ChatGPT's export too; and a topic deleted since comes back, the others are skipped.
+    first = await services.archive.import_file(bob.id, CHATGPT.read_bytes())
+    await services.topics.delete_topic(bob.id, first.topics[0].id)
+    third = await services.archive.import_file(bob.id, CHATGPT.read_bytes())
+    assert [t.title for t in third.topics] == ["Trip to Lisbon"] and third.skipped == 2
+    assert await services.store.count_topics(bob.id) == 5
+    # A changed file is new: an edited archive imports the changed topic only.
+    changed = json.loads(archive)
+    changed["topics"][1]["title"] = "Plain, renamed"
+    edited = await services.archive.import_file(bob.id, json.dumps(changed).encode())
+    assert [t.title for t in edited.topics] == ["Plain, renamed"] and edited.skipped == 1
 
 
 async def test_markdown_export_reads_like_the_conversation(
@@ -77,7 +99,7 @@ async def test_markdown_export_reads_like_the_conversation(
 async def test_chatgpt_export_imports_with_branches_images_and_current_node(
     services: Services, alice: User
 ) -> None:
-    topics = await services.archive.import_file(alice.id, CHATGPT.read_bytes())
+    topics = (await services.archive.import_file(alice.id, CHATGPT.read_bytes())).topics
     assert [t.title for t in topics] == [
         "Trip to Lisbon",
         "What is in this picture",

@@ -381,7 +381,9 @@ async def test_export_import_and_share_keep_the_calls(
     fake.enqueue(Reply("Hm.", tool_calls=[Call("shout", {"text": "kept"})]), Reply("Done."))
     reply = await saved_reply(services, owner, await ask(services, owner, topic_id))
     exported = await services.archive.topic_json(owner.id, topic_id)
-    (imported,) = await services.archive.import_file(owner.id, json.dumps(exported).encode())
+    (imported,) = (
+        await services.archive.import_file(owner.id, json.dumps(exported).encode())
+    ).topics
     copy = (await services.store.list_messages(owner.id, imported.id))[-1]
     assert [(c.id, c.result, c.status, c.offset) for c in copy.tool_calls] == [
         (c.id, c.result, c.status, c.offset) for c in reply.tool_calls

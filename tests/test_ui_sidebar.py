@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -48,8 +50,12 @@ def rows(user: User) -> list[tuple[str, str]]:
         result = []
         for link in links:
             column = link.parent_slot.parent if link.parent_slot else None
-            labels = [c for c in column.default_slot.children if isinstance(c, ui.label)]
-            result.append((link.text, labels[0].text if labels else ""))
+            captions = [
+                c.text if isinstance(c, ui.label) else re.sub(r"<[^>]*>", "", c.content)
+                for c in column.default_slot.children
+                if isinstance(c, ui.label | ui.html)
+            ]
+            result.append((link.text, html.unescape(captions[0]) if captions else ""))
         return result
 
 
@@ -207,6 +213,9 @@ async def test_export_all_then_import_brings_the_chats_back(
     assert second not in {t.id for t in restored}  # new ids
     messages = await store.list_messages(me, restored[0].id)
     assert [m.content for m in messages] == ["second chat", "You said: second chat"]
+    await uploader.handle_uploads([SmallFileUpload("chatapp.json", "application/json", data)])
+    await user.should_see("Imported 0 chats. Skipped 2 chats already imported.", retries=50)
+    assert await store.count_topics(me) == 2
 
     bad = b'{"format": "something else"}'
     await uploader.handle_uploads([SmallFileUpload("x.json", "application/json", bad)])

@@ -90,6 +90,11 @@ IMPORT_SCHEMA = {
         inline(TypeAdapter(list[GptConversation]).json_schema()) | {"maxItems": MAX_TOPICS},
     ]
 }
+SKIPPED_HEADER = "Import-Skipped"
+SKIPPED_DOC = {
+    "description": "How many of the file's topics were left out: imported before, still here.",
+    "schema": {"type": "integer", "minimum": 0},
+}
 SSE: dict[str, Any] = {"response_class": StreamingResponse, "responses": SSE_RESPONSE}
 
 
@@ -368,6 +373,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         "/import",
         response_model=list[TopicOut],
         status_code=201,
+        responses={201: {"headers": {SKIPPED_HEADER: SKIPPED_DOC}}},
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -377,10 +383,15 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
             }
         },
     )
-    async def import_topics(request: Request, user: CurrentUser) -> list[TopicOut]:
-        """Import all the file's topics, or none of them (with an error saying why)."""
-        topics = await services.archive.import_file(user.id, await request.body())
-        return [TopicOut.of(topic) for topic in topics]
+    async def import_topics(
+        request: Request, response: Response, user: CurrentUser
+    ) -> list[TopicOut]:
+        """Import all the file's topics, or none of them (with an error saying why). Topics
+        imported before from the same source are skipped: the `Import-Skipped` header says
+        how many, and the body lists the topics added."""
+        imported = await services.archive.import_file(user.id, await request.body())
+        response.headers[SKIPPED_HEADER] = str(imported.skipped)
+        return [TopicOut.of(topic) for topic in imported.topics]
 
     @api.post("/topics/{topic_id}/share", response_model=ShareOut, status_code=201)
     async def share(topic_id: str, user: CurrentUser) -> ShareOut:

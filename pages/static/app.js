@@ -192,6 +192,11 @@
     for (const button of document.querySelectorAll(".messages-older")) {
       if (!seen.has(button)) { seen.add(button); visible.observe(button); }
     }
+    // A table wider than the phone scrolls in its box (Quasar's q-table, the usage page):
+    // keyboard users reach that box with Tab and scroll it with the arrow keys.
+    for (const box of document.querySelectorAll(".q-table__middle:not([tabindex])")) {
+      box.setAttribute("tabindex", "0");
+    }
   };
   new MutationObserver(watch).observe(document.body, { childList: true, subtree: true });
   watch();
@@ -207,3 +212,85 @@
   new MutationObserver(name).observe(document.body, { childList: true, subtree: true });
   name();
 })();
+
+// Keyboard shortcuts, as ChatGPT has them; pages/frame.py lists them in a dialog (Ctrl+/, or
+// the account menu). None fires while an input method is composing: its keys belong to the
+// candidate being picked.
+(() => {
+  // The app's address (under a proxy's sub-path too): this script is <base>/static/app.js.
+  const base = new URL(".", document.currentScript?.src || location.href).pathname
+    .replace(/static\/$/, "");
+  const letter = (event) =>
+    /^[a-z]$/i.test(event.key) ? event.key.toLowerCase()
+      : event.code.startsWith("Key") ? event.code.slice(3).toLowerCase() : "";
+  const click = (name) => {
+    const button = document.querySelector(`[data-shortcut="${name}"]`);
+    if (button) button.click();
+    return Boolean(button);
+  };
+  const copyLast = () => {
+    // The newest reply with its buttons (one being written has none yet): its copy button.
+    const replies = [...document.querySelectorAll('[data-role="assistant"]')].reverse();
+    for (const reply of replies) {
+      const copy = [...reply.querySelectorAll(".message-actions .q-btn")].find(
+        (button) => button.querySelector(".q-icon")?.textContent.trim() === "content_copy");
+      if (copy) { copy.click(); return; }
+    }
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.isComposing || event.keyCode === 229 || event.altKey) return;
+    const mod = event.ctrlKey || event.metaKey;
+    const key = letter(event);
+    if (mod && event.shiftKey && key === "o") {
+      if (!click("new-chat")) location.assign(base); // a page without the topic list
+    } else if (mod && event.shiftKey && key === "c") {
+      copyLast();
+    } else if (mod && event.shiftKey && key === "s") {
+      click("sidebar");
+    } else if (mod && (event.key === "/" || event.code === "Slash")) {
+      if (window.did_handshake) emitEvent("chat_shortcuts");
+    } else if (event.shiftKey && !mod && event.key === "Escape") {
+      document.querySelector(".chat-footer textarea")?.focus();
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  }, { capture: true });
+  // Esc stops a reply being written. Heard last (bubbling): an open menu or dialog closes
+  // first, and a field that answers Esc itself (renaming, editing a message) stops it there.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.shiftKey || event.ctrlKey || event.metaKey) return;
+    if (event.altKey || event.isComposing || event.keyCode === 229) return;
+    if (document.querySelector(".q-menu, .q-dialog")) return;
+    const stop = document.querySelector('[data-shortcut="stop"]');
+    if (stop && stop.getClientRects().length > 0) stop.click();
+  });
+})();
+
+// Menus (Quasar's q-menu: the account menu, a topic's ⋯ menu): Up and Down move between the
+// entries (round the ends), Home and End go to the first and the last. Enter picks one, and
+// Esc closes the menu and gives the focus back to its button: Quasar does those.
+document.addEventListener("keydown", (event) => {
+  const moves = ["ArrowDown", "ArrowUp", "Home", "End"];
+  if (!moves.includes(event.key) || event.altKey || event.ctrlKey || event.metaKey) return;
+  // Quasar takes the focus off the button as its menu opens, leaving it on the page itself.
+  const open = [...document.querySelectorAll(".q-menu")].pop();
+  const inside = event.target instanceof Element ? event.target.closest(".q-menu") : null;
+  const menu = inside || (event.target === document.body ? open : null);
+  if (!menu) return;
+  const items = [...menu.querySelectorAll('[role="menuitem"]')].filter(
+    (item) => item.getAttribute("aria-disabled") !== "true" && item.getClientRects().length > 0);
+  if (!items.length) return;
+  const at = items.indexOf(event.target.closest('[role="menuitem"]'));
+  const last = items.length - 1;
+  const next = {
+    Home: 0,
+    End: last,
+    ArrowDown: at < 0 || at === last ? 0 : at + 1,
+    ArrowUp: at <= 0 ? last : at - 1,
+  }[event.key];
+  event.preventDefault();
+  items[next].focus();
+});
+
