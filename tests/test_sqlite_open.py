@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.models import Message, Role, ToolCall, ToolCallStatus, User
+from services.models import Message, Rating, Role, ToolCall, ToolCallStatus, Topic, User
 from services.store import open_store
 from services.store.sqlite_migrations import MIGRATIONS, statements
 
@@ -42,6 +42,21 @@ def test_statements_keep_a_trigger_body_whole() -> None:
     assert found[1].startswith("CREATE TRIGGER") and found[1].endswith("END;")
 
 
+def old_topic(path: Path, user_id: str) -> Topic:
+    """A topic written with the columns every release had (today's adds more)."""
+    topic = Topic(user_id, "Before")
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO topics (id, user_id, title, settings, active_leaf_id, message_count, "
+            "created_at, updated_at, activity) VALUES (?, ?, ?, '{}', NULL, 0, ?, ?, ?)",
+            (topic.id, user_id, topic.title, OLD_TIME, OLD_TIME, topic.id),
+        )
+    return topic
+
+
+OLD_TIME = "2026-01-01T00:00:00+00:00"
+
+
 async def test_a_file_from_before_reasoning_opens_with_its_replies_intact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -55,8 +70,8 @@ async def test_a_file_from_before_reasoning_opens_with_its_replies_intact(
     old = await open_store(url)
     assert await old.schema_version() == 13  # type: ignore[attr-defined]
     user = await old.create_user(User("a@example.com", "hash"))
-    topic = await old.create_topic(user.id, "Before")
     await old.close()
+    topic = old_topic(tmp_path / "old.db", user.id)
     with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
         now = "2026-01-01T00:00:00+00:00"
         db.execute(
@@ -96,8 +111,8 @@ async def test_a_file_from_before_trigram_search_finds_cjk_words(
     old = await open_store(url)
     assert await old.schema_version() == 14  # type: ignore[attr-defined]
     user = await old.create_user(User("a@example.com", "hash"))
-    topic = await old.create_topic(user.id, "Before")
     await old.close()
+    topic = old_topic(tmp_path / "old.db", user.id)
     with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
         for number, (role, text) in enumerate(
             [
@@ -150,8 +165,8 @@ async def test_a_file_from_before_tools_opens_with_its_replies_intact(
     old = await open_store(url)
     assert await old.schema_version() == 15  # type: ignore[attr-defined]
     user = await old.create_user(User("a@example.com", "hash"))
-    topic = await old.create_topic(user.id, "Before")
     await old.close()
+    topic = old_topic(tmp_path / "old.db", user.id)
     with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
         db.execute(
             "INSERT INTO messages (id, topic_id, user_id, parent_id, role, content, status, "
@@ -169,5 +184,43 @@ async def test_a_file_from_before_tools_opens_with_its_replies_intact(
         call = ToolCall("c1", "shout", '{"text": "hi"}', status=ToolCallStatus.DONE, result="HI")
         await store.update_message(user.id, "m1", tool_calls=[call])
         assert (await store.get_message(user.id, "m1")).tool_calls == [call]
+    finally:
+        await store.close()
+
+
+async def test_a_file_from_before_pins_lists_its_topics_and_rates_its_replies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file made by the release before migration 17 (pins, archives, ratings): its topics
+    are listed, unpinned and not archived, its replies unrated, and both can be changed."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setattr(
+        "services.store.sqlite_migrations.MIGRATIONS",
+        {version: step for version, step in MIGRATIONS.items() if version < 17},
+    )
+    old = await open_store(url)
+    assert await old.schema_version() == 16  # type: ignore[attr-defined]
+    user = await old.create_user(User("a@example.com", "hash"))
+    await old.close()
+    topic = old_topic(tmp_path / "old.db", user.id)
+    with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
+        db.execute(
+            "INSERT INTO messages (id, topic_id, user_id, parent_id, role, content, status, "
+            "model, usage, error, created_at, updated_at, reasoning, reasoning_seconds, "
+            "tool_calls) VALUES ('m1', ?, ?, NULL, 'assistant', 'An old answer', 'complete', "
+            "'x', NULL, NULL, ?, ?, '', NULL, '[]')",
+            (topic.id, user.id, OLD_TIME, OLD_TIME),
+        )
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        assert await store.schema_version() == max(MIGRATIONS)  # type: ignore[attr-defined]
+        (listed,) = await store.list_topics(user.id, archived=False)
+        assert (listed.id, listed.pinned, listed.archived) == (topic.id, False, False)
+        assert (await store.get_message(user.id, "m1")).rating is None
+        await store.mark_topic(user.id, topic.id, pinned=True)
+        await store.rate_message(user.id, "m1", Rating.UP)
+        assert (await store.get_topic(user.id, topic.id)).pinned
+        assert (await store.get_message(user.id, "m1")).rating is Rating.UP
     finally:
         await store.close()
