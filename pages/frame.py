@@ -165,7 +165,7 @@ def shortcuts_dialog() -> None:
     request = client.request
     mac = request is not None and "Macintosh" in request.headers.get("user-agent", "")
     names = {"Mod": "⌘", "Shift": "⇧"} if mac else {"Mod": "Ctrl"}
-    with client.layout, ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
+    with client.layout, ui.dialog() as dialog, ui.card().classes("w-full max-w-lg"):
         dialog.props["aria-label"] = _("Keyboard shortcuts")
         ui.label(_("Keyboard shortcuts")).classes("text-h6").props('role="heading" aria-level="2"')
         with ui.element("dl").classes("shortcut-list").mark("shortcut-list"):
