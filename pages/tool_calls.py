@@ -50,7 +50,7 @@ def split_at_calls(content: str, calls: list[ToolCall]) -> list[tuple[str, list[
 
 
 class ToolCallRow(ui.element):
-    """One call; `update(call)` redraws it as its status changes."""
+    """One call; `redraw(call)` draws it again as its status changes."""
 
     def __init__(self, call: ToolCall, *, answer: Answer | None = None) -> None:
         super().__init__("details")
@@ -79,12 +79,12 @@ class ToolCallRow(ui.element):
                 self.note = ui.label("").classes("tool-call-note")
         self.call = call
         self._opened = False
-        self.update(call)
+        self.redraw(call)
 
     def _say(self, text: str) -> str:
         return i18n.gettext(self.language, text)
 
-    def update(self, call: ToolCall) -> None:
+    def redraw(self, call: ToolCall) -> None:
         self.call = call
         where = f"{call.server_name} · " if call.server_name else ""
         self.title.set_text(where + (call.tool or call.name))
@@ -132,7 +132,7 @@ class ToolCallList:
 
     def show(self, call: ToolCall) -> None:
         if (row := self.rows.get(call.id)) is not None:
-            row.update(call)
+            row.redraw(call)
             return
         with self.container:
             self.rows[call.id] = ToolCallRow(call, answer=self.answer)
