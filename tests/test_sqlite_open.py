@@ -54,6 +54,23 @@ def old_topic(path: Path, user_id: str) -> Topic:
     return topic
 
 
+async def old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, before: int
+) -> tuple[str, User]:
+    """old.db as the release before migration `before` made it, with one user; the store's
+    migrations are cut back until `monkeypatch.undo()`."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setattr(
+        "services.store.sqlite_migrations.MIGRATIONS",
+        {version: step for version, step in MIGRATIONS.items() if version < before},
+    )
+    old = await open_store(url)
+    assert await old.schema_version() == before - 1  # type: ignore[attr-defined]
+    user = await old.create_user(User("a@example.com", "hash"))
+    await old.close()
+    return url, user
+
+
 OLD_TIME = "2026-01-01T00:00:00+00:00"
 
 
@@ -62,15 +79,7 @@ async def test_a_file_from_before_reasoning_opens_with_its_replies_intact(
 ) -> None:
     """A file made by the release before migration 14 (reasoning): its rows, written as that
     release wrote them, read back with no reasoning, and new reasoning can be saved."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setattr(
-        "services.store.sqlite_migrations.MIGRATIONS",
-        {version: step for version, step in MIGRATIONS.items() if version < 14},
-    )
-    old = await open_store(url)
-    assert await old.schema_version() == 13  # type: ignore[attr-defined]
-    user = await old.create_user(User("a@example.com", "hash"))
-    await old.close()
+    url, user = await old_file(tmp_path, monkeypatch, before=14)
     topic = old_topic(tmp_path / "old.db", user.id)
     with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
         now = "2026-01-01T00:00:00+00:00"
@@ -103,15 +112,7 @@ async def test_a_file_from_before_trigram_search_finds_cjk_words(
     """A file made by the release before migration 15 (trigram search), with CJK messages
     written then: after the upgrade, words from the middle of its sentences are found, and new
     messages and edits are kept in both indexes."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setattr(
-        "services.store.sqlite_migrations.MIGRATIONS",
-        {version: step for version, step in MIGRATIONS.items() if version < 15},
-    )
-    old = await open_store(url)
-    assert await old.schema_version() == 14  # type: ignore[attr-defined]
-    user = await old.create_user(User("a@example.com", "hash"))
-    await old.close()
+    url, user = await old_file(tmp_path, monkeypatch, before=15)
     topic = old_topic(tmp_path / "old.db", user.id)
     with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
         for number, (role, text) in enumerate(
@@ -157,15 +158,7 @@ async def test_a_file_from_before_tools_opens_with_its_replies_intact(
 ) -> None:
     """A file made by the release before migration 16 (tool calls): its replies read back
     with no calls, and calls can be saved on them."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setattr(
-        "services.store.sqlite_migrations.MIGRATIONS",
-        {version: step for version, step in MIGRATIONS.items() if version < 16},
-    )
-    old = await open_store(url)
-    assert await old.schema_version() == 15  # type: ignore[attr-defined]
-    user = await old.create_user(User("a@example.com", "hash"))
-    await old.close()
+    url, user = await old_file(tmp_path, monkeypatch, before=16)
     topic = old_topic(tmp_path / "old.db", user.id)
     with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
         db.execute(
@@ -193,15 +186,7 @@ async def test_a_file_from_before_pins_lists_its_topics_and_rates_its_replies(
 ) -> None:
     """A file made by the release before migration 17 (pins, archives, ratings): its topics
     are listed, unpinned and not archived, its replies unrated, and both can be changed."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setattr(
-        "services.store.sqlite_migrations.MIGRATIONS",
-        {version: step for version, step in MIGRATIONS.items() if version < 17},
-    )
-    old = await open_store(url)
-    assert await old.schema_version() == 16  # type: ignore[attr-defined]
-    user = await old.create_user(User("a@example.com", "hash"))
-    await old.close()
+    url, user = await old_file(tmp_path, monkeypatch, before=17)
     topic = old_topic(tmp_path / "old.db", user.id)
     with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
         db.execute(
