@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from tests.fake_openai import FakeOpenAI
 from tests.test_api import ALICE, add_user
 
 ROOT = Path(__file__).parent.parent
-SEED = 20261204  # a fixed run for make test; other seeds are worth a try by hand (README)
+# A fixed run for make test; other seeds are worth a try by hand (README): CHATAPP_SCHEMA_SEED=…
+SEED = int(os.environ.get("CHATAPP_SCHEMA_SEED", "20261204"))
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,11 @@ def test_the_api_keeps_to_its_schema(fuzzed_app: tuple[AppServer, str]) -> None:
         f"{app.url}/openapi.json",
         "--checks",
         "all",
+        # schemathesis.toml turns this one off, but `--checks all` turns it back on: the stateful
+        # phase reads "The message to answer is not in this topic." (a foreign parent_id) as the
+        # topic just created being gone. tests/test_api.py checks that a created topic is found.
+        "--exclude-checks",
+        "ensure_resource_availability",
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--header",
