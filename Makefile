@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots messages css bundle audit lock clean mcp-servers
+.PHONY: run test lint bench screenshots messages css bundle audit lock clean mcp-servers litellm
 
 # requirements.lock pins every package make run and make test install (pip constraints): a new
 # release reaches a machine only through `make lock`, then make test proves it.
@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --no-cache --check chatapp pages services tests benchmarks tools
 	$(BIN)/mypy services
 
-test: $(STAMP) lint mcp-servers
+test: $(STAMP) lint mcp-servers litellm
 	$(BIN)/python -m pytest -q
 
 # The reference MCP server the tool tests run (over stdio and Streamable HTTP), from the npm
@@ -42,6 +42,16 @@ MCP_EVERYTHING := tools/mcp-everything
 mcp-servers: $(MCP_EVERYTHING)/node_modules/.installed
 $(MCP_EVERYTHING)/node_modules/.installed: $(MCP_EVERYTHING)/package.json $(MCP_EVERYTHING)/package-lock.json
 	cd $(MCP_EVERYTHING) && npm ci --no-audit --no-fund
+	touch $@
+
+# The LiteLLM proxy tests/test_litellm.py puts in front of the fake model server, at the versions
+# tools/litellm/requirements.txt pins, in a venv of its own: its pins clash with chatapp's.
+LITELLM_VENV := .venv-litellm
+litellm: $(LITELLM_VENV)/.installed
+$(LITELLM_VENV)/.installed: tools/litellm/requirements.txt
+	test -x $(LITELLM_VENV)/bin/python || $(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LITELLM_VENV)/bin/python -m pip install --quiet -r tools/litellm/requirements.txt
 	touch $@
 
 # Known vulnerabilities in the locked dependencies: pip-audit against OSV where it answers,
@@ -93,4 +103,4 @@ bundle: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .lock-venv build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache \
-		$(MCP_EVERYTHING)/node_modules
+		$(MCP_EVERYTHING)/node_modules $(LITELLM_VENV)
