@@ -16,7 +16,7 @@ import io
 import re
 from contextvars import ContextVar
 from datetime import datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
@@ -103,14 +103,54 @@ def ngettext(code: str, singular: str, plural: str, n: int) -> str:
 
 
 def translate(code: str, text: str) -> str:
-    """A service's sentence in language `code`: a `Msg` by its template, else as a whole."""
+    """A service's sentence in language `code`: a `Msg` by its template, else as a whole, else
+    (a `Msg` read back from the database as plain English) by the template it was made from."""
     if isinstance(text, Msg):
-        template = gettext(code, text.template)
+        template, params = text.template, text.params
+    elif code == DEFAULT or (whole := gettext(code, text)) != text:
+        return gettext(code, text)
+    elif (found := recognised(text)) is not None:
+        template, params = found
+    else:
+        return whole
+    translated = gettext(code, template)
+    if not params:
+        return translated
+    for form in (translated, _SPEC.sub(r"{\1}", translated)):  # values read back are text
         try:
-            return template.format(**text.params) if text.params else template
+            return form.format(**params)
         except (KeyError, IndexError, ValueError):  # a broken translation: the English stands
-            return str(text)
-    return gettext(code, text)
+            continue
+    return str(text)
+
+
+_FIELD = re.compile(r"\\\{(\w+)(?::[^}]*)?\\\}")  # `{name}` or `{name:spec}`, as re.escape wrote it
+_SPEC = re.compile(r"\{(\w+):[^}]*\}")  # `{name:spec}`
+
+
+@cache
+def pattern(template: str) -> re.Pattern[str]:
+    """`template` as a regular expression, each `{name}` a group that takes any text."""
+    return re.compile(_FIELD.sub(r"(?P<\1>.*?)", re.escape(template)), re.S)
+
+
+@cache
+def _templates() -> list[str]:
+    """Every sentence of the catalog with values in it, the longest first (the most specific)."""
+    with (LOCALE_DIR / f"{DOMAIN}.pot").open("rb") as source:
+        catalog = read_po(source, domain=DOMAIN)
+    found = [m.id for m in catalog if isinstance(m.id, str) and re.search(r"\{\w+", m.id)]
+    return sorted(found, key=len, reverse=True)
+
+
+@lru_cache(maxsize=1024)
+def recognised(text: str) -> tuple[str, dict[str, str]] | None:
+    """The catalog's sentence with values that made `text`, with the values (as text), if one
+    did: a `Msg` read back from the database is plain English."""
+    for template in _templates():
+        if (match := pattern(template).fullmatch(text)) is not None:
+            return template, match.groupdict()
+    return None
 
 
 # ----- choosing ---------------------------------------------------------------------------------

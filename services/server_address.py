@@ -8,10 +8,7 @@ it translated even when it was read back from the database as plain English.
 
 from __future__ import annotations
 
-import re
-from functools import cache
-
-from services.i18n import N_, Msg
+from services.i18n import N_, Msg, pattern
 
 # Every sentence of services/llm.py with a {host}, and the same without it
 # (tests/test_llm.py checks none is missing).
@@ -54,12 +51,6 @@ WITHOUT_HOST = {
 }
 
 
-@cache
-def _pattern(template: str) -> re.Pattern[str]:
-    """`template` as a regular expression, each `{name}` a group that takes any text."""
-    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.*?)", re.escape(template)), re.S)
-
-
 def _recognised(text: str) -> tuple[str, dict[str, str]] | None:
     """The template of ours that `text` was made from, with its values, if it was."""
     if isinstance(text, Msg):
@@ -69,7 +60,7 @@ def _recognised(text: str) -> tuple[str, dict[str, str]] | None:
     if " at " not in text:  # every template names the host after " at ": a quick no
         return None
     for template in WITHOUT_HOST:
-        if match := _pattern(template).fullmatch(text):
+        if match := pattern(template).fullmatch(text):
             return template, match.groupdict()
     return None
 

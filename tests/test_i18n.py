@@ -90,6 +90,20 @@ def test_a_service_sentence_is_english_and_translatable() -> None:
     assert str(error) == "notes.txt is empty." and translate("zh_TW", error.message) != text
 
 
+def test_a_service_sentence_read_back_as_plain_text_is_translated() -> None:
+    # What a saved error is after a reload: the English, its template and values forgotten.
+    for made in (
+        msg("The tool did not answer within {seconds:g} s.", seconds=60.0),
+        msg("{name}: the PDF cannot be read ({reason}).", name="a (1).pdf", reason="EOF"),
+        msg("Tool server not found: {id}.", id="x.*+?"),
+    ):
+        plain = str(made)
+        assert not isinstance(plain, Msg)
+        assert translate("zh_CN", plain) == translate("zh_CN", made) != plain
+    assert translate("zh_CN", "Nothing we ever said.") == "Nothing we ever said."
+    assert translate("en", "a (1).pdf is empty.") == "a (1).pdf is empty."
+
+
 def test_default_error_messages_are_translated() -> None:
     assert translate("zh_CN", NotFound().message) == "未找到。"
 
