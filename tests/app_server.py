@@ -75,13 +75,8 @@ class AppServer:
         )
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            end(self.process)
         if self.process is not None:
             # Whatever it started and left behind (a native window's process) goes too.
             with contextlib.suppress(ProcessLookupError):
@@ -95,6 +90,17 @@ class AppServer:
 
     def output(self) -> str:
         return self.log.read_text()
+
+
+def end(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """SIGTERM, and SIGKILL when that was not enough within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager

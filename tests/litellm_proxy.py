@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.app_server import end
+
 ROOT = Path(__file__).resolve().parent.parent
 LITELLM = ROOT / ".venv-litellm" / "bin" / "litellm"
 MODEL = "fake-small"
@@ -83,9 +85,4 @@ def litellm_proxy(upstream: str, workdir: Path) -> Iterator[Proxy]:
             time.sleep(0.2)
         yield Proxy(f"{url}/v1", key, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end(process)

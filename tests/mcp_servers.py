@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_server import end
+
 ROOT = Path(__file__).resolve().parent.parent
 EVERYTHING = (
     ROOT / "tools/mcp-everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
@@ -80,12 +82,7 @@ def everything_http() -> Iterator[str]:
                 time.sleep(0.05)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end(process, timeout=10)
 
 
 def _node() -> str:
