@@ -86,6 +86,13 @@ class Reply:
     tool_calls: list[Call] = field(default_factory=list)
     # Work the text out from the request body when it arrives (e.g. `tool_results(body)`).
     answer: Callable[[dict[str, Any]], str] | None = None
+    # Pause before the chunk that starts `hold_after` characters in (as `fault_after` counts),
+    # until the test calls `release()`: what has arrived can be checked while the rest cannot.
+    hold_after: int | None = None
+    released: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def release(self) -> None:
+        self.released.set()
 
     def call_chunks(self) -> list[dict[str, Any]]:
         """The `delta.tool_calls` pieces: each call's head, then its arguments in pieces of
@@ -124,12 +131,7 @@ class Reply:
         """The index of the chunk a mid-stream fault comes before."""
         if self.fault_after is None:
             return len(pieces) // 2
-        offset = 0
-        for index, (_, piece) in enumerate(pieces):
-            if offset >= self.fault_after:
-                return index
-            offset += len(piece)
-        return len(pieces)
+        return index_at(pieces, self.fault_after)
 
 
 @dataclass
@@ -285,6 +287,7 @@ class FakeOpenAI:
     ) -> AsyncIterator[bytes]:
         pieces = reply.pieces()
         at = reply.fault_index(pieces)
+        hold = None if reply.hold_after is None else index_at(pieces, reply.hold_after)
         try:
             yield _frame(_chunk(model, {"role": "assistant", "content": ""}))
             for index, (key, piece) in enumerate(pieces):
@@ -294,6 +297,8 @@ class FakeOpenAI:
                     yield b"data: {this is not json\n\n"
                 if reply.fault == "stall" and index == at:
                     await asyncio.sleep(reply.stall_seconds)
+                if index == hold:  # a guard against a test that never releases, not a pace
+                    await asyncio.to_thread(reply.released.wait, 60)
                 yield _frame(_chunk(model, {key: piece}))
                 seen.sent_at.append(time.monotonic())
                 if reply.delay:
@@ -322,6 +327,16 @@ class FakeOpenAI:
             seen.closed_early = True
             self.disconnects.append(seen)
             raise
+
+
+def index_at(pieces: list[tuple[str, str]], characters: int) -> int:
+    """The index of the first chunk that starts `characters` characters in."""
+    offset = 0
+    for index, (_, piece) in enumerate(pieces):
+        if offset >= characters:
+            return index
+        offset += len(piece)
+    return len(pieces)
 
 
 class _Cut(Exception):

@@ -64,11 +64,14 @@ async def shown_topic(user: User) -> str:
 
 async def test_a_reply_arrives_in_steps(fake: FakeOpenAI, user: User) -> None:
     await set_up_owner(user)
-    fake.enqueue(Reply("First part. Second part. **Bold end.**", chunk_size=4, delay=0.05))
+    text = "First part. Second part. **Bold end.**"
+    reply = Reply(text, chunk_size=4, delay=0.05, hold_after=text.index("**"))
+    fake.enqueue(reply)
     await send(user, "Hello model")
     await user.should_see("Hello model")
     await user.should_see("First part.", retries=50)
-    await user.should_not_see("Bold end.", retries=1)  # still arriving
+    await user.should_not_see("Bold end.", retries=1)  # still arriving: the fake holds it
+    reply.release()
     await user.should_see("Bold end.", retries=100)
     assert fake.chats[-1].json["messages"][-1]["content"] == "Hello model"
 
