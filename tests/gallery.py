@@ -188,9 +188,15 @@ class State:
     phone_only: bool = False
 
 
+async def listed(page: Any) -> None:
+    """Wait for the sidebar's list of chats (drawn after the page, hidden on the phone)."""
+    await page.locator(".topic-list a").first.wait_for(state="attached")
+
+
 async def _topic(page: Any, gallery: Gallery, name: str, ready: str) -> None:
     await page.goto(gallery.topics[name])
     await page.locator(ready).first.wait_for(timeout=30_000)
+    await listed(page)
 
 
 async def _setup(page: Any, gallery: Gallery, phone: bool) -> None:
@@ -211,6 +217,7 @@ async def _login_expired(page: Any, gallery: Gallery, phone: bool) -> None:
 async def _new_chat(page: Any, gallery: Gallery, phone: bool) -> None:
     await page.goto(f"{gallery.app.url}/")
     await page.locator(".example-prompt").first.wait_for()
+    await listed(page)
 
 
 async def _chat_long(page: Any, gallery: Gallery, phone: bool) -> None:
