@@ -109,8 +109,9 @@ async def drawer(page: Any, phone: bool) -> None:
 
 async def settle(page: Any) -> None:
     """Let transitions (drawers, dialogs, menus) finish before a picture or an audit."""
-    await page.evaluate(
-        "Promise.allSettled(document.getAnimations().map(a => a.finished))"
+    await page.evaluate(  # two frames first: Quasar starts some transitions a frame late
+        "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        ".then(() => Promise.allSettled(document.getAnimations().map(a => a.finished)))"
         ".then(() => document.fonts.ready)"
     )
 
