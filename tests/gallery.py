@@ -187,6 +187,7 @@ class State:
     open: Opener
     signed_in: bool = True
     phone_only: bool = False
+    full_page: bool = False  # a page that scrolls as a whole: the picture shows all of it
 
 
 async def listed(page: Any) -> None:
@@ -257,6 +258,7 @@ async def _archived(page: Any, gallery: Gallery, phone: bool) -> None:
     await drawer(page, phone)
     await page.get_by_role("button", name="1 archived chat").click()
     await page.locator(".topic-list").get_by_text("Old tax questions").wait_for()
+    await settle(page)  # the button's ripple
 
 
 async def _account(page: Any, gallery: Gallery, phone: bool) -> None:
@@ -317,8 +319,8 @@ STATES = (
     State("tool-approval", _tool_approval),
     State("search", _search),
     State("archived", _archived),
-    State("account", _account),
-    State("usage", _usage),
+    State("account", _account, full_page=True),
+    State("usage", _usage, full_page=True),
     State("tools", _tools),
     State("share-dialog", _share_dialog),
     State("shared", _shared),

@@ -31,7 +31,7 @@ async def shoot(page: Any, gallery: Gallery, state: State, size: str, scheme: st
     dark = await page.evaluate("document.body.classList.contains('body--dark')")
     assert dark == (scheme == "dark"), f"{state.name} ignores the {scheme} scheme"
     path = GALLERY / f"{state.name}-{size}-{scheme}.png"
-    await page.screenshot(path=path)
+    await page.screenshot(path=path, full_page=state.full_page)
     if state.name == README_STATE:
         shutil.copyfile(path, SCREENSHOTS / f"{size}-{scheme}.png")
 
