@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests import mcp_servers
 from tests.app_server import AppServer, run_app
 from tests.fake_openai import Call, FakeOpenAI, Reply
 from tests.test_browser_chat import set_up
@@ -118,6 +119,7 @@ async def settle(page: Any) -> None:
 
 async def build(browser: Any, app: AppServer, fake: FakeOpenAI) -> Gallery:
     """The data every state shows, made through the UI by the owner in one desktop tab."""
+    mcp_servers.time_server()  # installed (CI: or fail), for the tool call and the Tools page
     gallery = Gallery(app)
     context = await browser.new_context(viewport=SIZES["desktop"])
     page = await context.new_page()
@@ -257,6 +259,7 @@ async def _archived(page: Any, gallery: Gallery, phone: bool) -> None:
     await _new_chat(page, gallery, phone)
     await drawer(page, phone)
     await page.get_by_role("button", name="1 archived chat").click()
+    await page.mouse.move(640, 420)  # off the button: the picture shows the list, not a hover
     await page.locator(".topic-list").get_by_text("Old tax questions").wait_for()
     await settle(page)  # the button's ripple
 
