@@ -84,7 +84,8 @@ class Sidebar:
             self.list.props('role="navigation"')
             self.list.props["aria-label"] = _("Chats")
             self.more = ui.button(_("Show more"), on_click=self.load_more).props("flat no-caps")
-            self.more.classes("w-full topic-more").mark("more-topics")
+            # Hidden until the first refresh knows there are more: no lone button on an empty list.
+            self.more.classes("w-full topic-more").mark("more-topics").set_visibility(False)
             self.to_archive = ui.button(
                 icon="inventory_2", on_click=self.toggle_archived, color=None
             ).props("flat no-caps align=left")

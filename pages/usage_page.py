@@ -57,7 +57,7 @@ def register(services: Services) -> None:
                     for model, (r, p, c) in sorted(per_model.items())
                 ],
                 row_key="model",
-            ).props("flat bordered dense").classes("w-full").mark("usage-by-model")
+            ).props("flat bordered dense").classes("w-full usage-table").mark("usage-by-model")
             ui.label(_("Per day and model")).classes("text-subtitle1")
             ui.table(
                 columns=[
@@ -77,7 +77,7 @@ def register(services: Services) -> None:
                     for row in rows
                 ],
                 row_key="key",
-            ).props("flat bordered dense").classes("w-full").mark("usage-by-day")
+            ).props("flat bordered dense").classes("w-full usage-table").mark("usage-by-day")
 
 
 # Evaluated in the browser when the chart is drawn (NiceGUI's ":" options): the page's theme.

@@ -200,11 +200,13 @@ def render_html(text: str) -> str:
 
 def _scroll_tables(safe: str) -> str:
     """Each table in a box of its own that scrolls sideways (the table keeps its natural width,
-    so its cells stay readable), focusable so keys scroll it too. Run on sanitised HTML, where
-    `<table>` can only be a real tag."""
-    return safe.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(
-        "</table>", "</table></div>"
-    )
+    so its cells stay readable), focusable so keys scroll it too; a code block, which scrolls
+    sideways on a phone, focusable too (axe: scrollable-region-focusable). Run on sanitised
+    HTML, where `<table>` can only be a real tag."""
+    boxed = safe.replace("<table>", '<div class="table-scroll" tabindex="0"><table>')
+    code = '<div class="codehilite"><pre>'
+    boxed = boxed.replace(code, code.replace("<pre>", '<pre tabindex="0">'))
+    return boxed.replace("</table>", "</table></div>")
 
 
 def plain_fallback(text: str) -> str:

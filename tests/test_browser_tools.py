@@ -33,14 +33,8 @@ async def send(page: Any, text: str) -> None:
     await box.press("Enter")
 
 
-async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
-    mcp_servers.time_server()  # installed (CI: or fail)
-    page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    await set_up(page, app)
-
-    # The Tools page: add mcp-server-time as a local command, test it, see its tools.
+async def add_time_server(page: Any, app: AppServer) -> None:
+    """The Tools page: add mcp-server-time as a local command, test it, see its tools."""
     await page.goto(f"{app.url}/tools")
     await page.get_by_text("No tool servers yet.").wait_for()
     await page.get_by_role("button", name="Add a server").click()
@@ -51,6 +45,26 @@ async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> N
     await card.get_by_text("Local command").wait_for()
     await card.get_by_role("button", name="Test and list tools").click()
     await page.get_by_text("get_current_time").wait_for(timeout=30_000)
+
+
+async def time_tools_on(page: Any) -> None:
+    """Turn the time server's tools on in the open chat's settings."""
+    await page.get_by_role("button", name="Chat settings").click()
+    await page.get_by_label("Tools in this chat").click()
+    await page.get_by_role("option", name="time").click()
+    await page.keyboard.press("Escape")
+    await page.get_by_role("button", name="Save").click()
+    await page.get_by_text("Settings saved").wait_for()
+
+
+async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
+    mcp_servers.time_server()  # installed (CI: or fail)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await set_up(page, app)
+
+    await add_time_server(page, app)
     assert await page.get_by_text("convert_time").count() == 1
     problems = await audit(page, "tools page")
 
@@ -62,12 +76,7 @@ async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> N
     await send(page, "Hi")
     await page.get_by_text("Hello!").wait_for()
     await page.get_by_role("button", name="Send").wait_for()
-    await page.get_by_role("button", name="Chat settings").click()
-    await page.get_by_label("Tools in this chat").click()
-    await page.get_by_role("option", name="time").click()
-    await page.keyboard.press("Escape")
-    await page.get_by_role("button", name="Save").click()
-    await page.get_by_text("Settings saved").wait_for()
+    await time_tools_on(page)
 
     # The model calls a tool: the call waits for Allow, runs, and the answer uses its result.
     tokyo = Call("get_current_time", {"timezone": "Asia/Tokyo"})
