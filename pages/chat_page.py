@@ -133,7 +133,7 @@ class ChatScreen:
         # Chosen before the first message: the composer gives them to the topic it creates.
         settings_row(self.services, self.composer.chosen)
         with ui.column().classes("w-full items-center mt-24 gap-2 px-4 text-center"):
-            ui.label(_("How can I help?")).classes("text-h4").props('role="heading" aria-level="1"')
+            ui.label(_("How can I help?")).classes("text-h4").props('role="heading" aria-level="2"')
             with ui.element("div").classes("example-prompts").props('role="group"') as group:
                 group.props["aria-label"] = _("Example prompts")
                 for example in EXAMPLES:

@@ -125,6 +125,8 @@ def _header(services: Services, user: User, title: str, drawer: ui.left_drawer |
         menu.props("flat round dense color=white")
         title_label = ui.label(title).classes("text-subtitle1 ellipsis grow min-w-0 chat-title")
         title_label.mark("chat-title")
+        if drawer is not None:  # the chat's title is its page's heading; beside pages have theirs
+            title_label.props('role="heading" aria-level="1"')
         if services.options.demo:
             # Amber dark enough for white text (WCAG AA); Quasar's orange is 2.2:1.
             badge = ui.badge(_("Demo model"), color="#b45309")

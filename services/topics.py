@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +28,20 @@ log = logging.getLogger(__name__)
 
 # A thinking model's effort, sent as `reasoning_effort`; "" sends none (the default).
 REASONING_EFFORTS = ("", "low", "medium", "high")
+
+
+# What markdown writes around words, not the words: fences with their language, bold marks,
+# code marks, table pipes and rules, and heading, quote and list marks where a line starts.
+_MARKS = re.compile(
+    r"```+[\w+#.-]*|~~~+[\w+#.-]*|\*\*+|`+|\|(?:\s*:?-{3,}:?\s*\|)*"
+    r"|^[ \t]*(?:#{1,6}|>+|[-*+]|\d+[.)])(?=\s)",
+    re.MULTILINE,
+)
+
+
+def plain_snippet(snippet: str) -> str:
+    """A search snippet as a reader wants it: the words, without markdown's marks around them."""
+    return " ".join(_MARKS.sub(" ", snippet).split())
 
 
 class TopicService:
@@ -153,7 +169,9 @@ class TopicService:
         return await self.store.usage_summary(user_id, since_day=since)
 
     async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
-        return await self.store.search(user_id, query[:200], limit=limit)
+        """The best hit per topic, its snippet read as text (no markdown marks)."""
+        hits = await self.store.search(user_id, query[:200], limit=limit)
+        return [replace(hit, snippet=plain_snippet(hit.snippet)) for hit in hits]
 
     async def close(self) -> None:
         """Shut down: the deletions still waiting are carried out (before the chat service
