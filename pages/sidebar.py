@@ -53,12 +53,14 @@ class Sidebar:
         active_id: str | None,
         *,
         on_active_renamed: Callable[[str], None] = lambda title: None,
+        on_active_changed: Callable[[Topic], None] = lambda topic: None,
         open_topic: Callable[[str | None], Awaitable[None]],
     ) -> None:
         self.services = services
         self.user_id = user_id
         self.active_id = active_id
         self.on_active_renamed = on_active_renamed
+        self.on_active_changed = on_active_changed  # archived or unarchived, among others
         self.open_topic = open_topic  # shows a topic (None: a new chat) in the page
         self.shown = PAGE
         self.archived_view = False  # the list shows the archived topics instead
@@ -161,6 +163,7 @@ class Sidebar:
             return
         with self.client:
             self.on_active_renamed(topic.title)
+            self.on_active_changed(topic)
 
     def activate(self, topic_id: str | None) -> None:
         """Mark the topic the page shows (None: none) without drawing the list again."""
