@@ -60,6 +60,8 @@ async def test_an_archived_chat_opened_by_its_address_says_so_and_unarchives(  #
     await page.get_by_role("menuitem", name="Archive").click()
     await note.get_by_text(NOTE).wait_for()
     await box.wait_for(state="hidden")
+    # the list is empty, but not because there are no chats
+    await page.locator(".topic-list").get_by_text("All your chats are archived.").wait_for()
 
     # opened by its address later: the same
     await page.goto(f"{app.url}/topic/{tid}")
