@@ -90,7 +90,8 @@ class Composer:
         """The topic shown was archived or unarchived (here, in the sidebar, elsewhere)."""
         if self.topic is None or topic.id != self.topic.id:
             return
-        self.topic = topic
+        if topic.archived == self.archived_note.visible:  # another change: the box keeps as is
+            return
         self.archived_note.set_visibility(topic.archived)
         self.writing.set_visibility(not topic.archived)
         if topic.archived:
