@@ -63,7 +63,12 @@ class ChatScreen:
         self._switching = asyncio.Lock()  # one swap at a time: the last one asked for wins
         with frame(services, user, _("New chat")) as self.page, self.page.drawer:
             self.sidebar = Sidebar(
-                services, user.id, None, on_active_renamed=self.page.retitle, open_topic=self.open
+                services,
+                user.id,
+                None,
+                on_active_renamed=self.page.retitle,
+                on_active_changed=lambda topic: self.composer.show_archived(topic),
+                open_topic=self.open,
             )
         self.pane = ui.column().classes("w-full chat-pane")
         self.composer = Composer(services, user, opened=self.open)

@@ -50,8 +50,10 @@ class Composer:
         self.view: ConversationView | None = None
         self.chosen: Chosen = {}  # settings picked on the new-chat page, for the topic it starts
         with ui.footer().classes("chat-footer p-2") as self.footer:
+            self.archived_note = self._archived_note()
             self.pending = PendingFiles()
-            with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-1 no-wrap"):
+            with ui.row().classes("w-full max-w-3xl mx-auto items-end gap-1 no-wrap") as row:
+                self.writing = row
                 self.pending.button()
                 box = ui.textarea(
                     placeholder=_("Message chatapp (Enter sends, Shift+Enter: new line)")
@@ -70,6 +72,40 @@ class Composer:
         self.send_button = send.mark("send")
         self.stop_button = stop
         self._show_generating(False)
+
+    def _archived_note(self) -> ui.row:
+        """In place of the box while an archived chat is shown, as ChatGPT does: a chat out
+        of the list takes no new messages until it is back in it, one click away."""
+        with ui.row().classes("w-full max-w-3xl mx-auto archived-note no-wrap") as note:
+            note.props('role="status"').mark("archived-note")
+            ui.icon("inventory_2").classes("archived-note-icon")
+            ui.label(_("This chat is archived. Unarchive it to continue the conversation."))
+            ui.button(_("Unarchive"), on_click=self.unarchive).props("outline no-caps").mark(
+                "unarchive"
+            )
+        note.set_visibility(False)
+        return note
+
+    def show_archived(self, topic: Topic) -> None:
+        """The topic shown was archived or unarchived (here, in the sidebar, elsewhere)."""
+        if self.topic is None or topic.id != self.topic.id:
+            return
+        if topic.archived == self.archived_note.visible:  # another change: the box keeps as is
+            return
+        self.archived_note.set_visibility(topic.archived)
+        self.writing.set_visibility(not topic.archived)
+        if topic.archived:
+            self.pending.clear()
+        else:
+            self.box.run_method("focus")
+
+    async def unarchive(self) -> None:
+        topic = self.topic
+        if topic is None or await recheck(self.services) is None:
+            return
+        mark = self.services.topics.mark_topic
+        if unarchived := await attempt(lambda: mark(self.user.id, topic.id, archived=False)):
+            self.show_archived(unarchived)
 
     @property
     def generating(self) -> bool:
@@ -97,7 +133,10 @@ class Composer:
         self.footer.set_visibility(shown)
         self.pending.clear()  # files picked for one topic are not sent to another
         self.box.value = drafts().get(self.key, "")
-        if shown:
+        archived = topic is not None and topic.archived
+        self.archived_note.set_visibility(archived)
+        self.writing.set_visibility(not archived)
+        if shown and not archived:
             self.box.run_method("focus")
 
     def fill(self, text: str) -> None:
@@ -119,7 +158,7 @@ class Composer:
     async def send(self) -> None:
         text = self.box.value or ""
         files = self.pending.take()
-        if not (text.strip() or files) or self.generating:
+        if not (text.strip() or files) or self.generating or self.archived_note.visible:
             return
         if await recheck(self.services) is None:  # the draft stays saved for after sign-in
             return

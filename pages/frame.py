@@ -87,6 +87,7 @@ class Frame:
 
     def retitle(self, title: str) -> None:
         self.title.set_text(title)
+        self.title.props["title"] = title  # the whole of a long one, on hover
         ui.page_title(f"{title} · chatapp")
 
 
@@ -124,7 +125,7 @@ def _header(services: Services, user: User, title: str, drawer: ui.left_drawer |
             menu.props["aria-label"] = _("Back to chats")
         menu.props("flat round dense color=white")
         title_label = ui.label(title).classes("text-subtitle1 ellipsis grow min-w-0 chat-title")
-        title_label.mark("chat-title")
+        title_label.mark("chat-title").props["title"] = title
         if drawer is not None:  # the chat's title is its page's heading; beside pages have theirs
             title_label.props('role="heading" aria-level="1"')
         if services.options.demo:

@@ -53,12 +53,14 @@ class Sidebar:
         active_id: str | None,
         *,
         on_active_renamed: Callable[[str], None] = lambda title: None,
+        on_active_changed: Callable[[Topic], None] = lambda topic: None,
         open_topic: Callable[[str | None], Awaitable[None]],
     ) -> None:
         self.services = services
         self.user_id = user_id
         self.active_id = active_id
         self.on_active_renamed = on_active_renamed
+        self.on_active_changed = on_active_changed  # archived or unarchived, among others
         self.open_topic = open_topic  # shows a topic (None: a new chat) in the page
         self.shown = PAGE
         self.archived_view = False  # the list shows the archived topics instead
@@ -121,7 +123,7 @@ class Sidebar:
         )
         self.to_archive.props(f"icon={'arrow_back' if self.archived_view else 'inventory_2'}")
         self.to_archive.set_visibility(self.archived_view or archived > 0)
-        self._draw_topics(topics[: self.shown])
+        self._draw_topics(topics[: self.shown], all_archived=archived > 0)
 
     async def toggle_archived(self) -> None:
         """Show the archived topics instead of the others, or the others again."""
@@ -162,6 +164,7 @@ class Sidebar:
             return
         with self.client:
             self.on_active_renamed(topic.title)
+            self.on_active_changed(topic)
 
     def activate(self, topic_id: str | None) -> None:
         """Mark the topic the page shows (None: none) without drawing the list again."""
@@ -187,7 +190,8 @@ class Sidebar:
         self._rows.clear()
         return False
 
-    def _draw_topics(self, topics: list[Topic]) -> None:
+    def _draw_topics(self, topics: list[Topic], *, all_archived: bool = False) -> None:
+        """The topics by group; none: why (`all_archived`: the list is empty, the archive not)."""
         now = utcnow()
         rows = [
             (
@@ -202,12 +206,18 @@ class Sidebar:
             for topic in topics
         ]
         shown = [(t.id, t.title, t.pinned, g, c) for t, g, c in rows]
-        if self._unchanged("topics", self.archived_view, shown, self.active_id):
+        if self._unchanged("topics", self.archived_view, shown, self.active_id, all_archived):
             return
         group = None
         with self.list:
             if not topics:
-                empty = _("No archived chats.") if self.archived_view else _("No chats yet.")
+                empty = (
+                    _("No archived chats.")
+                    if self.archived_view
+                    else _("All your chats are archived.")
+                    if all_archived
+                    else _("No chats yet.")
+                )
                 ui.label(empty).classes("muted p-2")
             for topic, label, caption in rows:
                 if label != group:
@@ -244,6 +254,7 @@ class Sidebar:
                 link = ui.link(topic.title, f"/topic/{topic.id}{anchor}")
                 # pane-link: opens in the page (pages/chat_page.py ChatScreen, app.js)
                 link.classes("ellipsis topic-title topic-link pane-link").mark("topic-link")
+                link.props["title"] = topic.title  # the whole of a long one, on hover
                 if active:
                     link.props('aria-current="page"')
                 if snippet:

@@ -161,6 +161,7 @@ class ChatService:
         while leaf in newest_child:
             leaf = newest_child[leaf]
         await self.store.set_active_leaf(user_id, message.topic_id, leaf)
+        self.changed(user_id, message.topic_id)  # its count is that branch's: lists show it
 
     def generation(self, topic_id: str) -> Generation | None:
         """The reply being written in a topic, once its row is written (a page reading the

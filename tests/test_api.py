@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -179,6 +180,25 @@ def test_provider_errors_arrive_as_an_error_event(
     assert name == "error" and expected in data["message"].lower()
     messages = alice.get(f"/topics/{topic['id']}/messages").json()["messages"]
     assert messages[0]["content"] == "hello?" and messages[1]["status"] == "error"
+
+
+def test_only_the_owner_reads_the_model_servers_address(
+    alice: httpx.Client, bob: httpx.Client, fake: FakeOpenAI
+) -> None:
+    """As on the page: a failed reply's error names the model server (host and port) to the
+    owner (alice, the first account), in the stream and as stored; others read it without."""
+    host = urlsplit(fake.base_url).netloc
+    for client, owner in [(alice, True), (bob, False)]:
+        topic = client.post("/topics", json={}).json()
+        fake.enqueue(Reply("x", status=500))
+        name, data = send(client, topic["id"], "hello?")[-1]
+        stored = client.get(f"/topics/{topic['id']}/messages").json()["messages"][-1]["error"]
+        assert name == "error"
+        if owner:
+            assert host in data["message"] and host in stored
+        else:
+            said = "The model server is unavailable (HTTP 500)."
+            assert (data["message"], stored) == (said, said)
 
 
 def test_auth_errors_have_one_shape(app: AppServer, alice: httpx.Client) -> None:

@@ -119,7 +119,8 @@ async def test_chatgpt_export_imports_with_branches_images_and_current_node(
     ]
     assert len(branch[0].sibling_ids) == 2  # the first question survives as a version
     assert branch[1].message.model == "gpt-4o"
-    assert trip.message_count == 4  # no system, tool or empty root message
+    # the branch shown (no system, tool or empty root message; the other version aside)
+    assert trip.message_count == 2
     (question, _answer) = await services.chat.conversation(alice.id, picture.id)
     assert question.message.content == "[image omitted]\nWhat animal is this?"
     assert trip.created_at.year == 2024 and decorators.message_count == 2

@@ -216,6 +216,12 @@ async def test_regenerate_and_edit_make_sibling_branches(
     assert [t.message.content for t in turns] == ["better question", "answer to the edit"]
     assert len(turns[0].sibling_ids) == 2
     assert len(await services.store.list_messages(alice.id, topic.id)) == 5  # nothing lost
+    # the topic counts the branch it shows; lists hear of a version chosen, to count again
+    assert (await services.store.get_topic(alice.id, topic.id)).message_count == 2
+    heard: list[str] = []
+    services.chat.watch_topics(alice.id, heard.append)
+    await services.chat.select_branch(alice.id, first.message.id)
+    assert heard == [topic.id]
 
 
 async def test_a_reply_carries_the_question_just_asked_with_it(

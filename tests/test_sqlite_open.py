@@ -209,3 +209,35 @@ async def test_a_file_from_before_pins_lists_its_topics_and_rates_its_replies(
         assert (await store.get_message(user.id, "m1")).rating is Rating.UP
     finally:
         await store.close()
+
+
+async def test_a_file_from_before_branch_counts_counts_what_its_topics_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file made by the release before migration 18, whose counts took in every message:
+    after the upgrade a topic counts the branch it shows, the regenerated reply beside it not."""
+    url, user = await old_file(tmp_path, monkeypatch, before=18)
+    topic = old_topic(tmp_path / "old.db", user.id)
+    empty = old_topic(tmp_path / "old.db", user.id)
+    with sqlite3.connect(tmp_path / "old.db") as db:  # the columns that release had
+        for id_, parent, role in [
+            ("q", None, "user"),
+            ("a", "q", "assistant"),
+            ("a2", "q", "assistant"),  # a regenerated reply, the one shown
+        ]:
+            db.execute(
+                "INSERT INTO messages (id, topic_id, user_id, parent_id, role, content, status, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'text', 'complete', ?, ?)",
+                (id_, topic.id, user.id, parent, role, OLD_TIME, OLD_TIME),
+            )
+        db.execute(
+            "UPDATE topics SET message_count = 3, active_leaf_id = 'a2' WHERE id = ?", (topic.id,)
+        )
+    monkeypatch.undo()
+    store = await open_store(url)
+    try:
+        assert await store.schema_version() == max(MIGRATIONS)  # type: ignore[attr-defined]
+        assert (await store.get_topic(user.id, topic.id)).message_count == 2
+        assert (await store.get_topic(user.id, empty.id)).message_count == 0
+    finally:
+        await store.close()

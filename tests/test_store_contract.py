@@ -116,8 +116,8 @@ async def test_topics_newest_activity_first_with_counts_and_pages(store: Store) 
     topics = [await store.create_topic(alice.id, f"topic {i}") for i in range(5)]
     listed = await store.list_topics(alice.id)
     assert [t.title for t in listed] == ["topic 4", "topic 3", "topic 2", "topic 1", "topic 0"]
-    await say(store, alice, topics[1].id, "bump")
-    await say(store, alice, topics[1].id, "again")
+    bump = await say(store, alice, topics[1].id, "bump")
+    await say(store, alice, topics[1].id, "again", bump.id)
     listed = await store.list_topics(alice.id, limit=2)
     assert [(t.title, t.message_count) for t in listed] == [("topic 1", 2), ("topic 4", 0)]
     page = await store.list_topics(alice.id, limit=2, offset=2)
@@ -464,7 +464,8 @@ async def test_concurrent_appends_lose_nothing(store: Store) -> None:
     await asyncio.gather(*(say(store, alice, topic.id, f"m{i}") for i in range(100)))
     messages = await store.list_messages(alice.id, topic.id)
     assert sorted(m.content for m in messages) == sorted(f"m{i}" for i in range(100))
-    assert (await store.get_topic(alice.id, topic.id)).message_count == 100
+    # each began a branch of its own: the topic shows one of them
+    assert (await store.get_topic(alice.id, topic.id)).message_count == 1
 
 
 async def test_cascade_delete(store: Store) -> None:
@@ -844,3 +845,69 @@ async def test_an_import_goes_in_whole_or_not_at_all(store: Store) -> None:
         )
     assert [t.title for t in await store.list_topics(alice.id)] == ["first"]
     assert await store.count_topics(alice.id) == 1
+
+
+async def test_a_topic_counts_the_messages_it_shows(store: Store) -> None:
+    """`message_count` is the branch down to the active leaf: the messages the topic shows,
+    not the ones an edit or a regeneration left beside them, through every way it changes."""
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+
+    async def count() -> int:
+        return (await store.get_topic(alice.id, topic.id)).message_count
+
+    q1 = await say(store, alice, topic.id, "q1")
+    a1 = await say(store, alice, topic.id, "a1", q1.id, Role.ASSISTANT)
+    q2 = await say(store, alice, topic.id, "q2", a1.id)
+    a2 = await say(store, alice, topic.id, "a2", q2.id, Role.ASSISTANT)
+    assert await count() == 4
+    # a regenerated reply: a sibling of a2, the branch stays four long
+    again = Message(topic.id, alice.id, Role.ASSISTANT, "a2 again", parent_id=q2.id)
+    await store.add_messages([again])
+    assert await count() == 4
+    # an edited first question with its reply: a new branch of two
+    edited = Message(topic.id, alice.id, Role.USER, "q1 edited")
+    reply = Message(topic.id, alice.id, Role.ASSISTANT, "a", parent_id=edited.id)
+    await store.add_messages([edited, reply])
+    assert await count() == 2
+    await say(store, alice, topic.id, "q", reply.id)  # on from the leaf: counted on
+    assert await count() == 3
+    await store.set_active_leaf(alice.id, topic.id, a2.id)  # back to the first branch
+    assert await count() == 4
+    await store.set_active_leaf(alice.id, topic.id, a1.id)
+    assert await count() == 2
+    await store.set_active_leaf(alice.id, topic.id, None)
+    assert await count() == 0
+    # the list shows the same count
+    await store.set_active_leaf(alice.id, topic.id, again.id)
+    assert [t.message_count for t in await store.list_topics(alice.id)] == [4]
+
+    # an import counts the branch to its active leaf, whatever count it came with
+    imported = Topic(alice.id, "imported", message_count=99)
+    question = Message(imported.id, alice.id, Role.USER, "q")
+    first = Message(imported.id, alice.id, Role.ASSISTANT, "a", parent_id=question.id)
+    second = Message(imported.id, alice.id, Role.ASSISTANT, "b", parent_id=question.id)
+    imported.active_leaf_id = second.id
+    await store.import_topics([(imported, [question, first, second])])
+    assert (await store.get_topic(alice.id, imported.id)).message_count == 2
+
+
+async def test_a_mongo_database_from_before_branch_counts_is_counted_again() -> None:
+    """Topics written when the count took in every message are counted once more at the
+    first open: the branch each shows."""
+    client = AsyncMongoMockClient()
+    store = await MongoStore.open("mongodb://localhost/old", client=client)
+    alice = await make_user(store, "a@example.com")
+    topic = await store.create_topic(alice.id, "t")
+    question = await say(store, alice, topic.id, "q")
+    await say(store, alice, topic.id, "a", question.id, Role.ASSISTANT)
+    await say(store, alice, topic.id, "again", question.id, Role.ASSISTANT)
+    # as the release before wrote it: every message counted, no mark of the recount
+    await store.topics.update_one({"_id": topic.id}, {"$set": {"message_count": 3}})
+    await store.db["meta"].delete_many({})
+    await store.close()
+    store = await MongoStore.open("mongodb://localhost/old", client=client)
+    try:
+        assert (await store.get_topic(alice.id, topic.id)).message_count == 2
+    finally:
+        await store.close()

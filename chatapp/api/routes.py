@@ -48,9 +48,10 @@ from services.archive import MAX_TOPICS, ArchiveIn, GptConversation, TopicFileIn
 from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
-from services.errors import AuthError, InvalidInput
+from services.errors import AuthError, InvalidInput, ProviderError
 from services.generation import ReasoningDelta, ToolCallUpdate
 from services.models import MessageStatus, Rating, User
+from services.server_address import shown_error
 
 HEARTBEAT = 15.0  # seconds between keep-alive comments while a reply is quiet
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -102,8 +103,11 @@ def frame(event: str, data: BaseModel) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data.model_dump(mode='json'))}\n\n".encode()
 
 
-async def sse(generation: Generation, start: StreamStart | None) -> AsyncIterator[bytes]:
-    """Follow a reply as SSE. A client going away stops the stream, never the reply."""
+async def sse(
+    generation: Generation, start: StreamStart | None, *, owner: bool
+) -> AsyncIterator[bytes]:
+    """Follow a reply as SSE. A client going away stops the stream, never the reply. The
+    model server's address is in an error only for the owner (`owner`), as on the page."""
     if start is not None:
         yield frame("start", start)
     with generation.subscribe() as subscription:
@@ -122,18 +126,18 @@ async def sse(generation: Generation, start: StreamStart | None) -> AsyncIterato
                 elif isinstance(event, ToolCallUpdate):
                     yield frame(tool_event(event.call.status), ToolCallOut.of(event.call))
                 elif isinstance(event, Finished):
-                    yield final_frame(event)
+                    yield final_frame(event, owner=owner)
                     return
 
 
-def final_frame(event: Finished) -> bytes:
+def final_frame(event: Finished, *, owner: bool) -> bytes:
     message = event.message
     if message.status == MessageStatus.ERROR:
-        said = message.error or "The model provider failed."
+        said = str(shown_error(message.error or "The model provider failed.", owner=owner))
         return frame(
             "error", StreamError(code="provider_error", message=said, message_id=message.id)
         )
-    return frame("done", MessageOut.of(message))
+    return frame("done", MessageOut.of(message, owner=owner))
 
 
 def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]]) -> APIRouter:
@@ -169,15 +173,17 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
     CurrentUser = Annotated[User, Depends(current_user)]
     api = APIRouter(prefix="/api/v1", tags=["api"], responses=ERROR_RESPONSES)
 
-    def stream(generation: Generation, start: StreamStart | None) -> StreamingResponse:
+    def stream(generation: Generation, start: StreamStart | None, user: User) -> StreamingResponse:
         return StreamingResponse(
-            sse(generation, start), media_type="text/event-stream", headers=SSE_HEADERS
+            sse(generation, start, owner=user.is_owner),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
         )
 
-    def started(generation: Generation) -> StreamingResponse:
+    def started(generation: Generation, user: User) -> StreamingResponse:
         reply = generation.message
         start = StreamStart(topic_id=reply.topic_id, message_id=reply.id, parent_id=reply.parent_id)
-        return stream(generation, start)
+        return stream(generation, start, user)
 
     @api.get("/healthz", response_model=Health, tags=["health"])
     async def health() -> dict[str, str]:
@@ -216,9 +222,12 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
 
     @api.get("/models", response_model=ModelsOut)
     async def models(user: CurrentUser) -> ModelsOut:
-        return ModelsOut(
-            models=await services.llm.list_models(), default=services.options.default_model
-        )
+        try:
+            found = await services.llm.list_models()
+        except ProviderError as exc:  # the server's address for the owner only, as on the page
+            exc.message = str(shown_error(exc.message, owner=user.is_owner))
+            raise
+        return ModelsOut(models=found, default=services.options.default_model)
 
     @api.get("/topics", response_model=TopicPage)
     async def list_topics(
@@ -287,7 +296,9 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         return MessageList(
             topic_id=topic.id,
             active_leaf_id=topic.active_leaf_id,
-            messages=[MessageOut.of(m) for m in services.chat.with_unsaved(messages)],
+            messages=[
+                MessageOut.of(m, owner=user.is_owner) for m in services.chat.with_unsaved(messages)
+            ],
             attachments=[AttachmentOut.of(a) for a in attachments],
         )
 
@@ -300,7 +311,7 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
             parent_id=body.parent_id,
             files=[Upload(file.name, file.content()) for file in body.attachments],
         )
-        return started(generation)
+        return started(generation, user)
 
     @api.get(
         "/attachments/{attachment_id}",
@@ -328,25 +339,25 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         if generation is None:
             # The topic is there; the stream is not. 204 also tells an EventSource to stop.
             return Response(status_code=204)
-        return stream(generation, None)
+        return stream(generation, None, user)
 
     @api.post("/topics/{topic_id}/stop", response_model=MessageOut | None)
     async def stop(topic_id: str, user: CurrentUser) -> MessageOut | None:
         message = await services.chat.stop(user.id, topic_id)
-        return MessageOut.of(message) if message else None
+        return MessageOut.of(message, owner=user.is_owner) if message else None
 
     @api.post("/messages/{message_id}/regenerate", **SSE)
     async def regenerate(message_id: str, user: CurrentUser) -> StreamingResponse:
-        return started(await services.chat.regenerate(user.id, message_id))
+        return started(await services.chat.regenerate(user.id, message_id), user)
 
     @api.post("/messages/{message_id}/continue", **SSE)
     async def continue_reply(message_id: str, user: CurrentUser) -> StreamingResponse:
         """Carry on writing a reply that stopped early, in place (streams like a new reply)."""
-        return started(await services.chat.continue_reply(user.id, message_id))
+        return started(await services.chat.continue_reply(user.id, message_id), user)
 
     @api.post("/messages/{message_id}/edit", **SSE)
     async def edit(message_id: str, body: MessageEditIn, user: CurrentUser) -> StreamingResponse:
-        return started(await services.chat.edit(user.id, message_id, body.content))
+        return started(await services.chat.edit(user.id, message_id, body.content), user)
 
     @api.get(
         "/topics/{topic_id}/export",
@@ -413,7 +424,8 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
     async def rate(message_id: str, body: RatingIn, user: CurrentUser) -> MessageOut:
         """Thumbs up or down on a reply (kept with it, and in exports)."""
         rating = Rating(body.rating) if body.rating else None
-        return MessageOut.of(await services.chat.rate(user.id, message_id, rating))
+        rated = await services.chat.rate(user.id, message_id, rating)
+        return MessageOut.of(rated, owner=user.is_owner)
 
     @api.post("/messages/{message_id}/select", status_code=204)
     async def select(message_id: str, user: CurrentUser) -> Response:

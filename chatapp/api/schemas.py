@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chatapp.api.tool_schemas import ToolCallOut
 from services.attachments import MAX_FILES
 from services.models import Attachment, Message, SearchHit, Share, Topic, User
+from services.server_address import shown_error
 
 MAX_CONTENT = 1_000_000  # a hard cap; the routes set the configured CHATAPP_MAX_MESSAGE_CHARS
 MAX_TITLE = 200
@@ -93,7 +94,11 @@ class TopicPatch(BaseModel):
 class TopicOut(BaseModel):
     id: str
     title: str
-    message_count: int
+    message_count: int = Field(
+        description="The messages the topic shows: those on the branch from its first message "
+        "to `active_leaf_id`. Other versions of an edited question or a regenerated reply are "
+        "not counted (GET /topics/{id}/messages lists them all)."
+    )
     active_leaf_id: str | None
     settings: dict[str, Any]
     created_at: datetime
@@ -157,7 +162,9 @@ class MessageOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, message: Message) -> MessageOut:
+    def of(cls, message: Message, *, owner: bool) -> MessageOut:
+        """A message as `owner` (or another account) may read it: the model server's address
+        in a failed reply's error only for the owner, as on the page."""
         usage = UsageOut(**message.usage.to_dict()) if message.usage else None
         return cls(
             id=message.id,
@@ -167,7 +174,7 @@ class MessageOut(BaseModel):
             status=message.status.value,
             model=message.model,
             usage=usage,
-            error=message.error,
+            error=str(shown_error(message.error, owner=owner)) if message.error else None,
             created_at=message.created_at,
             reasoning=message.reasoning,
             reasoning_seconds=message.reasoning_seconds,

@@ -144,3 +144,17 @@ def check_chain(messages: Sequence[Message]) -> None:
             raise ValueError("each message added together must answer the one before it")
     if any((m.topic_id, m.user_id) != (first.topic_id, first.user_id) for m in messages):
         raise ValueError("messages added together must share their topic and user")
+
+
+def branch_length(parents: Mapping[str, str | None], leaf_id: str | None) -> int:
+    """How many messages (`parents`: each one's parent by its id) lie on the branch down to
+    `leaf_id`: what the topic shows (a topic's `message_count`), not the branches an edit or a
+    regeneration left beside it."""
+    count, at = 0, leaf_id
+    while at is not None and at in parents and count < len(parents):  # bad data's loop ends
+        count, at = count + 1, parents[at]
+    return count
+
+
+def parents_of(messages: Sequence[Message]) -> dict[str, str | None]:
+    return {message.id: message.parent_id for message in messages}

@@ -30,10 +30,12 @@ from services.models import (
     utcnow,
 )
 from services.store._records import (
+    branch_length,
     check_chain,
     email_key,
     given,
     message_changes,
+    parents_of,
     search_words,
     snippet_around,
 )
@@ -207,6 +209,7 @@ class MongoStore(MongoToolServers):
         try:
             async with self._guard():
                 for topic, messages in topics:
+                    topic.message_count = branch_length(parents_of(messages), topic.active_leaf_id)
                     activity = max([topic.id, *(m.id for m in messages)])
                     await self.topics.insert_one({**as_doc(topic), "activity": activity})
                     inserted.append(topic.id)
@@ -368,15 +371,23 @@ class MongoStore(MongoToolServers):
             for message in messages:
                 message.created_at = message.updated_at = now
             await self.messages.insert_many([as_doc(message) for message in messages])
+            where = {"_id": last.topic_id, "user_id": last.user_id}
+            moved: dict[str, dict[str, Any]] = {
+                "$set": {"updated_at": now, "active_leaf_id": last.id},
+                # $max keeps the order right when appends finish out of order.
+                "$max": {"activity": last.id},
+            }
+            # The count is what the topic shows: counted on from the leaf it answers (a reply
+            # to the last message), else along the branch it joins (an edit, a regeneration).
             result = await self.topics.update_one(
-                {"_id": last.topic_id, "user_id": last.user_id},
-                {
-                    "$inc": {"message_count": len(messages)},
-                    "$set": {"updated_at": now, "active_leaf_id": last.id},
-                    # $max keeps the order right when appends finish out of order.
-                    "$max": {"activity": last.id},
-                },
+                {**where, "active_leaf_id": first.parent_id},
+                {**moved, "$inc": {"message_count": len(messages)}},
             )
+            if result.matched_count == 0:
+                above = first.parent_id
+                shown = len(await self.path_to(first.user_id, above)) if above else 0
+                moved["$set"]["message_count"] = shown + len(messages)
+                result = await self.topics.update_one(where, moved)
             if result.matched_count == 0:  # the topic was deleted meanwhile
                 await self.messages.delete_many({"_id": {"$in": [m.id for m in messages]}})
                 raise NotFound(msg("Topic not found."))
@@ -472,7 +483,10 @@ class MongoStore(MongoToolServers):
             leaf = await self.get_message(user_id, leaf_id)
             if leaf.topic_id != topic_id:
                 raise NotFound(msg("Message not found."))
-        await self._change_topic(user_id, topic_id, {"$set": {"active_leaf_id": leaf_id}})
+        shown = len(await self.path_to(user_id, leaf_id)) if leaf_id else 0
+        await self._change_topic(
+            user_id, topic_id, {"$set": {"active_leaf_id": leaf_id, "message_count": shown}}
+        )
 
     async def rate_message(self, user_id: str, message_id: str, rating: Rating | None) -> None:
         value = rating.value if rating else None

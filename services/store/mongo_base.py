@@ -18,7 +18,7 @@ from pymongo import errors as mongo_errors
 
 from services.errors import Conflict, StoreUnavailable
 from services.models import Attachment, Message, Share, ToolServer, Topic, User, utcnow
-from services.store._records import R, dump, load
+from services.store._records import R, branch_length, dump, load
 
 SELECTION_TIMEOUT_MS = 5000  # how long open() waits for a server before saying it is down
 
@@ -112,6 +112,7 @@ class MongoBase:
                 ("activity", DESCENDING),
             ]
         )
+        await self._count_branches()
         await self.messages.create_index([("topic_id", ASCENDING), ("_id", ASCENDING)])
         await self.messages.create_index([("user_id", ASCENDING), ("_id", DESCENDING)])
         await self.messages.create_index([("topic_id", ASCENDING), ("parent_id", ASCENDING)])
@@ -121,6 +122,19 @@ class MongoBase:
         await self.usage.create_index([("user_id", ASCENDING), ("day", ASCENDING)])
         await self.shares.create_index("topic_id", unique=True)
         await self.tool_servers.create_index([("user_id", ASCENDING), ("_id", ASCENDING)])
+
+    async def _count_branches(self) -> None:
+        """Once per database: topics' counts took in every message before; count what each
+        shows, the branch down to its active leaf (a mark in `meta` says it is done)."""
+        meta = self.db["meta"]
+        if await meta.find_one({"_id": "branch_counts"}):
+            return
+        async for topic in self.topics.find({}, {"active_leaf_id": 1}):
+            found = self.messages.find({"topic_id": topic["_id"]}, {"parent_id": 1})
+            parents = {m["_id"]: m.get("parent_id") async for m in found}
+            count = branch_length(parents, topic.get("active_leaf_id"))
+            await self.topics.update_one({"_id": topic["_id"]}, {"$set": {"message_count": count}})
+        await meta.update_one({"_id": "branch_counts"}, {"$set": {"done": True}}, upsert=True)
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:

@@ -29,16 +29,19 @@ from services.models import (
     utcnow,
 )
 from services.store._records import (
+    branch_length,
     check_chain,
     dump,
     email_key,
     given,
     load,
     message_changes,
+    parents_of,
     search_words,
     snippet_around,
 )
 from services.store.sqlite_base import decode_row, timestamp
+from services.store.sqlite_migrations import shown_count
 from services.store.sqlite_search import (
     BY_GRAMS,
     BY_WORDS,
@@ -207,6 +210,7 @@ class SqliteStore(SqliteToolServers):
         """One transaction: a failure anywhere leaves no topic of the import behind."""
         async with self._write():
             for topic, messages in topics:
+                topic.message_count = branch_length(parents_of(messages), topic.active_leaf_id)
                 activity = max((m.id for m in messages), default=topic.id)
                 await self._insert("topics", {**dump(topic), "activity": max(activity, topic.id)})
                 for message in messages:
@@ -355,7 +359,10 @@ class SqliteStore(SqliteToolServers):
             # these rows); if the topic did not move, the rollback takes them back.
             moved, inserted = await asyncio.gather(
                 self.db.execute(
-                    "UPDATE topics SET message_count = message_count + :added, "
+                    # Counted on from the leaf it answers (a reply to the last message),
+                    # else along the branch it joins (an edit or a regeneration).
+                    "UPDATE topics SET message_count = :added + CASE WHEN active_leaf_id IS "
+                    f":parent THEN message_count ELSE {shown_count(':parent')} END, "
                     "updated_at = :at, active_leaf_id = :id, activity = :id "
                     "WHERE id = :topic AND user_id = :user AND (:parent IS NULL OR EXISTS "
                     "(SELECT 1 FROM messages WHERE id = :parent AND topic_id = :topic))",
@@ -473,7 +480,13 @@ class SqliteStore(SqliteToolServers):
                 leaf = await self.get_message(user_id, leaf_id)
                 if leaf.topic_id != topic_id:
                     raise NotFound(msg("Message not found."))
-            await self._update("topics", {"active_leaf_id": leaf_id}, "id = ?", topic_id)
+            await self._run(
+                f"UPDATE topics SET active_leaf_id = ?, message_count = {shown_count('?')} "
+                "WHERE id = ?",
+                leaf_id,
+                leaf_id,
+                topic_id,
+            )
 
     async def rate_message(self, user_id: str, message_id: str, rating: Rating | None) -> None:
         value = rating.value if rating else None

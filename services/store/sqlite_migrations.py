@@ -44,6 +44,16 @@ def statements(sql: str) -> list[str]:
     return found
 
 
+def shown_count(leaf: str) -> str:
+    """SQL for how many messages lie on the branch down to `leaf` (an SQL expression): what a
+    topic shows, without the branches an edit or a regeneration left beside it."""
+    return (
+        f"(WITH RECURSIVE up(id) AS (SELECT {leaf} UNION ALL SELECT m.parent_id FROM messages m "
+        "JOIN up ON m.id = up.id WHERE m.parent_id IS NOT NULL) "
+        "SELECT count(*) FROM up JOIN messages m ON m.id = up.id)"
+    )
+
+
 @migration(1)
 async def _initial_schema(db: aiosqlite.Connection) -> None:
     await run_script(
@@ -362,3 +372,11 @@ async def _pins_archives_ratings(db: aiosqlite.Connection) -> None:
         CREATE INDEX topics_listed ON topics (user_id, archived, pinned DESC, activity DESC);
         """,
     )
+
+
+@migration(18)
+async def _count_the_shown_branch(db: aiosqlite.Connection) -> None:
+    """A topic's `message_count` is what it shows: the messages on the branch down to its
+    active leaf. It counted every message until now, the branches an edit or a regeneration
+    left beside it too; count again along each topic's branch."""
+    await db.execute(f"UPDATE topics SET message_count = {shown_count('topics.active_leaf_id')}")
