@@ -12,7 +12,7 @@ from nicegui import background_tasks, ui
 from pages.feedback import show_error, toast
 from pages.i18n import _, tr
 from pages.isolated import Isolated
-from pages.live_markdown import LiveMarkdown
+from pages.live_reply import LiveReply
 from pages.thinking import ThinkingBlock
 from pages.tool_calls import split_at_calls
 from pages.turns import THOUGHT, TurnDrawing, part_key
@@ -274,7 +274,7 @@ class ConversationView(TurnDrawing):
         self._follower = background_tasks.create(self._pump(generation, box), name=FOLLOWER)
 
     async def _pump(self, generation: Generation, box: ui.element) -> None:
-        live: LiveMarkdown = box.live  # type: ignore[attr-defined]
+        live: LiveReply = box.live  # type: ignore[attr-defined]
         thinking: ThinkingBlock | None = None
         folded = False
         # Updates made while the page is still being delivered can reach the browser twice
@@ -290,12 +290,12 @@ class ConversationView(TurnDrawing):
                         )
                 thinking.append(event.text)
             elif isinstance(event, ToolCallUpdate):
-                box.calls.show(event.call)  # type: ignore[attr-defined]
+                await live.call(event.call)
             elif isinstance(event, TextDelta):
                 if thinking is not None and not folded:
                     thinking.fold(generation.thinking_seconds)
                     folded = True
-                live.append(event.text)
+                await live.text(event.text, generation.tool_calls)
             elif isinstance(event, Finished):
                 if thinking is not None:
                     await thinking.finish(event.message.reasoning_seconds)

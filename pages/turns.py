@@ -12,11 +12,11 @@ from pages.feedback import attempt
 from pages.frame import url_prefix
 from pages.i18n import N_, _, localize
 from pages.isolated import Isolated
-from pages.live_markdown import LiveMarkdown
+from pages.live_reply import LiveReply
 from pages.reply_parts import Thumbs, asked_at, error_text, rateable, reply_meta
 from pages.session import recheck
 from pages.thinking import ThinkingBlock
-from pages.tool_calls import ToolCallList, ToolCallRow, split_at_calls
+from pages.tool_calls import ToolCallRow, split_at_calls
 from services.chat import Turn
 from services.context import Services
 from services.models import Message, MessageStatus, Role
@@ -69,11 +69,10 @@ class TurnDrawing:
                         ui.label(message.content).classes("whitespace-pre-wrap break-words")
                 elif live:
                     box.thinking_box = ui.element("div")  # type: ignore[attr-defined]
-                    # While it is written, calls show above the text; once saved, the turn is
-                    # drawn again with each call where the model made it.
-                    calls = ui.column().classes("w-full gap-1 tool-calls")
-                    box.calls = ToolCallList(calls, self._answer_call)  # type: ignore[attr-defined]
-                    box.live = LiveMarkdown(self.services.renderer)  # type: ignore[attr-defined]
+                    parts = ui.element("div").classes("w-full live-reply")
+                    box.live = LiveReply(  # type: ignore[attr-defined]
+                        parts, self.services.renderer, self._answer_call
+                    )
                 else:
                     if message.reasoning:
                         ThinkingBlock.stored(

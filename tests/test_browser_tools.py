@@ -57,6 +57,17 @@ async def time_tools_on(page: Any) -> None:
     await page.get_by_text("Settings saved").wait_for()
 
 
+# The reply's text that came before its call is above the call's row, as the model wrote it.
+TEXT_BEFORE_CALL = """(text) => {
+    const reply = [...document.querySelectorAll('[data-role=assistant]')].pop();
+    const call = reply && reply.querySelector('.tool-call');
+    const said = reply && [...reply.querySelectorAll('.markdown')]
+        .find((part) => part.textContent.includes(text));
+    const after = Node.DOCUMENT_POSITION_FOLLOWING;
+    return !!(call && said && (said.compareDocumentPosition(call) & after));
+}"""
+
+
 async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
     mcp_servers.time_server()  # installed (CI: or fail)
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
@@ -87,12 +98,14 @@ async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> N
     row = page.locator(".tool-call").last
     await row.get_by_text("Waiting for your approval").wait_for(timeout=30_000)
     await row.get_by_text("time · get_current_time").wait_for()
+    await page.wait_for_function(TEXT_BEFORE_CALL, arg="Let me check the clock.")
     problems += await audit(page, "a call waiting")
 
     # A reload while it waits: the call is still there, waiting, with its buttons.
     await page.reload()
     row = page.locator(".tool-call").last
     await row.get_by_text("Waiting for your approval").wait_for(timeout=30_000)
+    await page.wait_for_function(TEXT_BEFORE_CALL, arg="Let me check the clock.")  # re-attached
     await page.wait_for_load_state("networkidle")
     await row.get_by_role("button", name="Allow").click()
     await page.get_by_text("In Tokyo it is now").wait_for(timeout=30_000)

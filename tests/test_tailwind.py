@@ -27,7 +27,7 @@ HOOKS = {
     "topic-group",
     "topic-list",
     "topic-more",
-    "tool-calls",
+    "live-reply",
     "tool-row",
 }
 
