@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from gridfs.errors import NoFile
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from services.errors import Conflict, NotFound
 from services.i18n import msg
 from services.models import (
-    Attachment,
     Message,
     MessageStatus,
     Rating,
     Role,
-    SearchHit,
     Share,
     ToolCall,
     Topic,
@@ -36,10 +32,10 @@ from services.store._records import (
     given,
     message_changes,
     parents_of,
-    search_words,
-    snippet_around,
 )
 from services.store.mongo_base import as_doc, from_doc, naive_utc, now_ms, to_ms
+from services.store.mongo_files import MongoAttachments
+from services.store.mongo_search import MongoSearch
 from services.store.mongo_tools import MongoToolServers
 
 AFTER = ReturnDocument.AFTER
@@ -50,12 +46,7 @@ def _topics_of(user_id: str, archived: bool | None) -> dict[str, Any]:
     return {"user_id": user_id} if archived is None else {"user_id": user_id, "archived": archived}
 
 
-def _all_words(field: str, words: list[str]) -> dict[str, Any]:
-    """Every word must appear, case-insensitively; words are escaped, never regex syntax."""
-    return {"$and": [{field: {"$regex": re.escape(w), "$options": "i"}} for w in words]}
-
-
-class MongoStore(MongoToolServers):
+class MongoStore(MongoSearch, MongoAttachments, MongoToolServers):
     """Users, topics and their message trees, shares, usage, attachments (bytes in GridFS)
     and search, as collections of one MongoDB database."""
 
@@ -275,80 +266,6 @@ class MongoStore(MongoToolServers):
         ]
         rows.sort(key=lambda r: r.model)
         return sorted(rows, key=lambda r: r.day, reverse=True)  # newest day first, then model
-
-    # ----- attachments ------------------------------------------------------------------------
-
-    async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
-        """The bytes into GridFS (under the attachment's id), then the record."""
-        await self.get_message(attachment.user_id, attachment.message_id)
-        async with self._guard():
-            await self.files.upload_from_stream_with_id(
-                attachment.id, attachment.name, data, metadata={"user_id": attachment.user_id}
-            )
-            try:
-                await self.attachments.insert_one(as_doc(attachment))
-            except BaseException:
-                await self._delete_file(attachment.id)
-                raise
-        return attachment
-
-    async def get_attachment(self, user_id: str, attachment_id: str) -> Attachment:
-        async with self._guard():
-            doc = await self.attachments.find_one({"_id": attachment_id, "user_id": user_id})
-        if doc is None:
-            raise NotFound(msg("Attachment not found."))
-        return from_doc(Attachment, doc)
-
-    async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
-        attachment = await self.get_attachment(user_id, attachment_id)
-        try:
-            async with self._guard():
-                stream = await self.files.open_download_stream(attachment.id)
-                return bytes(await stream.read())
-        except NoFile:
-            raise NotFound(msg("The attachment's file is missing.")) from None
-
-    async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]:
-        async with self._guard():
-            cursor = self.attachments.find({"topic_id": topic_id, "user_id": user_id})
-            docs = await cursor.sort("_id", ASCENDING).to_list(None)
-        return [from_doc(Attachment, doc) for doc in docs]
-
-    async def _delete_file(self, file_id: str) -> None:
-        try:
-            await self.files.delete(file_id)
-        except NoFile:
-            pass
-
-    async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
-        """Topics whose title has every word, then those with a message that has (newest first)."""
-        words = search_words(query)
-        if not words or limit <= 0:
-            return []
-        hits: dict[str, SearchHit] = {}
-        newest_per_topic = [
-            {"$match": {"user_id": user_id, **_all_words("content", words)}},
-            {"$sort": {"_id": -1}},
-            {"$group": {"_id": "$topic_id", "message_id": {"$first": "$_id"}}},
-            {"$sort": {"message_id": -1}},
-            {"$limit": limit},
-        ]
-        async with self._guard():
-            titled = self.topics.find({"user_id": user_id, **_all_words("title", words)})
-            async for doc in titled.sort("activity", DESCENDING).limit(limit):
-                hits[doc["_id"]] = SearchHit(from_doc(Topic, doc), None, doc["title"])
-            found = await self.messages.aggregate(newest_per_topic).to_list(None)
-            ids = [f["message_id"] for f in found if f["_id"] not in hits]
-            messages = await self.messages.find({"_id": {"$in": ids}}).to_list(None)
-            topic_ids = [m["topic_id"] for m in messages]
-            topics = await self.topics.find(
-                {"_id": {"$in": topic_ids}, "user_id": user_id}
-            ).to_list(None)
-        topic_by_id = {t["_id"]: from_doc(Topic, t) for t in topics}
-        for m in sorted(messages, key=lambda m: m["_id"], reverse=True):
-            if (topic := topic_by_id.get(m["topic_id"])) is not None:
-                hits[topic.id] = SearchHit(topic, m["_id"], snippet_around(m["content"], words))
-        return list(hits.values())[:limit]
 
     # ----- messages ---------------------------------------------------------------------------
 

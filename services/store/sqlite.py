@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from services.errors import Conflict, NotFound, StoreUnavailable
+from services.errors import Conflict, NotFound
 from services.i18n import msg
 from services.models import (
-    Attachment,
     Message,
     MessageStatus,
     Rating,
-    SearchHit,
     Share,
     ToolCall,
     Topic,
@@ -34,45 +29,17 @@ from services.store._records import (
     dump,
     email_key,
     given,
-    load,
     message_changes,
     parents_of,
-    search_words,
-    snippet_around,
 )
-from services.store.sqlite_base import decode_row, timestamp
+from services.store.sqlite_base import timestamp
+from services.store.sqlite_files import SqliteAttachments, unlink_all
 from services.store.sqlite_migrations import shown_count
-from services.store.sqlite_search import (
-    BY_GRAMS,
-    BY_WORDS,
-    MAX_TERMS,
-    TERMS,
-    by_reading,
-    fts_query,
-    gram_match,
-    has_cjk,
-    term_range,
-)
+from services.store.sqlite_search import SqliteSearch
 from services.store.sqlite_tools import SqliteToolServers
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise StoreUnavailable(f"Cannot save the attachment ({exc}).") from None
-
-
-def _unlink_all(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
-class SqliteStore(SqliteToolServers):
+class SqliteStore(SqliteSearch, SqliteAttachments, SqliteToolServers):
     """The default store: users, topics and their message trees, shares, usage, attachments
     (bytes in files beside the database) and search, in one SQLite file."""
 
@@ -202,7 +169,7 @@ class SqliteStore(SqliteToolServers):
                 "DELETE FROM topics WHERE id = ? AND user_id = ?", topic_id, user_id
             ):
                 raise NotFound(msg("Topic not found."))
-        await asyncio.to_thread(_unlink_all, [self.files / name for name in files])
+        await asyncio.to_thread(unlink_all, [self.files / name for name in files])
 
     # ----- import -----------------------------------------------------------------------------
 
@@ -258,85 +225,6 @@ class SqliteStore(SqliteToolServers):
         return [
             UsageRow(r["day"], r["model"], r["replies"], r["prompt"], r["completion"]) for r in rows
         ]
-
-    # ----- attachments ------------------------------------------------------------------------
-
-    async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
-        """The file first (written whole, then renamed), then the record that points to it."""
-        path = self.files / attachment.id
-        await asyncio.to_thread(_write_file, path, data)
-        try:
-            async with self._write():
-                if not await self._count(
-                    "SELECT 1 FROM messages WHERE id = ? AND topic_id = ? AND user_id = ?",
-                    attachment.message_id,
-                    attachment.topic_id,
-                    attachment.user_id,
-                ):
-                    raise NotFound(msg("The message to attach to is not there."))
-                await self._insert("attachments", dump(attachment))
-        except BaseException:
-            await asyncio.to_thread(_unlink_all, [path])
-            raise
-        return attachment
-
-    async def get_attachment(self, user_id: str, attachment_id: str) -> Attachment:
-        sql = "SELECT * FROM attachments WHERE id = ? AND user_id = ?"
-        if (found := await self._load(Attachment, sql, (attachment_id, user_id))) is None:
-            raise NotFound(msg("Attachment not found."))
-        return found
-
-    async def read_attachment(self, user_id: str, attachment_id: str) -> bytes:
-        attachment = await self.get_attachment(user_id, attachment_id)
-        try:
-            return await asyncio.to_thread((self.files / attachment.id).read_bytes)
-        except FileNotFoundError:
-            raise NotFound(msg("The attachment's file is missing.")) from None
-        except OSError as exc:
-            raise StoreUnavailable(f"Cannot read the attachment ({exc}).") from None
-
-    async def list_attachments(self, user_id: str, topic_id: str) -> list[Attachment]:
-        sql = "SELECT * FROM attachments WHERE topic_id = ? AND user_id = ? ORDER BY id"
-        return await self._load_all(Attachment, sql, (topic_id, user_id), small=True)
-
-    async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
-        """The best match per topic, a title (message_id None) or a message with a snippet.
-
-        Latin words go to the word index; CJK text, and Latin written against it with no
-        space (我们用SQLite建索引) when the word index finds nothing, to the trigram index.
-        """
-        words = search_words(query)
-        if not words or limit <= 0:
-            return []
-        if not has_cjk(words):
-            args = {"match": fts_query(query), "user_id": user_id, "limit": limit}
-            if hits := self._hits(await self._all(BY_WORDS, args)):
-                return hits
-        return await self._search_grams(user_id, [w.lower() for w in words], limit)
-
-    async def _search_grams(self, user_id: str, words: list[str], limit: int) -> list[SearchHit]:
-        terms: dict[str, list[str]] = {}
-        for word in {w for w in words if len(w) < 3}:
-            rows = await self._all(TERMS, (*term_range(word), MAX_TERMS + 1))
-            terms[word] = [row["term"] for row in rows]
-        if all(len(found) <= MAX_TERMS for found in terms.values()):
-            if not (match := gram_match(words, terms)):
-                return []
-            args = {"match": match, "user_id": user_id, "limit": limit}
-            return [
-                SearchHit(h.topic, h.message_id, h.snippet.rstrip())
-                for h in self._hits(await self._all(BY_GRAMS, args))
-            ]
-        args = {"user_id": user_id, "limit": limit, **{f"w{i}": w for i, w in enumerate(words)}}
-        rows = await self._all(by_reading(len(words)), args)
-        return [
-            SearchHit(load(Topic, decode_row(r)), r["hit_id"], snippet_around(r["hit_text"], words))
-            for r in rows
-        ]
-
-    @staticmethod
-    def _hits(rows: list[sqlite3.Row]) -> list[SearchHit]:
-        return [SearchHit(load(Topic, decode_row(r)), r["hit_id"], r["hit_snippet"]) for r in rows]
 
     # ----- messages ---------------------------------------------------------------------------
 

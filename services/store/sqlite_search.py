@@ -12,8 +12,11 @@ trigrams to ask for them all (`的`) is looked for by reading the user's texts i
 from __future__ import annotations
 
 import re
+import sqlite3
 
-from services.store._records import search_words
+from services.models import SearchHit, Topic
+from services.store._records import load, search_words, snippet_around
+from services.store.sqlite_base import SqliteBase, decode_row
 
 # Scripts where unicode61 finds no word breaks: Han (with its extensions and compatibility
 # forms), kana, Bopomofo and Hangul (a Korean word carries its particle: 데이터베이스를).
@@ -108,3 +111,44 @@ def by_reading(count: int) -> str:
         JOIN search_grams g ON g.rowid = found.doc JOIN topics t ON t.id = found.topic_id
         ORDER BY found.doc DESC
     """
+
+
+class SqliteSearch(SqliteBase):
+    async def search(self, user_id: str, query: str, *, limit: int = 50) -> list[SearchHit]:
+        """The best match per topic, a title (message_id None) or a message with a snippet.
+
+        Latin words go to the word index; CJK text, and Latin written against it with no
+        space (我们用SQLite建索引) when the word index finds nothing, to the trigram index.
+        """
+        words = search_words(query)
+        if not words or limit <= 0:
+            return []
+        if not has_cjk(words):
+            args = {"match": fts_query(query), "user_id": user_id, "limit": limit}
+            if hits := self._hits(await self._all(BY_WORDS, args)):
+                return hits
+        return await self._search_grams(user_id, [w.lower() for w in words], limit)
+
+    async def _search_grams(self, user_id: str, words: list[str], limit: int) -> list[SearchHit]:
+        terms: dict[str, list[str]] = {}
+        for word in {w for w in words if len(w) < 3}:
+            rows = await self._all(TERMS, (*term_range(word), MAX_TERMS + 1))
+            terms[word] = [row["term"] for row in rows]
+        if all(len(found) <= MAX_TERMS for found in terms.values()):
+            if not (match := gram_match(words, terms)):
+                return []
+            args = {"match": match, "user_id": user_id, "limit": limit}
+            return [
+                SearchHit(h.topic, h.message_id, h.snippet.rstrip())
+                for h in self._hits(await self._all(BY_GRAMS, args))
+            ]
+        args = {"user_id": user_id, "limit": limit, **{f"w{i}": w for i, w in enumerate(words)}}
+        rows = await self._all(by_reading(len(words)), args)
+        return [
+            SearchHit(load(Topic, decode_row(r)), r["hit_id"], snippet_around(r["hit_text"], words))
+            for r in rows
+        ]
+
+    @staticmethod
+    def _hits(rows: list[sqlite3.Row]) -> list[SearchHit]:
+        return [SearchHit(load(Topic, decode_row(r)), r["hit_id"], r["hit_snippet"]) for r in rows]
