@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 REASONING_EFFORTS = ("", "low", "medium", "high")
 
 
-# What markdown writes around words, not the words: fences with their language, bold marks,
-# code marks, table pipes and rules, and heading, quote and list marks where a line starts.
+# What markdown writes around words, not the words: fences (their language stays: a search
+# may have matched it), bold and code marks, table pipes and rules, and heading, quote and
+# list marks where a line starts.
 _MARKS = re.compile(
-    r"```+[\w+#.-]*|~~~+[\w+#.-]*|\*\*+|`+|\|(?:\s*:?-{3,}:?\s*\|)*"
+    r"~~~+|\*\*+|`+|\|(?:\s*:?-{3,}:?\s*\|)*"
     r"|^[ \t]*(?:#{1,6}|>+|[-*+]|\d+[.)])(?=\s)",
     re.MULTILINE,
 )

@@ -129,7 +129,9 @@ async def build(browser: Any, app: AppServer, fake: FakeOpenAI) -> Gallery:
     await page.get_by_text("How can I help?").wait_for()
     for question in ("Explain Python decorators", "Plan a weekend in Lisbon"):
         await ask(page, question, f"text=You said: {question}")
-    await ask(page, "Old tax questions", "text=You said: Old tax questions")
+    gallery.topics["archived-chat"] = await ask(
+        page, "Old tax questions", "text=You said: Old tax questions"
+    )
     await page.get_by_role("button", name="Send").wait_for()
     await page.locator(".topic-menu").first.click()
     await page.get_by_role("menuitem", name="Archive").click()
@@ -264,6 +266,16 @@ async def _archived(page: Any, gallery: Gallery, phone: bool) -> None:
     await settle(page)  # the button's ripple
 
 
+async def _archived_chat(page: Any, gallery: Gallery, phone: bool) -> None:
+    await _topic(page, gallery, "archived-chat", ".archived-note")
+
+
+async def _editing(page: Any, gallery: Gallery, phone: bool) -> None:
+    await _topic(page, gallery, "thinking", "details.thinking summary")
+    await page.get_by_role("button", name="Edit message").first.click()
+    await page.get_by_role("textbox", name="Edit message").wait_for()
+
+
 async def _account(page: Any, gallery: Gallery, phone: bool) -> None:
     await page.goto(f"{gallery.app.url}/account")
     await page.get_by_text("Change password").first.wait_for()
@@ -322,6 +334,8 @@ STATES = (
     State("tool-approval", _tool_approval),
     State("search", _search),
     State("archived", _archived),
+    State("archived-chat", _archived_chat),
+    State("editing", _editing),
     State("account", _account, full_page=True),
     State("usage", _usage, full_page=True),
     State("tools", _tools),

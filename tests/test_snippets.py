@@ -10,8 +10,8 @@ from services.topics import plain_snippet
 @pytest.mark.parametrize(
     ("snippet", "shown"),
     [
-        ("…```python def add(a, b): return a + b```…", "… def add(a, b): return a + b …"),
-        ("```python\ndef add(a, b):\n    return a + b\n```", "def add(a, b): return a + b"),
+        ("…```python def add(a, b): return a + b```…", "… python def add(a, b): return a + b …"),
+        ("```python\ndef add(a, b):\n    return a + b\n```", "python def add(a, b): return a + b"),
         ("**注意：**这里用`索引`", "注意： 这里用 索引"),
         ("# Heading\n> quote\n- item\n2. two", "Heading quote item two"),
         ("| a | b |\n|---|:---:|\n| 1 | 2 |", "a b 1 2"),
