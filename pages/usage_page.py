@@ -21,7 +21,7 @@ def register(services: Services) -> None:
     async def usage(user: User) -> None:
         rows = await services.topics.usage(user.id, days=DAYS)
         page_frame(services, user, _("Usage"))
-        with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4"):
+        with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4 usage-page"):
             ui.label(_("Tokens used in the last {days} days").format(days=DAYS)).classes(
                 "text-h5"
             ).props('role="heading" aria-level="1"')
