@@ -10,6 +10,8 @@ first the server reads the end of its stdin and stops.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,6 +48,12 @@ class ToolAnswer:
 
     text: str
     is_error: bool = False
+    images: tuple[dict[str, str], ...] = ()  # {"mime": ..., "data": base64}, for the page
+
+
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
+IMAGE_MAX_BYTES = 1_000_000  # decoded size of one image kept from a result
+IMAGES_PER_CALL = 4
 
 
 def fingerprint(server: ToolServer) -> str:
@@ -282,13 +290,20 @@ async def _list(client: Client) -> list[ToolInfo]:
 
 def answer_of(result: Any) -> ToolAnswer:
     """A tool result as text: its text parts; images, audio and resources named, not inlined
-    (the model gets no bytes it cannot read); the structured result when there is no text."""
+    (the model gets no bytes it cannot read); the structured result when there is no text.
+    Images the page can show (PNG, JPEG, WebP, GIF; up to IMAGES_PER_CALL of at most
+    IMAGE_MAX_BYTES each) are kept beside the text; others are named with why they are not."""
     parts: list[str] = []
+    images: list[dict[str, str]] = []
     for item in getattr(result, "content", None) or []:
         kind = getattr(item, "type", "")
         if kind == "text":
             parts.append(item.text)
-        elif kind in ("image", "audio"):
+        elif kind == "image":
+            mime = str(getattr(item, "mime_type", "") or "")
+            note = _keep_image(images, mime, str(getattr(item, "data", "") or ""))
+            parts.append(f"[image {mime}{note}]")
+        elif kind == "audio":
             parts.append(f"[{kind} {getattr(item, 'mime_type', '')}]")
         elif kind == "resource":
             resource = item.resource
@@ -298,7 +313,23 @@ def answer_of(result: Any) -> ToolAnswer:
     structured = getattr(result, "structured_content", None)
     if not parts and structured is not None:
         parts.append(json.dumps(structured, ensure_ascii=False))
-    return ToolAnswer("\n".join(parts), bool(getattr(result, "is_error", False)))
+    return ToolAnswer("\n".join(parts), bool(getattr(result, "is_error", False)), tuple(images))
+
+
+def _keep_image(images: list[dict[str, str]], mime: str, data: str) -> str:
+    """Keep the image for the page when it may be shown; else a note on why not."""
+    if mime not in IMAGE_TYPES:
+        return ": not shown, not a PNG, JPEG, WebP or GIF image"
+    if len(images) >= IMAGES_PER_CALL:
+        return f": not shown, only {IMAGES_PER_CALL} images of a result are"
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return ": not shown, its data was not base64"
+    if len(raw) > IMAGE_MAX_BYTES:
+        return f": not shown, over {IMAGE_MAX_BYTES // 1_000_000} MB"
+    images.append({"mime": mime, "data": base64.b64encode(raw).decode("ascii")})
+    return ""
 
 
 def _describe(exc: BaseException | None) -> str:
