@@ -17,6 +17,8 @@ from pages.i18n import N_, _, language
 from services import i18n
 from services.models import ToolCall, ToolCallStatus
 
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
+
 Answer = Callable[[str, bool], Awaitable[None]]  # (call id, allow)
 
 STATUS_WORDS = {
@@ -76,6 +78,8 @@ class ToolCallRow(ui.element):
                 self.arguments = ui.label("").classes("tool-call-text")
                 self.result_heading = ui.label(_("Result")).classes("tool-call-heading")
                 self.result = ui.label("").classes("tool-call-text").mark("tool-result")
+                self.images = ui.row().classes("gap-2 tool-call-images").mark("tool-images")
+                self._shown_images: list[dict[str, str]] = []
                 self.note = ui.label("").classes("tool-call-note")
         self.call = call
         self._opened = False
@@ -115,6 +119,23 @@ class ToolCallRow(ui.element):
             self._say(N_("The result was cut at the size limit.")) if call.truncated else ""
         )
         self.note.set_visibility(call.truncated)
+        self._show_images(call)
+
+    def _show_images(self, call: ToolCall) -> None:
+        """The result's images as thumbnails, like attachments: data: URLs built from the
+        saved base64 (only the image types a result may keep), never HTML from the tool."""
+        images = [image for image in call.images if image.get("mime") in IMAGE_TYPES]
+        self.images.set_visibility(bool(images))
+        if images == self._shown_images:
+            return
+        self._shown_images = images
+        self.images.clear()
+        alt = self._say(N_("Image from {tool}")).format(tool=call.tool or call.name)
+        with self.images:
+            for image in images:
+                element = ui.element("img").classes("attachment-thumb tool-call-image")
+                element.props["src"] = f"data:{image['mime']};base64,{image.get('data', '')}"
+                element.props["alt"] = alt
 
     async def _answer(self, allow: bool) -> None:
         if self.answer is not None and self.call.status == ToolCallStatus.PENDING:
