@@ -232,6 +232,7 @@ class ArchiveService:
         turns = await self.chat.conversation(user_id, topic_id)
         snapshot = {
             "title": topic.title,
+            "tool_results": tool_results,
             "messages": [
                 {
                     "role": turn.message.role.value,
