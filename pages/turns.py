@@ -72,7 +72,9 @@ class TurnDrawing:
                     # While it is written, calls show above the text; once saved, the turn is
                     # drawn again with each call where the model made it.
                     calls = ui.column().classes("w-full gap-1 tool-calls")
-                    box.calls = ToolCallList(calls, self._answer_call)  # type: ignore[attr-defined]
+                    box.calls = ToolCallList(  # type: ignore[attr-defined]
+                        calls, self._answer_call, f"{url_prefix()}/tool-images/{message.id}"
+                    )
                     box.live = LiveMarkdown(self.services.renderer)  # type: ignore[attr-defined]
                 else:
                     if message.reasoning:
@@ -92,7 +94,7 @@ class TurnDrawing:
                             part = html.get(part_key(message.id, index), "")
                             ui.html(localize(part), sanitize=False).classes("markdown")
                         for call in calls:
-                            ToolCallRow(call)
+                            ToolCallRow(call, images_at=f"{url_prefix()}/tool-images/{message.id}")
             if turn.attachments:
                 show_attachments(turn.attachments, url_prefix())
             if not live:
