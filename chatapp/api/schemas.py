@@ -343,6 +343,7 @@ class RatingIn(BaseModel):
 class ShareIn(BaseModel):
     tool_results: bool = Field(
         default=False,
+        strict=True,  # true or false, not 0, 1 or "yes"
         description="Include what the tools answered (text and images). Off: the shared "
         "copy shows each tool call, its arguments and status, but not its result.",
     )
