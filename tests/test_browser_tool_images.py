@@ -13,6 +13,7 @@ import httpx
 from tests import mcp_servers
 from tests.app_server import AppServer
 from tests.fake_openai import Call, FakeOpenAI, Reply
+from tests.test_a11y import audit
 from tests.test_api import login, send
 from tests.test_browser_chat import OWNER, set_up
 
@@ -67,6 +68,7 @@ async def test_tool_images_and_shares(browser, app: AppServer, fake: FakeOpenAI)
     image = row.locator("img.tool-call-image")
     await image.wait_for()
     await page.wait_for_function(f"({LOADED})(document.querySelector('img.tool-call-image'))")
+    problems = await audit(page, "a tool's image in the chat")
     assert (await image.get_attribute("src") or "").startswith("data:image/png;base64,")
     assert await image.get_attribute("alt") == "Image from get-tiny-image"
     await page.screenshot(path=SHOTS / "tool-image-desktop.png")
@@ -149,4 +151,5 @@ async def test_tool_images_and_shares(browser, app: AppServer, fake: FakeOpenAI)
     opened_large = await visitor.request.get(f"{app.url}{href}")
     assert opened_large.status == 200 and opened_large.headers["content-type"] == "image/png"
     await visitor.screenshot(path=SHOTS / "tool-share-results.png")
-    assert errors == []
+    problems += await audit(visitor, "a shared chat with a tool's image")
+    assert errors == [] and problems == []
