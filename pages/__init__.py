@@ -15,6 +15,7 @@ def register(services: Services) -> None:
         session,
         sharing,
         speedups,
+        tool_images,
         tools_page,
         usage_page,
     )
@@ -28,3 +29,4 @@ def register(services: Services) -> None:
     usage_page.register(services)
     tools_page.register(services)
     sharing.register(services)
+    tool_images.register(services)

@@ -18,10 +18,16 @@ from services.render_pool import Renderer
 
 
 class LiveReply:
-    def __init__(self, container: ui.element, renderer: Renderer, answer: Answer | None) -> None:
+    def __init__(
+        self,
+        container: ui.element,
+        renderer: Renderer,
+        answer: Answer | None,
+        images_at: str | None = None,  # where the calls' images are served
+    ) -> None:
         self.container = container
         self.renderer = renderer
-        self.calls = ToolCallList(container, answer)
+        self.calls = ToolCallList(container, answer, images_at)
         self.segment: LiveMarkdown | None = None  # the stretch of text being written
         self.written = 0  # characters of the reply's text shown so far
 

@@ -12,10 +12,11 @@ from pages.feedback import attempt
 from pages.frame import dark_mode, head, url_prefix
 from pages.i18n import _, date, localize, ngettext
 from pages.session import open_page, recheck
+from pages.tool_calls import ToolCallRow, split_at_calls
 from services.archive import MAX_IMPORT_BYTES
 from services.context import Services
 from services.errors import NotFound
-from services.models import Topic, utcnow
+from services.models import Topic, calls_from_json, utcnow
 
 
 def register(services: Services) -> None:
@@ -33,9 +34,15 @@ def register(services: Services) -> None:
                 ui.label(_("This shared chat does not exist, or its owner stopped sharing it."))
             return
         snapshot = share.snapshot
-        html = await services.renderer.render_many(
-            [m["content"] if m["role"] != "user" else "" for m in snapshot["messages"]]
-        )
+        # A reply with calls: its text cut where they were made, each part rendered apart.
+        parts = [
+            split_at_calls(m["content"], calls_from_json(m.get("tool_calls")))
+            if m["role"] != "user"
+            else [("", [])]
+            for m in snapshot["messages"]
+        ]
+        html = iter(await services.renderer.render_many([t for p in parts for t, _ in p]))
+        images_at = f"{url_prefix()}/share/{share.id}/tool-images"
         with ui.column().classes("w-full max-w-3xl mx-auto gap-4 p-4 messages shared-chat"):
             ui.label(snapshot["title"]).classes("text-h5").props('role="heading" aria-level="1"')
             ui.label(
@@ -43,17 +50,24 @@ def register(services: Services) -> None:
                     date=date(share.created_at)
                 )
             ).classes("text-sm muted")
-            for message, rendered in zip(snapshot["messages"], html, strict=True):
+            for number, (message, pieces) in enumerate(
+                zip(snapshot["messages"], parts, strict=True)
+            ):
                 mine = message["role"] == "user"
                 with ui.column().classes("w-full " + ("items-end" if mine else "items-start")):
                     if mine:
+                        next(html)
                         ui.label(message["content"]).classes(
                             "message user-message whitespace-pre-wrap break-words"
                         )
-                    else:
-                        ui.html(localize(rendered), sanitize=False).classes(
-                            "message assistant-message markdown"
-                        )
+                        continue
+                    with ui.element("div").classes("message assistant-message"):
+                        for text, calls in pieces:
+                            rendered = next(html)
+                            if text.strip():
+                                ui.html(localize(rendered), sanitize=False).classes("markdown")
+                            for call in calls:
+                                ToolCallRow(call, images_at=f"{images_at}/{number}")
 
 
 def file_name(title: str, suffix: str) -> str:
@@ -141,10 +155,18 @@ async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
                 "sidebar, nothing else of yours. Messages sent later are not included."
             )
         ).classes("text-sm")
+        results = ui.checkbox(_("Include tool results")).mark("share-tool-results")
+        ui.label(
+            _(
+                "Off: the copy shows which tools were called and with what, not what they "
+                "answered. Applies when you create or update the link."
+            )
+        ).classes("text-sm muted")
         body = ui.column().classes("w-full gap-2")
 
     async def draw() -> None:
         current = await attempt(lambda: services.archive.shared(user_id, topic.id))
+        results.value = bool(current and current.snapshot.get("tool_results"))
         body.clear()
         with body:
             if current is None:
@@ -168,7 +190,8 @@ async def share_dialog(services: Services, user_id: str, topic: Topic) -> None:
 
     async def create() -> None:
         if await recheck(services) is not None:
-            await attempt(lambda: services.archive.share(user_id, topic.id))
+            chosen = bool(results.value)
+            await attempt(lambda: services.archive.share(user_id, topic.id, tool_results=chosen))
             await draw()
 
     async def revoke() -> None:

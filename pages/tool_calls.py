@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from nicegui import ui
 
 from pages.i18n import N_, _, language
 from services import i18n
 from services.models import ToolCall, ToolCallStatus
+from services.tools.answers import IMAGE_TYPES
 
 Answer = Callable[[str, bool], Awaitable[None]]  # (call id, allow)
 
@@ -52,11 +54,14 @@ def split_at_calls(content: str, calls: list[ToolCall]) -> list[tuple[str, list[
 class ToolCallRow(ui.element):
     """One call; `redraw(call)` draws it again as its status changes."""
 
-    def __init__(self, call: ToolCall, *, answer: Answer | None = None) -> None:
+    def __init__(
+        self, call: ToolCall, *, answer: Answer | None = None, images_at: str | None = None
+    ) -> None:
         super().__init__("details")
         self.classes("tool-call").mark("tool-call")
         self.props(f'data-call-id="{call.id}"')
         self.answer = answer
+        self.images_at = images_at  # where the call's images open large: <images_at>/<n>
         self.language = language()  # rows change outside the page's handlers too
         with self:
             with ui.element("summary").classes("tool-call-summary"):
@@ -76,6 +81,8 @@ class ToolCallRow(ui.element):
                 self.arguments = ui.label("").classes("tool-call-text")
                 self.result_heading = ui.label(_("Result")).classes("tool-call-heading")
                 self.result = ui.label("").classes("tool-call-text").mark("tool-result")
+                self.images = ui.row().classes("gap-2 tool-call-images").mark("tool-images")
+                self._shown_images: list[dict[str, str]] = []
                 self.note = ui.label("").classes("tool-call-note")
         self.call = call
         self._opened = False
@@ -115,6 +122,30 @@ class ToolCallRow(ui.element):
             self._say(N_("The result was cut at the size limit.")) if call.truncated else ""
         )
         self.note.set_visibility(call.truncated)
+        self._show_images(call)
+
+    def _show_images(self, call: ToolCall) -> None:
+        """The result's images as thumbnails, like attachments: data: URLs built from the
+        saved base64 (only the image types a result may keep), never HTML from the tool; a
+        click opens one large in a new tab, from its own address."""
+        images = [
+            (n, image) for n, image in enumerate(call.images) if image.get("mime") in IMAGE_TYPES
+        ]
+        self.images.set_visibility(bool(images))
+        if [image for _, image in images] == self._shown_images:
+            return
+        self._shown_images = [image for _, image in images]
+        self.images.clear()
+        alt = self._say(N_("Image from {tool}")).format(tool=call.tool or call.name)
+        with self.images:
+            for number, image in images:
+                src = f"data:{image['mime']};base64,{image.get('data', '')}"
+                if self.images_at is None:
+                    thumbnail(src, alt)
+                    continue
+                target = f"{self.images_at}/{quote(call.id, safe='')}/{number}"
+                with ui.link(target=target, new_tab=True).classes("attachment-image"):
+                    thumbnail(src, alt)
 
     async def _answer(self, allow: bool) -> None:
         if self.answer is not None and self.call.status == ToolCallStatus.PENDING:
@@ -122,12 +153,21 @@ class ToolCallRow(ui.element):
             await self.answer(self.call.id, allow)
 
 
+def thumbnail(src: str, alt: str) -> None:
+    element = ui.element("img").classes("attachment-thumb tool-call-image")
+    element.props["src"] = src
+    element.props["alt"] = alt
+
+
 class ToolCallList:
     """The rows of a reply being written, created and updated as its calls change."""
 
-    def __init__(self, container: ui.element, answer: Answer | None) -> None:
+    def __init__(
+        self, container: ui.element, answer: Answer | None, images_at: str | None = None
+    ) -> None:
         self.container = container
         self.answer = answer
+        self.images_at = images_at
         self.rows: dict[str, ToolCallRow] = {}
 
     def show(self, call: ToolCall) -> None:
@@ -135,4 +175,4 @@ class ToolCallList:
             row.redraw(call)
             return
         with self.container:
-            self.rows[call.id] = ToolCallRow(call, answer=self.answer)
+            self.rows[call.id] = ToolCallRow(call, answer=self.answer, images_at=self.images_at)

@@ -71,7 +71,10 @@ class TurnDrawing:
                     box.thinking_box = ui.element("div")  # type: ignore[attr-defined]
                     parts = ui.element("div").classes("w-full live-reply")
                     box.live = LiveReply(  # type: ignore[attr-defined]
-                        parts, self.services.renderer, self._answer_call
+                        parts,
+                        self.services.renderer,
+                        self._answer_call,
+                        f"{url_prefix()}/tool-images/{message.id}",
                     )
                 else:
                     if message.reasoning:
@@ -91,7 +94,7 @@ class TurnDrawing:
                             part = html.get(part_key(message.id, index), "")
                             ui.html(localize(part), sanitize=False).classes("markdown")
                         for call in calls:
-                            ToolCallRow(call)
+                            ToolCallRow(call, images_at=f"{url_prefix()}/tool-images/{message.id}")
             if turn.attachments:
                 show_attachments(turn.attachments, url_prefix())
             if not live:

@@ -44,6 +44,7 @@ from services.models import (
     utcnow,
 )
 from services.store import Store
+from services.tools.export import calls_markdown
 from services.tools.history import ToolCallIn, shared_calls
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -232,6 +233,7 @@ class ArchiveService:
         turns = await self.chat.conversation(user_id, topic_id)
         snapshot = {
             "title": topic.title,
+            "tool_results": tool_results,
             "messages": [
                 {
                     "role": turn.message.role.value,
@@ -313,6 +315,7 @@ def markdown_of(topic: Topic, turns: list[Turn]) -> str:
                 "",
             ]
         lines.append(message.content)
+        lines += calls_markdown(message.tool_calls)
         for attachment in turn.attachments:
             lines += ["", f"*Attached: {attachment.name}*"]
     return "\n".join(lines).rstrip() + "\n"

@@ -112,7 +112,8 @@ class ToolCall:
     much of the reply's text was there when the model asked, and `round` which request of
     the reply asked (calls of one round share both): text and calls interleave by them.
     `result` is the tool's answer as text, cut at the size cap (`truncated`); `error` says
-    what went wrong (a failure, a timeout, a denial).
+    what went wrong (a failure, a timeout, a denial). `images` are the result's images the
+    page shows ({"mime": ..., "data": base64}); the model is told only their names.
     """
 
     id: str
@@ -129,6 +130,7 @@ class ToolCall:
     seconds: float | None = None
     offset: int = 0
     round: int = 0
+    images: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (the status as its string, the time as ISO text)."""
@@ -147,6 +149,7 @@ class ToolCall:
             "seconds": self.seconds,
             "offset": self.offset,
             "round": self.round,
+            "images": [dict(image) for image in self.images],
         }
 
     @classmethod
@@ -172,6 +175,11 @@ class ToolCall:
             seconds=float(seconds) if seconds is not None else None,
             offset=int(data.get("offset") or 0),
             round=int(data.get("round") or 0),
+            images=[
+                {"mime": str(image.get("mime") or ""), "data": str(image.get("data") or "")}
+                for image in data.get("images") or []
+                if isinstance(image, dict)
+            ],
         )
 
 

@@ -1,5 +1,6 @@
 """A tiny MCP server (the SDK's MCPServer over stdio) that misbehaves on cue, for the tests:
-a tool that sleeps, one that kills its own process mid-call, one that answers too much.
+a tool that sleeps, one that kills its own process mid-call, one that answers too much, one
+that adds a tool and tells the client its tool list changed.
 
 Run as `python -m tests.mcp_test_server`.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 server = MCPServer("chatapp-test")
 
@@ -37,6 +38,22 @@ def big(size: int) -> str:
 def shout(text: str) -> str:
     """The text in capitals."""
     return text.upper()
+
+
+def echo(text: str) -> str:
+    """The text as given (added by `grow`)."""
+    return text
+
+
+@server.tool()
+async def grow(ctx: Context) -> str:
+    """Add the tool `echo`, then say the tool list changed: to `subscriptions/listen` streams
+    (protocol 2026-07-28) and as notifications/tools/list_changed (earlier protocols; the SDK
+    drops it on a 2026-07-28 connection)."""
+    server.add_tool(echo)
+    await ctx.notify_tools_changed()
+    await ctx.request_context.session.send_tool_list_changed()
+    return "added echo"
 
 
 if __name__ == "__main__":

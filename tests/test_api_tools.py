@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -86,6 +87,26 @@ def calls_answered_over_the_api(
     assert saved["tool_calls"][0]["result"] == "OVER THE API"
     late = answering.post(f"/topics/{topic['id']}/tool_calls/c1", json={"allow": False})
     assert late.status_code == 404
+
+    # A share shows the call; its result only when the owner asks for it.
+    site = str(alice.base_url).rstrip("/").removesuffix("/api/v1")
+
+    def shared_call(**body: Any) -> dict[str, Any]:
+        made = alice.post(f"/topics/{topic['id']}/share", **body)
+        assert made.status_code == 201, made.text
+        copy = httpx.get(f"{site}/api/v1/shared/{made.json()['id']}").json()  # no token
+        assert copy["tool_results"] == (body.get("json") or {}).get("tool_results", False)
+        (call,) = copy["messages"][-1]["tool_calls"]
+        assert (call["name"], call["arguments"]) == ("shout", '{"text": "over the api"}')
+        return call
+
+    assert shared_call()["result"] == ""  # no body: the default, without results
+    assert shared_call(json={"tool_results": False})["result"] == ""
+    assert shared_call(json={"tool_results": True})["result"] == "OVER THE API"
+    assert alice.post(f"/topics/{topic['id']}/share", json={"tool_results": 0}).status_code == 422
+    schema = httpx.get(f"{site}/openapi.json").json()
+    flag = schema["components"]["schemas"]["ShareIn"]["properties"]["tool_results"]
+    assert flag["type"] == "boolean" and "result" in flag["description"]
 
 
 def test_only_the_owner_adds_local_commands(tools_app: AppServer) -> None:

@@ -368,7 +368,15 @@ async def test_tool_calls_are_kept_in_the_reply_as_they_happen(store: Store) -> 
     await store.update_message(alice.id, reply.id, content="Let me check.")  # leaves them
     (saved,) = (await store.get_message(alice.id, reply.id)).tool_calls
     assert saved == call
-    done = replace(call, status=ToolCallStatus.DONE, result="12:00 ☀", truncated=True, seconds=0.5)
+    image = {"mime": "image/png", "data": "iVBORw0KGgo="}  # a result's image, kept with it
+    done = replace(
+        call,
+        status=ToolCallStatus.DONE,
+        result="12:00 ☀",
+        truncated=True,
+        seconds=0.5,
+        images=[image],
+    )
     await store.update_message(alice.id, reply.id, tool_calls=[done])
     (listed,) = await store.list_messages(alice.id, topic.id)
     assert listed.tool_calls == [done]

@@ -4,8 +4,10 @@ model calling them, the user allowing or denying, and every way a call can go wr
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,10 +18,12 @@ from services.context import Services
 from services.errors import NotFound, PermissionDenied
 from services.generation import Generation, ToolCallUpdate
 from services.models import MessageStatus, ToolCall, ToolCallStatus, User
+from services.tools.answers import answer_of
 from services.tools.runner import CANCELLED, DECLINED
 from services.tools.service import MASK
 from tests import mcp_servers
 from tests.fake_openai import Call, FakeOpenAI, Reply, tool_results
+from tests.files import png
 
 
 @pytest.fixture
@@ -124,6 +128,48 @@ async def test_server_everything_over_stdio(
     assert {"echo", "get-sum"} <= names
     reply = await round_trip(services, fake, owner, server, Call("get-sum", {"a": 19, "b": 23}))
     assert "42" in reply.tool_calls[0].result and "42" in reply.content
+
+
+async def test_an_image_result_is_kept_for_the_page_and_named_to_the_model(
+    services: Services, fake: FakeOpenAI, owner: User
+) -> None:
+    server = mcp_servers.everything_stdio()
+    reply = await round_trip(services, fake, owner, server, Call("get-tiny-image", {}))
+    (call,) = reply.tool_calls
+    assert "[image image/png]" in call.result and "MCP logo" in call.result
+    (image,) = call.images
+    assert image["mime"] == "image/png"
+    assert base64.b64decode(image["data"]).startswith(b"\x89PNG")
+    assert image["data"] not in json.dumps(fake.chats[-1].json)  # the model got the text only
+    # saved with the call, and kept by an export and its import
+    topic_id = reply.topic_id
+    exported = await services.archive.topic_json(owner.id, topic_id)
+    (imported,) = (
+        await services.archive.import_file(owner.id, json.dumps(exported).encode())
+    ).topics
+    copy = (await services.store.list_messages(owner.id, imported.id))[-1]
+    assert copy.tool_calls[0].images == [image]
+
+
+def test_images_over_the_limits_are_named_with_a_note() -> None:
+    def image(mime: str, data: bytes) -> Any:
+        return SimpleNamespace(type="image", mime_type=mime, data=base64.b64encode(data).decode())
+
+    content = [
+        image("image/svg+xml", b"<svg/>"),
+        image("image/jpeg", b"\xff\xd8\xff" + b"x" * 1_000_000),
+        SimpleNamespace(type="image", mime_type="image/gif", data="not base64!"),
+        image("image/png", b"<svg onload=alert(1)/>"),  # labelled PNG, but it is not one
+    ] + [image("image/png", png())] * 5
+    answer = answer_of(SimpleNamespace(content=content, structured_content=None))
+    assert [image["mime"] for image in answer.images] == ["image/png"] * 4
+    lines = answer.text.splitlines()
+    assert "not a PNG, JPEG, WebP or GIF" in lines[0]
+    assert "over 1 MB" in lines[1]
+    assert "not base64" in lines[2]
+    assert "its data is not image/png" in lines[3]
+    assert lines[4:8] == ["[image image/png]"] * 4
+    assert "only 4 images" in lines[8]
 
 
 async def test_server_everything_over_streamable_http(

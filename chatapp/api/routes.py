@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel, Field, TypeAdapter, create_model
@@ -26,6 +26,7 @@ from chatapp.api.schemas import (
     RatingIn,
     SearchHitOut,
     SharedOut,
+    ShareIn,
     ShareOut,
     StreamDelta,
     StreamError,
@@ -405,9 +406,13 @@ def router(services: Services, healthz: Callable[[], Awaitable[dict[str, str]]])
         return [TopicOut.of(topic) for topic in imported.topics]
 
     @api.post("/topics/{topic_id}/share", response_model=ShareOut, status_code=201)
-    async def share(topic_id: str, user: CurrentUser) -> ShareOut:
-        """A read-only link to the topic as it is now; a new one replaces the old."""
-        return ShareOut.of(await services.archive.share(user.id, topic_id))
+    async def share(
+        topic_id: str, user: CurrentUser, body: Annotated[ShareIn | None, Body()] = None
+    ) -> ShareOut:
+        """A read-only link to the topic as it is now; a new one replaces the old. Tool calls
+        are shown in it, their results only with `tool_results` (the body may be left out)."""
+        results = body.tool_results if body is not None else False
+        return ShareOut.of(await services.archive.share(user.id, topic_id, tool_results=results))
 
     @api.delete("/topics/{topic_id}/share", status_code=204)
     async def unshare(topic_id: str, user: CurrentUser) -> Response:

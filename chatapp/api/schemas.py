@@ -347,6 +347,15 @@ class RatingIn(BaseModel):
     )
 
 
+class ShareIn(BaseModel):
+    tool_results: bool = Field(
+        default=False,
+        strict=True,  # true or false, not 0, 1 or "yes"
+        description="Include what the tools answered (text and images). Off: the shared "
+        "copy shows each tool call, its arguments and status, but not its result.",
+    )
+
+
 class SearchHitOut(BaseModel):
     topic: TopicOut
     message_id: str | None
@@ -398,6 +407,7 @@ class SharedMessage(BaseModel):
 class SharedOut(BaseModel):
     title: str
     created_at: datetime
+    tool_results: bool = Field(description="Whether the owner shared the tools' results.")
     messages: list[SharedMessage]
 
     @classmethod
@@ -405,5 +415,6 @@ class SharedOut(BaseModel):
         return cls(
             title=share.snapshot["title"],
             created_at=share.created_at,
+            tool_results=bool(share.snapshot.get("tool_results")),
             messages=[SharedMessage(**m) for m in share.snapshot["messages"]],
         )

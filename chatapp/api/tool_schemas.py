@@ -31,6 +31,13 @@ HeadersIn = Annotated[dict[HeaderName, HeaderValue], Field(json_schema_extra=CLO
 HeadersPatch = Annotated[dict[HeaderName, HeaderValue | None], Field(json_schema_extra=CLOSED)]
 
 
+class ToolImageOut(BaseModel):
+    """An image a tool's result held (PNG, JPEG, WebP or GIF, at most 1 MB)."""
+
+    mime: str = Field(description="Its media type, e.g. image/png.")
+    data: str = Field(description="The image, base64-encoded.")
+
+
 class ToolCallOut(BaseModel):
     """A tool call inside a reply. `offset`: how much of the reply's text came before it;
     `round`: which model request asked for it (calls of one round share both)."""
@@ -49,6 +56,9 @@ class ToolCallOut(BaseModel):
     seconds: float | None
     offset: int
     round: int
+    images: list[ToolImageOut] = Field(
+        description="The result's images (the model is told only their names)."
+    )
 
     @classmethod
     def of(cls, call: ToolCall) -> ToolCallOut:

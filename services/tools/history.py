@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -59,6 +59,13 @@ def size(message: Message) -> int:
     return sum(len(call.arguments) + len(call.result) for call in message.tool_calls)
 
 
+class ToolImageIn(BaseModel):
+    """An image of a tool result, as exports write it."""
+
+    mime: Literal["image/png", "image/jpeg", "image/webp", "image/gif"]
+    data: str = Field(max_length=1_400_000, pattern=r"^[A-Za-z0-9+/]*={0,2}$")
+
+
 class ToolCallIn(BaseModel):
     """A tool call as exports write it (ToolCall.to_dict), read back by imports."""
 
@@ -76,6 +83,7 @@ class ToolCallIn(BaseModel):
     seconds: float | None = Field(default=None, ge=0, le=86_400)
     offset: int = Field(default=0, ge=0, le=100_000_000)
     round: int = Field(default=0, ge=0, le=1_000)
+    images: list[ToolImageIn] = Field(default_factory=list, max_length=4)
 
     def call(self) -> ToolCall:
         return ToolCall.from_dict(self.model_dump())
@@ -87,6 +95,6 @@ def shared_calls(message: Message, *, results: bool) -> list[dict[str, Any]]:
     for call in message.tool_calls:
         values = call.to_dict()
         if not results:
-            values["result"], values["truncated"] = "", False
+            values["result"], values["truncated"], values["images"] = "", False, []
         shown.append(values)
     return shown

@@ -19,11 +19,13 @@ from typing import Any
 
 import mcp_types
 from mcp import Client, StdioServerParameters
+from mcp.client.subscriptions import ListenNotSupportedError, SubscriptionLost
 from mcp.shared.exceptions import MCPError
 
 from services.errors import ToolError
 from services.i18n import msg
 from services.models import ToolServer
+from services.tools.answers import ToolAnswer, answer_of
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +41,6 @@ class ToolInfo:
     input_schema: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class ToolAnswer:
-    """What a tool answered, as text for the model and the page; `is_error`: the tool said it
-    failed (its text says how)."""
-
-    text: str
-    is_error: bool = False
-
-
 def fingerprint(server: ToolServer) -> str:
     """What a session was started from: a change to any of it needs a new session."""
     parts = [server.transport, server.command, server.args, server.env, server.url, server.headers]
@@ -56,7 +49,10 @@ def fingerprint(server: ToolServer) -> str:
 
 @asynccontextmanager
 async def connect(
-    server: ToolServer, on_message: Callable[[Any], Awaitable[None]] | None = None
+    server: ToolServer,
+    on_message: Callable[[Any], Awaitable[None]] | None = None,
+    *,
+    mode: str = "auto",
 ) -> AsyncIterator[Client]:
     """An MCP client connected to the server (stdio: its process started), closed on exit."""
     async with AsyncExitStack() as stack:
@@ -76,7 +72,7 @@ async def connect(
         # The SDK's response cache would keep a tool list past `tools/list_changed`; ours is
         # kept per session and dropped on that notification.
         handler: Any = on_message or _ignore
-        client = Client(target, cache=None, message_handler=handler)
+        client = Client(target, cache=None, message_handler=handler, mode=mode)
         yield await stack.enter_async_context(client)
 
 
@@ -87,12 +83,15 @@ async def _ignore(message: Any) -> None:
 class Session:
     """One server's connection, run by its own task until `close()`."""
 
-    def __init__(self, server: ToolServer) -> None:
+    def __init__(self, server: ToolServer, *, mode: str = "auto") -> None:
         self.server = server
+        self.mode = mode  # the SDK's protocol negotiation; "legacy" forces the 2025 handshake
+        self.uncached = False  # no way to hear of changes: the list is made at each use
         self.fingerprint = fingerprint(server)
         self.client: Client | None = None
         self.broken = False
         self.tools: list[ToolInfo] | None = None  # cached until the server says they changed
+        self.changes = 0  # how many times it said so: a list begun before a change is stale
         self._ready = asyncio.Event()
         self._closing = asyncio.Event()
         self._error: BaseException | None = None
@@ -100,10 +99,15 @@ class Session:
 
     async def _run(self) -> None:
         try:
-            async with connect(self.server, self._on_message) as client:
+            async with connect(self.server, self._on_message, mode=self.mode) as client:
                 self.client = client
+                listening = asyncio.create_task(self._listen(client))
                 self._ready.set()
-                await self._closing.wait()
+                try:
+                    await self._closing.wait()
+                finally:  # the stream is closed before the client it runs on
+                    listening.cancel()
+                    await asyncio.gather(listening, return_exceptions=True)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # a failed start, or the transport failing later
@@ -114,11 +118,54 @@ class Session:
             self.broken = True
             self._ready.set()
 
+    def _changed(self) -> None:
+        self.tools = None  # listed again when next needed
+        self.changes += 1
+
     async def _on_message(self, message: Any) -> None:
         if isinstance(message, mcp_types.ToolListChangedNotification):
-            self.tools = None  # listed again when next needed
+            self._changed()  # how servers before protocol 2026-07-28 say so
         elif isinstance(message, Exception):
             log.warning("tool server %s: %s", self.server.name, message)
+
+    async def _listen(self, client: Client) -> None:
+        """From protocol 2026-07-28 on, a server says its tools changed only on a
+        `subscriptions/listen` stream the client opened; earlier ones notify (`_on_message`).
+        Without a stream (refused, or lost) the list is not cached: listed at each use."""
+        try:
+            async with client.listen(tools_list_changed=True) as events:
+                if not (events.honored.tools_list_changed or False):
+                    raise SubscriptionLost("tools_list_changed not honoured")
+                async for _event in events:
+                    self._changed()
+        except ListenNotSupportedError:
+            return
+        except (Exception, TimeoutError) as exc:
+            log.info("tool server %s: no tool list changes: %s", self.server.name, _describe(exc))
+        self.uncached = True
+        self._changed()
+
+    async def list_tools(self) -> list[ToolInfo]:
+        """The server's tools: the cached list unless they changed since it was made."""
+        if self.tools is not None and not self.uncached:
+            return self.tools
+        client = await self.ready()
+        began = self.changes
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                listed = await _list(client)
+        except (Exception, TimeoutError) as exc:
+            self.broken = True
+            raise ToolError(
+                msg(
+                    "The tool server {name} did not list its tools: {reason}.",
+                    name=self.server.name,
+                    reason=_describe(exc),
+                )
+            ) from None
+        if self.changes == began:  # else a change came while listing: list again next time
+            self.tools = listed
+        return listed
 
     async def ready(self) -> Client:
         try:
@@ -180,22 +227,7 @@ class McpSessions:
 
     async def tools(self, server: ToolServer) -> list[ToolInfo]:
         """The server's tools, from the session's cache unless they changed."""
-        session = await self._session(server)
-        client = await session.ready()
-        if session.tools is None:
-            try:
-                async with asyncio.timeout(CONNECT_TIMEOUT):
-                    session.tools = await _list(client)
-            except (Exception, TimeoutError) as exc:
-                session.broken = True
-                raise ToolError(
-                    msg(
-                        "The tool server {name} did not list its tools: {reason}.",
-                        name=server.name,
-                        reason=_describe(exc),
-                    )
-                ) from None
-        return session.tools
+        return await (await self._session(server)).list_tools()
 
     async def call(
         self, server: ToolServer, tool: str, arguments: dict[str, Any], *, within: float
@@ -278,27 +310,6 @@ async def _list(client: Client) -> list[ToolInfo]:
         if not cursor:
             break
     return tools
-
-
-def answer_of(result: Any) -> ToolAnswer:
-    """A tool result as text: its text parts; images, audio and resources named, not inlined
-    (the model gets no bytes it cannot read); the structured result when there is no text."""
-    parts: list[str] = []
-    for item in getattr(result, "content", None) or []:
-        kind = getattr(item, "type", "")
-        if kind == "text":
-            parts.append(item.text)
-        elif kind in ("image", "audio"):
-            parts.append(f"[{kind} {getattr(item, 'mime_type', '')}]")
-        elif kind == "resource":
-            resource = item.resource
-            parts.append(getattr(resource, "text", None) or f"[resource {resource.uri}]")
-        elif kind == "resource_link":
-            parts.append(f"[resource {item.uri}]")
-    structured = getattr(result, "structured_content", None)
-    if not parts and structured is not None:
-        parts.append(json.dumps(structured, ensure_ascii=False))
-    return ToolAnswer("\n".join(parts), bool(getattr(result, "is_error", False)))
 
 
 def _describe(exc: BaseException | None) -> str:

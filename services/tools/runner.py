@@ -244,6 +244,7 @@ class ToolRunner:
                 error="The tool reported an error." if answer.is_error else None,
                 result=text,
                 truncated=truncated,
+                images=[dict(image) for image in answer.images],
                 seconds=round(time.monotonic() - began, 2),
             )
         except asyncio.CancelledError:
