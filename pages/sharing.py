@@ -13,7 +13,7 @@ from pages.frame import dark_mode, head, url_prefix
 from pages.i18n import _, date, localize, ngettext
 from pages.session import open_page, recheck
 from pages.tool_calls import ToolCallRow, split_at_calls
-from services.archive import MAX_IMPORT_BYTES
+from services.archive_import import MAX_IMPORT_BYTES
 from services.context import Services
 from services.errors import NotFound
 from services.models import Topic, calls_from_json, utcnow

@@ -161,7 +161,7 @@ async def test_one_bad_topic_leaves_the_whole_import_out(
 async def test_an_import_over_the_size_limit_is_refused(
     services: Services, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("services.archive.MAX_IMPORT_BYTES", 1000)
+    monkeypatch.setattr("services.archive_import.MAX_IMPORT_BYTES", 1000)
     with pytest.raises(TooLarge):
         await services.archive.import_file(alice.id, CHATGPT.read_bytes())
 

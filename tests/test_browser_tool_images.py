@@ -16,6 +16,7 @@ from tests.fake_openai import Call, FakeOpenAI, Reply
 from tests.test_a11y import audit
 from tests.test_api import login, send
 from tests.test_browser_chat import OWNER, set_up
+from tests.test_browser_tools import on_a_dark_phone
 
 SHOTS = Path("/tmp/shots")
 LOADED = "img => img.complete && img.naturalWidth > 0"
@@ -85,13 +86,7 @@ async def test_tool_images_and_shares(browser, app: AppServer, fake: FakeOpenAI)
         assert (await stranger.get(large.url)).status_code == 404
 
     # The phone, dark: the thumbnail loads and the row fits.
-    phone = await browser.new_context(
-        viewport={"width": 390, "height": 844},
-        color_scheme="dark",
-        storage_state=await page.context.storage_state(),
-    )
-    small = await phone.new_page()
-    await small.goto(page.url)
+    phone, small = await on_a_dark_phone(browser, page)
     await small.get_by_text("There is the MCP logo.").wait_for()
     await open_row(small)
     await small.wait_for_function(f"({LOADED})(document.querySelector('img.tool-call-image'))")

@@ -33,6 +33,18 @@ async def send(page: Any, text: str) -> None:
     await box.press("Enter")
 
 
+async def on_a_dark_phone(browser: Any, page: Any) -> tuple[Any, Any]:
+    """`page`'s address on a 390 px phone in dark mode, signed in as `page` is: (context, page)."""
+    phone = await browser.new_context(
+        viewport={"width": 390, "height": 844},
+        color_scheme="dark",
+        storage_state=await page.context.storage_state(),
+    )
+    small = await phone.new_page()
+    await small.goto(page.url)
+    return phone, small
+
+
 async def add_time_server(page: Any, app: AppServer) -> None:
     """The Tools page: add mcp-server-time as a local command, test it, see its tools."""
     await page.goto(f"{app.url}/tools")
@@ -131,13 +143,7 @@ async def test_tools_in_the_page(browser, app: AppServer, fake: FakeOpenAI) -> N
     assert "declined" in " ".join(tool_results(fake.chats[-1].json))
 
     # The phone, dark: the rows fit.
-    phone = await browser.new_context(
-        viewport={"width": 390, "height": 844},
-        color_scheme="dark",
-        storage_state=await page.context.storage_state(),
-    )
-    small = await phone.new_page()
-    await small.goto(page.url)
+    phone, small = await on_a_dark_phone(browser, page)
     await small.get_by_text("Understood:").wait_for()
     assert await small.evaluate("document.documentElement.scrollWidth") <= 390
     await small.screenshot(path=SHOTS / "tool-call-phone.png")

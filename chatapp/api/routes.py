@@ -45,7 +45,7 @@ from chatapp.api.schemas import (
 from chatapp.api.tool_routes import router as tool_router
 from chatapp.api.tool_schemas import ToolCallOut
 from pages.attachments import attachment_response
-from services.archive import MAX_TOPICS, ArchiveIn, GptConversation, TopicFileIn
+from services.archive_import import MAX_TOPICS, ArchiveIn, GptConversation, TopicFileIn
 from services.attachments import Upload
 from services.chat import Finished, Generation, TextDelta
 from services.context import Services
