@@ -207,8 +207,9 @@ class Renderer:
 
     async def close(self) -> None:
         for server in self._servers:
-            server.cancel()
-        for server in self._servers:
+            while not server.done():  # a cancel that lands as an await completes can be lost
+                server.cancel()
+                await asyncio.wait({server}, timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
                 await server
         self._servers.clear()
@@ -257,7 +258,10 @@ class Renderer:
 
     async def _start_worker(self) -> _Worker | None:
         try:
-            worker = await asyncio.wait_for(_Worker.start(self.budget), START_TIMEOUT)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result when a
+            # cancel (close()) comes as the start finishes, and the server then never ends.
+            async with asyncio.timeout(START_TIMEOUT):
+                worker = await _Worker.start(self.budget)
         except (OSError, TimeoutError, EOFError, ValueError):
             log.exception("could not start a markdown worker; showing text as it is")
             return None
@@ -278,9 +282,8 @@ class Renderer:
                 self._settle(job, Rendered(plain_fallback(job[0]), plain=True))
             return None
         try:
-            results, retire = await asyncio.wait_for(
-                worker.ask(texts), self.budget * len(texts) + MARGIN
-            )
+            async with asyncio.timeout(self.budget * len(texts) + MARGIN):
+                results, retire = await worker.ask(texts)
         except (TimeoutError, OSError, EOFError, asyncio.IncompleteReadError, ValueError):
             log.warning("a markdown worker stopped answering; starting another")
             await self._retire(worker)

@@ -11,6 +11,7 @@ import signal
 
 import pytest
 
+from services import render_pool
 from services.markdown import render_html
 from services.markdown_defuse import MAX_RUN, defuse
 from services.render_pool import Renderer, blocks_of
@@ -92,3 +93,29 @@ def test_defusing_cuts_runs_and_depth_but_never_inside_code() -> None:
     assert defuse(code) == code
     linked = defuse("[a](" * 100)
     assert linked.count("\\[") == 100 - 64 and linked.replace("\\[", "[") == "[a](" * 100
+
+
+async def test_closing_as_a_worker_starts_ends_every_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """close() cancels the servers; a cancel that lands just as a worker's start completes
+    was lost (Python 3.11's wait_for returned the worker instead), and that server then
+    waited for work forever, hanging the app's shutdown. Here close() comes at that moment."""
+    real_start = render_pool._Worker.start
+    closing: list[asyncio.Task[None]] = []
+    loop = asyncio.get_running_loop()
+
+    async def start_then_close(budget: float) -> render_pool._Worker:
+        worker = await real_start(budget)
+        if not closing:  # after the start's result is on its way, before it is taken
+            loop.call_soon(lambda: closing.append(loop.create_task(pool.close())))
+        return worker
+
+    monkeypatch.setattr(render_pool._Worker, "start", start_then_close)
+    pool = Renderer(1)
+    await pool.start()
+    while not closing:
+        await asyncio.sleep(0.01)
+    done, _ = await asyncio.wait(closing, timeout=60)  # a guard against a hang, not a measure
+    assert done, "close() did not end"
+    assert pool.pids == []
