@@ -18,7 +18,7 @@ from tests.test_api import login, send
 from tests.test_browser_chat import OWNER, set_up
 from tests.test_browser_tools import on_a_dark_phone
 
-SHOTS = Path("/tmp/shots")
+SHOTS = Path(__file__).parent / "artifacts"  # looked at by people, not compared
 LOADED = "img => img.complete && img.naturalWidth > 0"
 
 
