@@ -52,8 +52,15 @@ def attachment_response(attachment: Attachment, data: bytes) -> Response:
         media_type, disposition = "application/pdf", "attachment"
     else:
         media_type, disposition = "text/plain; charset=utf-8", "attachment"
+    named = f"{disposition}; filename*=UTF-8''{quote(attachment.name)}"
+    return untrusted_file(data, media_type, named)
+
+
+def untrusted_file(data: bytes, media_type: str, disposition: str) -> Response:
+    """Bytes a user or a tool gave, as the browser must take them: of the type said, in a
+    sandbox with nothing allowed, kept privately (attachments, tool results' images)."""
     headers = {
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.name)}",
+        "Content-Disposition": disposition,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, max-age=86400",

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Response
 from nicegui import app
 
+from pages.attachments import untrusted_file
 from pages.session import current_user
 from services.context import Services
 from services.errors import NotFound
@@ -53,10 +54,4 @@ def image_response(images: list[Any], index: int) -> Response:
         data = base64.b64decode(images[index].get("data", ""), validate=True)
     except (binascii.Error, ValueError):
         return NOT_FOUND
-    headers = {
-        "Content-Disposition": "inline",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, max-age=86400",
-    }
-    return Response(data, media_type=images[index]["mime"], headers=headers)
+    return untrusted_file(data, images[index]["mime"], "inline")

@@ -107,12 +107,14 @@ def translate(code: str, text: str) -> str:
     (a `Msg` read back from the database as plain English) by the template it was made from."""
     if isinstance(text, Msg):
         template, params = text.template, text.params
-    elif code == DEFAULT or (whole := gettext(code, text)) != text:
-        return gettext(code, text)
+    elif code == DEFAULT:
+        return text
+    elif (whole := gettext(code, text)) != text:
+        return whole
     elif (found := recognised(text)) is not None:
         template, params = found
     else:
-        return whole
+        return text
     translated = gettext(code, template)
     if not params:
         return translated
